@@ -1,0 +1,19 @@
+"""JIP-3, the JAM telemetry protocol: its messages as construct definitions, and their codec.
+
+Read ``types.py``, ``node_information.py`` and ``events.py`` as the protocol's documentation;
+``codec.py`` is how the rest of TART uses them.
+"""
+from tart.protocol.codec import (
+    JAM_COMMON_ERA, DecodedEvent, EventDecoder, EventNumbering, NodeInformation,
+    decode_node_information, encode_event, encode_node_information, frame, jam_time,
+    jam_timestamp,
+)
+from tart.protocol.errors import DecodeError
+from tart.protocol.events import EVENTS, EVENTS_BY_VERSION
+from tart.protocol.primitives import NUL_SYMBOL, encode_natural
+
+__all__ = [
+    "JAM_COMMON_ERA", "DecodedEvent", "EventDecoder", "EventNumbering", "NodeInformation",
+    "decode_node_information", "encode_event", "encode_node_information", "frame", "jam_time",
+    "jam_timestamp", "DecodeError", "EVENTS", "EVENTS_BY_VERSION", "NUL_SYMBOL", "encode_natural",
+]

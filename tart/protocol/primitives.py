@@ -1,0 +1,514 @@
+"""The building blocks of JIP-3 messages, as construct pieces.
+
+JIP-3 messages are JAM-serialized: fixed-width little-endian integers, ``len++`` sequences whose
+length is a GP *general natural number* (not LEB128), single-byte tags for ``bool`` and
+``Option``, and fixed byte arrays. Each piece here parses, builds, and compiles:
+
+- ``parse``/``build`` (construct's interpreter) decode and encode one value; a decoding failure
+  raises :class:`FieldError` with the byte offset and a one-line reason, and :class:`Record` and
+  :class:`Vec` add the field name or index on the way out, so the whole path is known.
+- ``compile()`` emits straight-line Python. A :class:`Record` compiles to a dict literal (no
+  construct ``Container`` or context per record), which is what makes decoding fast. The compiled
+  parser only says *that* a frame is bad; the interpreter then says *where* and *why*.
+
+Decoded values are JSON-ready: byte arrays become ``0x`` hex, enums their spec names, addresses
+text. Building accepts the same shapes.
+"""
+import ipaddress
+import struct
+
+from construct import Construct, Container, Renamed, Struct, StreamError
+from construct import Int8ul, Int16ul, Int32ul, Int64ul
+from construct.core import stream_write
+
+from tart.protocol.errors import FieldError
+
+u8 = Int8ul
+u16 = Int16ul
+u32 = Int32ul
+u64 = Int64ul
+
+# PostgreSQL's JSONB cannot hold U+0000, and a Reason may carry one (it is valid UTF-8). Decoded
+# strings show it as U+2400 SYMBOL FOR NULL, which is visible, storable and builds back to NUL.
+NUL_SYMBOL = "\u2400"
+
+_U64 = struct.Struct("<Q")
+_IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"
+
+
+def Type(name, subcon, meaning=None):
+    """A named JIP-3 type (``Slot = u32``): same bytes as ``subcon``, named for the docs."""
+    return Renamed(subcon, newname=name, newdocs=meaning)
+
+
+def _remaining(stream, offset=None):
+    return len(stream.getvalue()) - (stream.tell() if offset is None else offset)
+
+
+def _read(stream, length, what):
+    offset = stream.tell()
+    data = stream.read(length)
+    if len(data) != length:
+        raise FieldError(f"truncated: {what} needs {length} bytes, {len(data)} left", offset)
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast readers called by compiled parsers. They raise on any bad input without explaining it.
+# ---------------------------------------------------------------------------------------------
+def read_natural(io):
+    first = io.read(1)[0]
+    if first < 0x80:
+        return first
+    length = 8 - (first ^ 0xFF).bit_length()
+    rest = io.read(length)
+    if len(rest) != length:
+        raise ValueError("truncated natural")
+    if length == 8:
+        value = _U64.unpack(rest)[0]
+    else:
+        value = ((first & ((1 << (7 - length)) - 1)) << (8 * length)) | int.from_bytes(rest, "little")
+    if value < 1 << (7 * length):
+        raise ValueError("non-canonical natural")
+    return value
+
+
+def read_hex(io, length):
+    data = io.read(length)
+    if len(data) != length:
+        raise ValueError("truncated bytes")
+    return "0x" + data.hex()
+
+
+def read_string(io, limit):
+    length = read_natural(io)
+    if length > limit:
+        raise ValueError("string too long")
+    data = io.read(length)
+    if len(data) != length:
+        raise ValueError("truncated string")
+    text = data.decode("utf-8")
+    return text.replace("\x00", NUL_SYMBOL) if "\x00" in text else text
+
+
+def read_ip(io):
+    data = io.read(16)
+    if len(data) != 16:
+        raise ValueError("truncated address")
+    return ip_text(data)
+
+
+def ip_text(data):
+    """RFC 5952 text of a 16-byte address; IPv4-mapped addresses as dotted IPv4."""
+    if data[:12] == _IPV4_MAPPED:
+        return str(ipaddress.IPv4Address(data[12:]))
+    return str(ipaddress.IPv6Address(data))
+
+
+def read_per_core(io, this):
+    cores = this["_params"]["C"]
+    data = io.read(cores)
+    if len(data) != cores:
+        raise ValueError("truncated per-core array")
+    return list(data)
+
+
+def read_bitfield(io, this):
+    return read_hex(io, (this["_params"]["C"] + 7) // 8)
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding of general natural numbers (GP appendix C)
+# ---------------------------------------------------------------------------------------------
+def encode_natural(value):
+    """The GP general natural-number encoding of ``value`` (0 ≤ value < 2^64)."""
+    if not 0 <= value < 1 << 64:
+        raise ValueError(f"natural {value} is outside 0 … 2^64-1")
+    if value < 0x80:
+        return bytes((value,))
+    for length in range(1, 8):
+        if value < 1 << (7 * (length + 1)):
+            prefix = 0x100 - (1 << (8 - length)) + (value >> (8 * length))
+            return bytes((prefix,)) + (value & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
+    return b"\xff" + _U64.pack(value)
+
+
+class Natural(Construct):
+    """A GP general natural number: 1 to 9 bytes, the leading 1-bits of the first byte saying how
+    many follow. ``len++`` lengths use it. Non-canonical forms (such as LEB128's ``80 01`` for 128)
+    are refused, which is how a LEB128 encoder shows up."""
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        first = _read(stream, 1, "natural")[0]
+        if first < 0x80:
+            return first
+        length = 8 - (first ^ 0xFF).bit_length()
+        rest = _read(stream, length, f"natural with prefix 0x{first:02x}")
+        if length == 8:
+            value = _U64.unpack(rest)[0]
+        else:
+            high = first & ((1 << (7 - length)) - 1)
+            value = (high << (8 * length)) | int.from_bytes(rest, "little")
+        if value < 1 << (7 * length):
+            raise FieldError(
+                f"non-canonical natural: {value} encoded in {length + 1} bytes "
+                f"({(bytes((first,)) + rest).hex(' ')}); LEB128 instead of the GP encoding?", offset)
+        return value
+
+    def _build(self, obj, stream, context, path):
+        data = encode_natural(obj)
+        stream_write(stream, data, len(data), path)
+        return obj
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_natural")
+        return "read_natural(io)"
+
+
+natural = Natural()
+
+
+class Record(Struct):
+    """``A ++ B ++ …``: named fields in spec order, decoded into a plain dict.
+
+    Unlike construct's Struct, fields cannot refer to earlier fields (JIP-3 has no such field), so
+    the compiled form is a single dict literal.
+    """
+
+    def _parse(self, stream, context, path):
+        context = Container(_=context, _params=context._params, _parsing=True, _building=False,
+                            _sizing=False, _io=stream, _index=context.get("_index"))
+        obj = {}
+        for sc in self.subcons:
+            offset = stream.tell()
+            try:
+                value = sc._parsereport(stream, context, path)
+            except FieldError as e:
+                e.path.insert(0, sc.name)
+                raise
+            except StreamError:
+                error = FieldError(f"truncated: {_describe(sc)} needs {sc.sizeof()} bytes, "
+                                   f"{_remaining(stream, offset)} left", offset)
+                error.path.insert(0, sc.name)
+                raise error
+            obj[sc.name] = context[sc.name] = value
+        return obj
+
+    def _emitparse(self, code):
+        fname = f"parse_record_{code.allocateId()}"
+        fields = "".join(f"{sc.name!r}: {sc._compileparse(code)}, " for sc in self.subcons)
+        code.append(f"def {fname}(io, this):\n    return {{{fields}}}")
+        return f"{fname}(io, this)"
+
+
+class Vec(Construct):
+    """``len++[T]``: a general-natural count, then that many ``T``."""
+
+    def __init__(self, subcon):
+        super().__init__()
+        self.subcon = subcon
+
+    def _parse(self, stream, context, path):
+        count = self._count(stream)
+        items = []
+        for index in range(count):
+            offset = stream.tell()
+            try:
+                items.append(self.subcon._parsereport(stream, context, path))
+            except FieldError as e:
+                e.path.insert(0, index)
+                raise
+            except StreamError:
+                error = FieldError(f"truncated: {_describe(self.subcon)} needs "
+                                   f"{self.subcon.sizeof()} bytes, {_remaining(stream, offset)} "
+                                   f"left", offset)
+                error.path.insert(0, index)
+                raise error
+        return items
+
+    def _count(self, stream):
+        offset = stream.tell()
+        count = natural._parse(stream, None, None)
+        if count > _remaining(stream):
+            raise FieldError(f"len++ {count} exceeds the {_remaining(stream)} bytes left", offset)
+        return count
+
+    def _build(self, obj, stream, context, path):
+        natural._build(len(obj), stream, context, path)
+        for item in obj:
+            self.subcon._build(item, stream, context, path)
+        return obj
+
+    def _emitparse(self, code):
+        fname = f"parse_vec_{code.allocateId()}"
+        code.append("from tart.protocol.primitives import read_natural")
+        code.append(f"def {fname}(io, this):\n"
+                    f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]")
+        return f"{fname}(io, this)"
+
+
+class Bool(Construct):
+    """``bool = 0 (False) OR 1 (True)``, one byte; any other byte is an error."""
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        byte = _read(stream, 1, "bool")[0]
+        if byte > 1:
+            raise FieldError(f"bool must be 0 or 1, got 0x{byte:02x}", offset)
+        return byte == 1
+
+    def _build(self, obj, stream, context, path):
+        if not isinstance(obj, bool):
+            raise ValueError(f"bool expected, got {obj!r}")
+        stream_write(stream, b"\x01" if obj else b"\x00", 1, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return 1
+
+    def _emitparse(self, code):
+        code.append("BOOLS = {b'\\x00': False, b'\\x01': True}")
+        return "BOOLS[io.read(1)]"
+
+
+class Option(Construct):
+    """``Option<T> = 0 OR (1 ++ T)``; decodes to None or the value."""
+
+    def __init__(self, subcon):
+        super().__init__()
+        self.subcon = subcon
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        tag = _read(stream, 1, "Option tag")[0]
+        if tag == 0:
+            return None
+        if tag != 1:
+            raise FieldError(f"Option tag must be 0 or 1, got 0x{tag:02x}", offset)
+        return self.subcon._parsereport(stream, context, path)
+
+    def _build(self, obj, stream, context, path):
+        if obj is None:
+            stream_write(stream, b"\x00", 1, path)
+            return obj
+        stream_write(stream, b"\x01", 1, path)
+        return self.subcon._build(obj, stream, context, path)
+
+    def _emitparse(self, code):
+        fname = f"parse_option_{code.allocateId()}"
+        code.append(f"def {fname}(io, this):\n"
+                    f"    tag = io.read(1)\n"
+                    f"    if tag == b'\\x00':\n"
+                    f"        return None\n"
+                    f"    if tag != b'\\x01':\n"
+                    f"        raise ValueError('bad Option tag')\n"
+                    f"    return {self.subcon._compileparse(code)}")
+        return f"{fname}(io, this)"
+
+
+class String(Construct):
+    """``String<N> = len++[u8]``, at most N bytes of valid UTF-8. NUL shows as U+2400."""
+
+    def __init__(self, limit):
+        super().__init__()
+        self.limit = limit
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        length = natural._parse(stream, context, path)
+        if length > self.limit:
+            raise FieldError(f"String<{self.limit}> length {length} exceeds {self.limit}", offset)
+        data = _read(stream, length, f"String<{self.limit}> of length {length}")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise FieldError(f"String<{self.limit}> is not valid UTF-8 at byte {e.start} "
+                             f"of the string (0x{data[e.start]:02x})", offset) from None
+        return text.replace("\x00", NUL_SYMBOL)
+
+    def _build(self, obj, stream, context, path):
+        data = obj.replace(NUL_SYMBOL, "\x00").encode("utf-8")
+        if len(data) > self.limit:
+            raise ValueError(f"String<{self.limit}> given {len(data)} bytes")
+        natural._build(len(data), stream, context, path)
+        stream_write(stream, data, len(data), path)
+        return obj
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_string")
+        return f"read_string(io, {self.limit})"
+
+
+class HexBytes(Construct):
+    """``[u8; N]`` (hashes, keys, VRF outputs), shown as ``0x`` lowercase hex."""
+
+    def __init__(self, length):
+        super().__init__()
+        self.length = length
+
+    def _parse(self, stream, context, path):
+        return "0x" + _read(stream, self.length, f"[u8; {self.length}]").hex()
+
+    def _build(self, obj, stream, context, path):
+        data = _unhex(obj, self.length)
+        stream_write(stream, data, self.length, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return self.length
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_hex")
+        return f"read_hex(io, {self.length})"
+
+
+class ByteEnum(Construct):
+    """A single-byte enumeration, decoded to its spec name; unlisted values are errors."""
+
+    def __init__(self, title, **values):
+        super().__init__()
+        self.title = title
+        self.names = {value: name for name, value in values.items()}
+        self.values = values
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        byte = _read(stream, 1, self.title)[0]
+        try:
+            return self.names[byte]
+        except KeyError:
+            allowed = ", ".join(f"{v} ({n})" for v, n in sorted(self.names.items()))
+            raise FieldError(f"{self.title} must be one of {allowed}; got {byte}", offset) from None
+
+    def _build(self, obj, stream, context, path):
+        value = self.values[obj] if isinstance(obj, str) else obj
+        if value not in self.names:
+            raise ValueError(f"{self.title}: no value {obj!r}")
+        stream_write(stream, bytes((value,)), 1, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return 1
+
+    def _emitparse(self, code):
+        fname = f"enum_{code.allocateId()}"
+        code.append(f"{fname} = {self.names!r}")
+        return f"{fname}[io.read(1)[0]]"
+
+
+class SmallInt(Construct):
+    """A single byte restricted to ``0 … maximum`` (the ticket attempt number is ``0 OR 1``)."""
+
+    def __init__(self, title, maximum):
+        super().__init__()
+        self.title = title
+        self.maximum = maximum
+
+    def _parse(self, stream, context, path):
+        offset = stream.tell()
+        byte = _read(stream, 1, self.title)[0]
+        if byte > self.maximum:
+            raise FieldError(f"{self.title} must be 0 … {self.maximum}, got {byte}", offset)
+        return byte
+
+    def _build(self, obj, stream, context, path):
+        if not 0 <= obj <= self.maximum:
+            raise ValueError(f"{self.title} must be 0 … {self.maximum}, got {obj}")
+        stream_write(stream, bytes((obj,)), 1, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return 1
+
+    def _emitparse(self, code):
+        fname = f"small_int_{code.allocateId()}"
+        code.append(f"{fname} = tuple(range({self.maximum + 1}))")
+        return f"{fname}[io.read(1)[0]]"
+
+
+class IPv6Address(Construct):
+    """``[u8; 16]`` IPv6 address, shown as text (IPv4-mapped addresses as plain IPv4)."""
+
+    def _parse(self, stream, context, path):
+        return ip_text(_read(stream, 16, "IPv6 address"))
+
+    def _build(self, obj, stream, context, path):
+        address = ipaddress.ip_address(obj)
+        data = _IPV4_MAPPED + address.packed if address.version == 4 else address.packed
+        stream_write(stream, data, 16, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return 16
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_ip")
+        return "read_ip(io)"
+
+
+class PerCore(Construct):
+    """``[u8; C]``: one byte per core, C being the core count in the node's JAM Parameters."""
+
+    def _parse(self, stream, context, path):
+        return list(_read(stream, context._params.C, f"[u8; C] with C={context._params.C}"))
+
+    def _build(self, obj, stream, context, path):
+        cores = context._params.C
+        if len(obj) != cores:
+            raise ValueError(f"[u8; C] needs {cores} entries, got {len(obj)}")
+        stream_write(stream, bytes(obj), cores, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return context._params.C
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_per_core")
+        return "read_per_core(io, this)"
+
+
+class CoreBitfield(Construct):
+    """``[u8; ceil(C / 8)]``: one bit per core, shown as ``0x`` hex."""
+
+    def _parse(self, stream, context, path):
+        length = (context._params.C + 7) // 8
+        return "0x" + _read(stream, length, f"[u8; ceil(C/8)] with C={context._params.C}").hex()
+
+    def _build(self, obj, stream, context, path):
+        length = (context._params.C + 7) // 8
+        stream_write(stream, _unhex(obj, length), length, path)
+        return obj
+
+    def _sizeof(self, context, path):
+        return (context._params.C + 7) // 8
+
+    def _emitparse(self, code):
+        code.append("from tart.protocol.primitives import read_bitfield")
+        return "read_bitfield(io, this)"
+
+
+def _unhex(value, length):
+    data = bytes.fromhex(value[2:] if value.startswith(("0x", "0X")) else value) \
+        if isinstance(value, str) else bytes(value)
+    if len(data) != length:
+        raise ValueError(f"[u8; {length}] given {len(data)} bytes")
+    return data
+
+
+def _describe(con):
+    """A short name for a piece, for messages and the generated docs."""
+    while isinstance(con, Renamed):
+        if con.name and con.name[0].isupper():
+            return con.name
+        con = con.subcon
+    if hasattr(con, "fmtstr"):
+        return f"u{8 * con.length}"
+    return type(con).__name__
+
+
+__all__ = [
+    "u8", "u16", "u32", "u64", "natural", "Type", "Record", "Vec", "Bool", "Option", "String",
+    "HexBytes", "ByteEnum", "SmallInt", "IPv6Address", "PerCore", "CoreBitfield",
+    "encode_natural", "NUL_SYMBOL",
+]
