@@ -1,0 +1,27 @@
+# `make run` and `make test` work on a fresh clone: they create .venv and install TART into it.
+# The stamp files make pip run again only when the package's dependencies change.
+
+PYTHON ?= python3
+VENV := .venv
+
+.PHONY: run test bench
+
+run: $(VENV)/.installed
+	$(VENV)/bin/tart run
+
+test: $(VENV)/.installed-test
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.installed-test
+	$(VENV)/bin/python bench/ingest.py
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/pip install -e '.[test]'
+	touch $@

@@ -1,0 +1,137 @@
+"""TART's configuration: environment variables (12-factor), parsed and validated once.
+
+Every setting is one field of `Settings`, declared with the variable that sets it and the
+parser that reads it, so this file is the single list of what can be configured.
+"""
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class TartError(Exception):
+    """A failure the operator can act on, reported as one line without a traceback."""
+
+
+class ConfigError(TartError):
+    """An environment variable holds a value TART cannot use."""
+
+
+def parse_bind(value: str) -> tuple[str, int]:
+    """Split "host:port" (or "[v6addr]:port") into (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    return host.removeprefix("[").removesuffix("]"), int(port)
+
+
+def install_root() -> Path:
+    """The directory holding schema/, wsgi.py and gunicorn.conf.py.
+
+    That is the source tree for a checkout or an editable install, and <prefix>/share/tart
+    (where setup.cfg's data_files puts copies) for a regular install such as the Docker image.
+    """
+    source_tree = Path(__file__).resolve().parent.parent
+    if (source_tree / "schema").is_dir() and (source_tree / "wsgi.py").is_file():
+        return source_tree
+    return Path(sys.prefix) / "share" / "tart"
+
+
+def _bind(text: str) -> str:
+    parse_bind(text)
+    return text
+
+
+def _number(text: str, kind=float):
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError("expected a whole number" if kind is int else "expected a number") from None
+
+
+def _count(minimum: int):
+    def parse(text: str) -> int:
+        value = _number(text, int)
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    value = _number(text)
+    if not value > 0:
+        raise ValueError("must be a positive number of seconds")
+    return value
+
+
+def _rate(text: str) -> float:
+    value = _number(text)
+    if not value >= 0:
+        raise ValueError("must be a number of events per second, 0 to disable")
+    return value
+
+
+def _origins(text: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip() for origin in text.split(",") if origin.strip())
+    if not origins:
+        raise ValueError("expected * or a comma-separated list of origins")
+    return origins
+
+
+_LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _log_level(text: str) -> str:
+    level = text.strip().lower()
+    if level not in _LOG_LEVELS:
+        raise ValueError(f"expected one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def _setting(env: str, default, parse, **options):
+    return field(default=default, metadata={"env": env, "parse": parse}, **options)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Where PostgreSQL is; None means the embedded server under data_dir. Not in repr()
+    # because the URL may carry a password.
+    database_url: str | None = _setting("DATABASE_URL", None, str, repr=False)
+    telemetry_bind: str = _setting("TELEMETRY_BIND", "0.0.0.0:9000", _bind)
+    api_bind: str = _setting("API_BIND", "0.0.0.0:8080", _bind)
+    data_dir: Path = _setting("TART_DATA_DIR", Path("./.tart"), Path)
+    handshake_timeout: float = _setting("TART_HANDSHAKE_TIMEOUT", 10.0, _seconds)
+    idle_timeout: float = _setting("TART_IDLE_TIMEOUT", 120.0, _seconds)
+    max_frame: int = _setting("TART_MAX_FRAME", 1048576, _count(1))
+    max_connections: int = _setting("TART_MAX_CONNECTIONS", 1024, _count(1))
+    # Events per second per node; 0 disables rate limiting.
+    rate_limit: float = _setting("TART_RATE_LIMIT", 100.0, _rate)
+    rate_burst: int = _setting("TART_RATE_BURST", 1000, _count(1))
+    queue_size: int = _setting("TART_QUEUE_SIZE", 100000, _count(1))
+    batch_size: int = _setting("TART_BATCH_SIZE", 2000, _count(1))
+    flush_ms: int = _setting("TART_FLUSH_MS", 20, _count(1))
+    retention_days: int = _setting("TART_RETENTION_DAYS", 30, _count(1))
+    partitions_ahead: int = _setting("TART_PARTITIONS_AHEAD", 3, _count(1))
+    web_workers: int = _setting("TART_WEB_WORKERS", 2, _count(1))
+    cors_origins: tuple[str, ...] = _setting("TART_CORS_ORIGINS", ("*",), _origins)
+    ws_max_clients: int = _setting("TART_WS_MAX_CLIENTS", 1000, _count(1))
+    log_level: str = _setting("TART_LOG_LEVEL", "info", _log_level)
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        """Read every setting from `environ`; unset or empty variables take their default."""
+        values = {}
+        for setting in dataclasses.fields(cls):
+            env = setting.metadata["env"]
+            text = environ.get(env, "")
+            if text == "":
+                continue
+            try:
+                values[setting.name] = setting.metadata["parse"](text)
+            except ValueError as error:
+                raise ConfigError(f"{env}={text!r} is invalid: {error}") from None
+        return cls(**values)

@@ -1,0 +1,1 @@
+"""PostgreSQL, TART's only shared state: connecting, the embedded server, migrations."""

@@ -1,0 +1,49 @@
+"""Opening PostgreSQL connections, with failures an operator can read in one line."""
+
+import psycopg2
+import psycopg2.extensions
+from psycogreen.gevent import patch_psycopg
+
+from tart.config import TartError
+
+# libpq otherwise waits for the kernel's TCP timeout (minutes) on an unreachable host.
+CONNECT_TIMEOUT = 10
+
+
+class DatabaseUnavailable(TartError):
+    """The database URL is malformed, or the server cannot be reached or refuses us."""
+
+
+def describe(url: str) -> str:
+    """Name the database and server of `url` for messages, leaving out the password."""
+    dsn = psycopg2.extensions.parse_dsn(url)
+    host = dsn.get("host") or "localhost"
+    where = f"{host}:{dsn['port']}" if "port" in dsn else host
+    return f"database {dsn.get('dbname') or dsn.get('user') or 'postgres'!r} on {where}"
+
+
+def connect(url: str, **params) -> psycopg2.extensions.connection:
+    """Connect to `url`; `params` go to psycopg2.connect (e.g. application_name)."""
+    try:
+        what = describe(url)
+    except psycopg2.ProgrammingError as error:
+        raise DatabaseUnavailable(f"not a valid PostgreSQL URL: {first_line(error)}") from None
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT)
+    params.setdefault("application_name", "tart")
+    try:
+        return psycopg2.connect(url, **params)
+    except psycopg2.OperationalError as error:
+        raise DatabaseUnavailable(f"cannot connect to {what}: {first_line(error)}") from None
+
+
+def make_green() -> None:
+    """Make psycopg2 wait on the server by yielding to other greenlets, not by blocking.
+
+    Call once per gevent process (ingest, each gunicorn worker) before connecting.
+    """
+    patch_psycopg()
+
+
+def first_line(error: Exception) -> str:
+    """The first line of a psycopg2 error, which is what it says; the rest is context."""
+    return str(error).strip().splitlines()[0]

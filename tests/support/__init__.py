@@ -1,0 +1,1 @@
+"""Helpers for TART's tests: a real PostgreSQL (db) and real processes (procs)."""
