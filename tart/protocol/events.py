@@ -1051,6 +1051,24 @@ EVENTS_V1 = {**EVENTS, 61: BlockAnnouncementStreamClosedV1}
 
 EVENTS_BY_VERSION = {0: EVENTS, 1: EVENTS_V1}
 
+# The spec's section headings over the events, in its order (the generated docs follow them).
+# Auditing and finality events are still "TODO." in the spec.
+SECTIONS = {
+    "Meta events": (0,),
+    "Status events": range(10, 14),
+    "Networking events": range(20, 29),
+    "Block authoring/importing events": range(40, 48),
+    "Block distribution events": range(60, 69),
+    "Safrole ticket events": range(80, 85),
+    "Guaranteeing events": range(90, 114),
+    "Availability distribution events": range(120, 132),
+    "Bundle recovery events": range(140, 154),
+    "Segment recovery events": range(160, 179),
+    "Preimage distribution events": range(190, 200),
+    "Auditing events": (),
+    "Finality events": (),
+}
+
 
 def EventMessage(events):
     """``Timestamp ++ u8 (discriminator) ++ event`` for one protocol version's event table."""
