@@ -1,0 +1,146 @@
+"""``tart ingest``: accept node connections, run their greenlets, the writer and housekeeping.
+
+On SIGTERM or SIGINT nothing that reached us is lost: stop accepting, let each connection read
+what its node has already sent, let the writer commit the whole queue, close the sessions, exit.
+"""
+import logging
+import signal
+import socket
+
+import gevent
+import gevent.event
+from gevent import socket as green_socket
+from gevent.queue import Queue
+from gevent.server import StreamServer
+
+from tart.config import parse_bind
+from tart.db.connect import connect, make_green
+from tart.ingest.connection import Draining, NodeConnection
+from tart.ingest.ratelimit import RateLimiter
+from tart.ingest.sessions import ConnectionPool, SessionStore
+from tart.ingest.stats import IngestStats
+from tart.ingest.writer import STOP, Writer
+
+log = logging.getLogger(__name__)
+
+# Connections for sessions and nodes (rare writes from connection greenlets).
+SESSION_POOL_SIZE = 4
+MAINTENANCE_INTERVAL = 3600
+# How long connections get to read what their nodes had sent when shutdown began.
+DRAIN_TIMEOUT = 30
+
+
+class Ingest:
+    """What every connection greenlet shares: settings, the queue, stores and counters."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.stats = IngestStats()
+        self.queue = Queue(maxsize=settings.queue_size)
+        self.stats.buffer_pending = self.queue.qsize
+        self.connect = lambda: connect(settings.database_url, application_name="tart-ingest")
+        self.sessions = SessionStore(ConnectionPool(self.connect, SESSION_POOL_SIZE, self.stats))
+        self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
+
+
+class IngestServer:
+    def __init__(self, settings):
+        self.settings = settings
+        self.ingest = Ingest(settings)
+        self.connections = {}  # NodeConnection → its greenlet
+        self._server = None
+        self._writer = None
+        self._housekeeping = []
+
+    def start(self):
+        stats = self.ingest.stats
+        self._maintain_partitions()
+        self._writer = gevent.spawn(Writer(self.ingest.queue, self.ingest.connect,
+                                           self.settings, stats).run)
+        self._housekeeping = [
+            gevent.spawn(stats.report_forever, self.ingest.connect),
+            gevent.spawn(self._maintain_forever),
+        ]
+        self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
+        self._server.start()
+        log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
+
+    def _handle(self, sock, address):
+        stats = self.ingest.stats
+        if len(self.connections) >= self.settings.max_connections:
+            stats.connections_rejected += 1
+            log.warning("refused %s: TART_MAX_CONNECTIONS (%d) reached", address[0],
+                        self.settings.max_connections)
+            sock.close()
+            return
+        stats.connections_total += 1
+        stats.active_connections += 1
+        connection = NodeConnection(sock, f"{address[0]}:{address[1]}", self.ingest)
+        self.connections[connection] = gevent.getcurrent()
+        try:
+            connection.run()
+        finally:
+            del self.connections[connection]
+            stats.active_connections -= 1
+
+    def stop(self):
+        """Stop accepting, drain connections and the queue, and wait for the last commit."""
+        log.info("stopping: draining %d connections and %d queued events",
+                 len(self.connections), self.ingest.queue.qsize())
+        self._server.close()
+        for connection, greenlet in list(self.connections.items()):
+            connection.drain()
+            if connection.reading:
+                greenlet.kill(Draining(), block=False)
+        gevent.joinall(list(self.connections.values()), timeout=DRAIN_TIMEOUT)
+        self.ingest.queue.put(STOP)
+        self._writer.join()
+        gevent.killall(self._housekeeping)
+        self.ingest.stats.report(self.ingest.connect())
+        log.info("stopped: %d events stored", self.ingest.stats.events_stored)
+
+    def _maintain_forever(self):
+        while True:
+            gevent.sleep(MAINTENANCE_INTERVAL)
+            try:
+                self._maintain_partitions()
+            except Exception:
+                log.exception("partition maintenance failed; retrying in an hour")
+
+    def _maintain_partitions(self):
+        """Create partitions ahead of time and drop those past the retention."""
+        conn = self.ingest.connect()
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT tart_ensure_partitions(%s)", (self.settings.partitions_ahead,))
+                created = [row[0] for row in cur.fetchall()]
+                cur.execute("SELECT tart_drop_partitions(%s)", (self.settings.retention_days,))
+                dropped = [row[0] for row in cur.fetchall()]
+        finally:
+            conn.close()
+        if created or dropped:
+            log.info("partitions created: %s; dropped: %s", created or "none", dropped or "none")
+
+
+def listener(bind):
+    """A listening socket with SO_REUSEPORT, so several ingest processes can share the port."""
+    host, port = parse_bind(bind)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = green_socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    return sock
+
+
+def serve(settings):
+    """Run the ingest server until SIGTERM or SIGINT."""
+    make_green()
+    server = IngestServer(settings)
+    server.start()
+    stopping = gevent.event.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        gevent.signal_handler(signum, stopping.set)
+    stopping.wait()
+    server.stop()

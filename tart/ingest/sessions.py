@@ -1,0 +1,106 @@
+"""Sessions (one per TCP connection) and nodes (one per peer id) in PostgreSQL.
+
+These writes are rare (connect, handshake, close) and each needs its answer at once, so the
+connection greenlets make them directly through a small pool instead of via the writer queue.
+"""
+import orjson
+from gevent.queue import LifoQueue
+
+
+class ConnectionPool:
+    """A few psycopg2 connections shared by greenlets; a broken one is replaced on next use."""
+
+    def __init__(self, connect, size, stats):
+        self._connect = connect
+        self._idle = LifoQueue()
+        for _ in range(size):
+            self._idle.put(None)
+        self._stats = stats
+
+    def run(self, work):
+        """``work(cursor)`` in one transaction; returns what it returns."""
+        conn = self._idle.get()
+        try:
+            if conn is None or conn.closed:
+                conn = self._connect()
+                self._stats.database_pool_connections += 1
+            with conn, conn.cursor() as cur:
+                return work(cur)
+        except Exception:
+            if conn is not None and not conn.closed:
+                conn.close()
+            if conn is not None:
+                self._stats.database_pool_connections -= 1
+            conn = None
+            raise
+        finally:
+            self._idle.put(conn)
+
+
+class SessionStore:
+    def __init__(self, pool):
+        self._pool = pool
+
+    def open(self, remote_address, accepted):
+        """A new session for a connection (accepted at Unix time ``accepted``) whose node is
+        not known yet; returns its id."""
+        return self._pool.run(lambda cur: _fetch_one(
+            cur, "INSERT INTO sessions (remote_address, opened_at)"
+                 " VALUES (%s, to_timestamp(%s)) RETURNING id", (remote_address, accepted)))
+
+    def identify(self, session_id, info):
+        """Record the node information of a session's node; the node counts as connected."""
+        fields = info.fields
+        node_id = fields["peer_id"][2:]
+
+        def work(cur):
+            cur.execute(
+                "INSERT INTO nodes AS n (node_id, implementation_name, implementation_version,"
+                " gp_version, note, flags, genesis, params, peer_address, protocol_version,"
+                " connected_at, last_seen_at, active_sessions)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), now(), 1)"
+                " ON CONFLICT (node_id) DO UPDATE SET"
+                " implementation_name = EXCLUDED.implementation_name,"
+                " implementation_version = EXCLUDED.implementation_version,"
+                " gp_version = EXCLUDED.gp_version, note = EXCLUDED.note,"
+                " flags = EXCLUDED.flags, genesis = EXCLUDED.genesis, params = EXCLUDED.params,"
+                " peer_address = EXCLUDED.peer_address,"
+                " protocol_version = EXCLUDED.protocol_version,"
+                " connected_at = now(), last_seen_at = now(), disconnected_at = NULL,"
+                " active_sessions = n.active_sessions + 1",
+                (node_id, fields["implementation_name"], fields["implementation_version"],
+                 fields["gp_version"], fields["note"], fields["flags"], fields["genesis"],
+                 _json(dict(fields["params"], layout=info.params_layout)),
+                 _json(fields["peer_address"]), fields["protocol_version"]))
+            cur.execute("UPDATE sessions SET node_id = %s, protocol_version = %s WHERE id = %s",
+                        (node_id, fields["protocol_version"], session_id))
+
+        self._pool.run(work)
+        return node_id
+
+    def close(self, session, reason):
+        """Mark a session closed with its final counters; its node may now be disconnected.
+
+        (events_stored and events_undecodable are the writer's: it adds what it commits.)"""
+
+        def work(cur):
+            cur.execute(
+                "UPDATE sessions SET closed_at = now(), close_reason = %s, events_received = %s,"
+                " events_rate_limited = %s WHERE id = %s",
+                (reason, session.received, session.rate_limited, session.id))
+            if session.node_id is not None:
+                cur.execute(
+                    "UPDATE nodes SET active_sessions = greatest(active_sessions - 1, 0),"
+                    " disconnected_at = CASE WHEN active_sessions <= 1 THEN now()"
+                    " ELSE disconnected_at END WHERE node_id = %s", (session.node_id,))
+
+        self._pool.run(work)
+
+
+def _fetch_one(cur, sql, params):
+    cur.execute(sql, params)
+    return cur.fetchone()[0]
+
+
+def _json(value):
+    return orjson.dumps(value).decode()

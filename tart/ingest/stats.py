@@ -1,0 +1,106 @@
+"""This process's counters, as the web process reads them from ``ingest_stats`` for /metrics.
+
+Ingest and web share nothing but PostgreSQL, so the reporter upserts one row per process about
+once a second: counters only ever grow per row, gauges are read from recently updated rows.
+"""
+import bisect
+import os
+import socket
+import uuid
+
+import gevent
+import orjson
+
+# Upper bounds (seconds) of the batch write duration histogram.
+BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class Histogram:
+    def __init__(self, bounds):
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)
+        self.sum = 0.0
+
+    def observe(self, value):
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    def quantile(self, q):
+        """The upper bound of the bucket holding the q-quantile (None before any observation)."""
+        total = sum(self.counts)
+        if not total:
+            return None
+        rank, seen = q * total, 0
+        for bound, count in zip((*self.bounds, float("inf")), self.counts):
+            seen += count
+            if seen >= rank:
+                return bound
+        return float("inf")
+
+    def as_json(self):
+        buckets, seen = {}, 0
+        for bound, count in zip(self.bounds, self.counts):
+            seen += count
+            buckets[f"{bound:g}"] = seen
+        buckets["+Inf"] = seen + self.counts[-1]
+        return {"buckets": buckets, "sum": self.sum, "count": buckets["+Inf"]}
+
+
+class IngestStats:
+    """Counters of one ingest process. Events not stored are counted by reason."""
+
+    def __init__(self):
+        self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.active_connections = 0
+        self.connections_total = 0
+        self.connections_rejected = 0
+        self.events_received = 0
+        self.events_stored = 0
+        self.events_rate_limited = 0
+        self.events_undecodable = 0
+        self.dropped = {}  # reason → events not stored for it (rate limiting aside)
+        self.batches_written = 0
+        self.batch_write_duration = Histogram(BATCH_BUCKETS)
+        self.buffer_pending = lambda: 0
+        self.database_pool_connections = 0
+
+    def drop(self, reason, count=1):
+        self.dropped[reason] = self.dropped.get(reason, 0) + count
+
+    def counters(self):
+        return {
+            "active_connections": self.active_connections,
+            "connections_total": self.connections_total,
+            "connections_rejected": self.connections_rejected,
+            "events_received": self.events_received,
+            "events_stored": self.events_stored,
+            "events_dropped": sum(self.dropped.values()),
+            "events_dropped_by_reason": self.dropped,
+            "events_rate_limited": self.events_rate_limited,
+            "events_undecodable": self.events_undecodable,
+            "buffer_pending": self.buffer_pending(),
+            "database_pool_connections": self.database_pool_connections,
+            "batches_written": self.batches_written,
+            "batch_write_duration": self.batch_write_duration.as_json(),
+        }
+
+    def report_forever(self, connect, interval=1.0):
+        """Upsert this process's row every ``interval`` seconds (run as a greenlet)."""
+        conn = None
+        while True:
+            try:
+                conn = conn or connect()
+                self.report(conn)
+            except Exception:  # a database outage must not stop ingest; retry next tick
+                conn = None
+            gevent.sleep(interval)
+
+    def report(self, conn):
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
+                " VALUES (%s, %s, %s, now(), now(), %s)"
+                " ON CONFLICT (process_id) DO UPDATE"
+                " SET updated_at = now(), counters = EXCLUDED.counters",
+                (self.process_id, socket.gethostname(), os.getpid(),
+                 orjson.dumps(self.counters()).decode()))

@@ -1,0 +1,45 @@
+"""A real `tart ingest` process for tests, and waiting for what it stores."""
+import contextlib
+import time
+
+from tart.db.connect import connect
+from tests.support.procs import free_port, running, tart, wait_for_port
+
+
+@contextlib.contextmanager
+def running_ingest(database_url, port=None, **env):
+    """Run `tart ingest` on 127.0.0.1; yield (host, port, process). ``env``: TART_* overrides
+    (e.g. TART_RATE_LIMIT="0"), values converted to strings."""
+    port = port or free_port()
+    environ = {"DATABASE_URL": database_url, "TELEMETRY_BIND": f"127.0.0.1:{port}",
+               "TART_RATE_LIMIT": "0", "TART_LOG_LEVEL": "warning"}
+    environ.update({name: str(value) for name, value in env.items()})
+    with running(tart("ingest"), environ) as process:
+        wait_for_port("127.0.0.1", port, process=process)
+        yield "127.0.0.1", port, process
+
+
+def query(database_url, sql, params=()):
+    conn = connect(database_url)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+def scalar(database_url, sql, params=()):
+    return query(database_url, sql, params)[0][0]
+
+
+def wait_for_rows(database_url, sql, expected, timeout=30.0, params=()):
+    """Poll until ``sql``'s single value equals ``expected``; return it (or fail with the last)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = scalar(database_url, sql, params)
+        if value == expected:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{sql!r} gave {value!r}, expected {expected!r}")
+        time.sleep(0.05)
