@@ -142,6 +142,15 @@ def db_stop(settings: Settings):
     EmbeddedPostgres(settings.data_dir).stop()
 
 
+@main.command()
+def spec():
+    """Print the JIP-3 reference (docs/PROTOCOL.md), generated from the codec's definitions."""
+    # Imported here: only this command needs the docs generator.
+    from tart.protocol.docs import render
+
+    click.echo(render(), nl=False)
+
+
 def _database_url(settings: Settings) -> str:
     """DATABASE_URL, or else the embedded database's URL, starting its server if needed."""
     if settings.database_url:

@@ -1,0 +1,363 @@
+"""docs/PROTOCOL.md: the JIP-3 reference, generated from the construct definitions.
+
+Nothing here describes the protocol a second time. Every table is read off the definitions in
+``types.py``, ``node_information.py`` and ``events.py`` (names, spec type names, meanings, sizes),
+and the JSON examples are what the decoder returns for bytes the encoder built. ``tart spec``
+prints the result; a test fails when the checked-in copy is stale.
+"""
+import json
+import re
+from datetime import datetime, timezone
+
+from construct import FormatField, Renamed
+
+from tart.protocol import types
+from tart.protocol.codec import (
+    JAM_COMMON_ERA, PARAMETER_LAYOUTS, EventDecoder, encode_event, jam_timestamp,
+)
+from tart.protocol.events import EVENTS_BY_VERSION, SECTIONS
+from tart.protocol.primitives import (
+    NUL_SYMBOL, Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, Option, PerCore,
+    Record, SmallInt, String, Vec, encode_natural,
+)
+
+
+def _base(con):
+    """The construct under every name and meaning."""
+    while isinstance(con, Renamed):
+        con = con.subcon
+    return con
+
+
+def _field_type(field):
+    """A field's type: the construct under the wrappers that give it its name and meaning."""
+    con = field
+    while isinstance(con, Renamed) and con.name in (field.name, None, ""):
+        con = con.subcon
+    return con
+
+
+# The spec's named types, in its order; tables link to those that have a section of their own.
+DOCUMENTED_TYPES = [value for value in vars(types).values() if isinstance(value, Renamed)]
+# JAM Parameters in each layout that the node information may carry.
+JAM_PARAMETERS = {layout: _field_type(record.params)
+                  for layout, record in PARAMETER_LAYOUTS.items()}
+_BY_NAME = {con.name: con for con in DOCUMENTED_TYPES + list(JAM_PARAMETERS.values())}
+
+# Timestamp and discriminator, before every event's fields.
+_EVENT_HEADER = 9
+
+
+def _is_section_type(con):
+    return isinstance(_base(con), (Record, ByteEnum))
+
+
+def _type(con):
+    """The spec's text for a type, and the name of the documented type it should link to."""
+    if isinstance(con, Renamed):
+        if con.name in _BY_NAME:
+            return con.name, con.name if _is_section_type(con) else None
+        return _type(con.subcon)
+    if isinstance(con, FormatField):
+        return f"u{8 * con.length}", None
+    if isinstance(con, Vec):
+        text, link = _type(con.subcon)
+        return f"len++[{text}]", link
+    if isinstance(con, Option):
+        text, link = _type(con.subcon)
+        return f"Option<{text}>", link
+    if isinstance(con, Record):
+        parts = [_type(_field_type(sc)) for sc in con.subcons]
+        links = [link for _, link in parts if link]
+        return " ++ ".join(text for text, _ in parts), links[0] if links else None
+    simple = {
+        String: lambda: f"String<{con.limit}>",
+        HexBytes: lambda: f"[u8; {con.length}]",
+        IPv6Address: lambda: "[u8; 16]",
+        PerCore: lambda: "[u8; C]",
+        CoreBitfield: lambda: "[u8; ceil(C/8)]",
+        Bool: lambda: "u8",
+        ByteEnum: lambda: "u8",
+        SmallInt: lambda: f"u8 (0 … {con.maximum})",
+        Natural: lambda: "natural",
+    }
+    return simple[type(con)](), None
+
+
+def _measure(con):
+    """(bytes always present, per-core terms such as "C", whether the size varies)."""
+    con = _base(con)
+    if isinstance(con, Record):
+        low, terms, varies = 0, [], False
+        for sc in con.subcons:
+            sc_low, sc_terms, sc_varies = _measure(sc)
+            low, terms, varies = low + sc_low, terms + sc_terms, varies or sc_varies
+        return low, terms, varies
+    if isinstance(con, PerCore):
+        return 0, ["C"], False
+    if isinstance(con, CoreBitfield):
+        return 0, ["ceil(C/8)"], False
+    if isinstance(con, (Vec, Option, String, Natural)):
+        return 1, [], True
+    return con.sizeof(), [], False
+
+
+def _size(measure, extra=0):
+    low, terms, varies = measure
+    low += extra
+    if varies:
+        return f"{low}+"
+    return " + ".join(([str(low)] if low or not terms else []) + terms)
+
+
+def _size_cell(con):
+    """The size column: a number, a per-core expression, or how a variable size is made up."""
+    con = _base(con)
+    if isinstance(con, Natural):
+        return "1–9"
+    if isinstance(con, String):
+        return f"1–{len(encode_natural(con.limit)) + con.limit} (len++)"
+    if isinstance(con, Vec):
+        item = _measure(con.subcon)
+        return f"1+ (len++ × {_size(item)})" if not item[2] else "1+ (len++)"
+    if isinstance(con, Option):
+        inner = _measure(con.subcon)
+        return f"1 or {_size(inner, 1)}" if not inner[2] else "1+"
+    return _size(_measure(con))
+
+
+def _bytes(measure, extra=0):
+    text = _size(measure, extra).rstrip("+")
+    return f"{'≥ ' if measure[2] else ''}{text} byte{'' if text == '1' else 's'}"
+
+
+def _size_line(measure, header=None):
+    """The total size; for an event, of its fields and of the message with its ``header``."""
+    line = f"**Size:** {_bytes(measure)}" if header is None else \
+        f"**Size:** fields {_bytes(measure)}, message {_bytes(measure, header)}"
+    return line + (" (variable)." if measure[2] else ".")
+
+
+def _anchor(heading):
+    """GitHub's anchor for a heading."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def _cell(text):
+    return text.replace("|", "\\|")
+
+
+def _type_cell(text, link):
+    code = f"`{text}`"
+    return f"[{code}](#{_anchor(link)})" if link else code
+
+
+def _meaning(field, con):
+    """The field's own meaning; one that merely repeats its type's is in the type's table."""
+    named = _BY_NAME.get(con.name) if isinstance(con, Renamed) else None
+    return "" if named is not None and field.docs == named.docs else field.docs or ""
+
+
+def _rows(record, prefix=""):
+    """(field, type cell, size, meaning) for every field; inline records as dotted names."""
+    for sc in record.subcons:
+        con = _field_type(sc)
+        name = prefix + sc.name
+        yield (f"`{name}`", _type_cell(*_type(con)), _size_cell(con), _cell(_meaning(sc, con)))
+        if isinstance(con, Record):
+            yield from _rows(con, name + ".")
+        elif isinstance(con, Vec) and isinstance(con.subcon, Record):
+            yield from _rows(con.subcon, name + "[].")
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+FIELD_HEADER = ("field", "type", "size (bytes)", "meaning")
+
+
+def _merged_rows(records):
+    """The rows of records that share their field names; where they differ, "a or b"."""
+    for cells in zip(*(_rows(record) for record in records)):
+        yield tuple(" or ".join(dict.fromkeys(column)) for column in zip(*cells))
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------------------------
+def _encoding_notes():
+    naturals = ", ".join(f"{value} → `{encode_natural(value).hex(' ')}`"
+                         for value in (127, 128, 200, 512, 16384))
+    era = JAM_COMMON_ERA.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"""## Encoding
+
+- **Framing.** Every message is its size as a little-endian `u32`, then the message. The first
+  message of a connection is the [node information](#node-information-message); every other
+  message is an [event](#event-messages).
+- **Integers** `u8`, `u16`, `u32`, `u64` are fixed-width little-endian. Sizes below are in bytes.
+- **`len++`** lengths (of `len++[T]` sequences and `String<N>`) are GP general natural numbers,
+  1 to 9 bytes, **not LEB128**; the two agree only below 128. A non-canonical encoding (such as
+  LEB128's `80 01` for 128) is an error. Examples:
+  {naturals}.
+- **`bool`** and the tag of **`Option<T>`** are one byte, 0 or 1; any other byte is an error.
+- **`String<N>`** is at most N bytes of valid UTF-8. In the decoded JSON a NUL character shows
+  as `{NUL_SYMBOL}` (U+2400 SYMBOL FOR NULL), because PostgreSQL's JSONB cannot store U+0000;
+  encoding turns U+2400 back into NUL.
+- **Byte arrays** (hashes, peer IDs, VRF outputs, bitfields) decode to `0x` lowercase hex strings.
+- **Peer Address** decodes to `{{"address": "<IPv6 text>", "port": n}}`; an IPv4-mapped address
+  (`::ffff:a.b.c.d`) shows as plain IPv4 `a.b.c.d`, and encodes back to the mapped form.
+- **Enumerations** decode to the names in their tables below; numbers are JSON numbers (a `u64`
+  exactly); `[u8; C]` is a list of numbers.
+- **C** is the core count from the connection's JAM Parameters (`core_count`); it sizes event
+  10's `[u8; C]` and event 126's `[u8; ceil(C/8)]`.
+- **Timestamps** are microseconds since the JAM Common Era, {era}.
+- **Exactness.** A message must be consumed exactly: leftover bytes are an error."""
+
+
+def _types_section():
+    simple = [con for con in DOCUMENTED_TYPES if not _is_section_type(con)]
+    rows = [(f"`{con.name}`", _type_cell(*_type(con.subcon)), _size_cell(con), _cell(con.docs))
+            for con in simple]
+    parts = ["## Types", "The spec's named types; compound types and enumerations follow.",
+             _table(("type", "definition", "size (bytes)", "meaning"), rows)]
+    for con in DOCUMENTED_TYPES:
+        if _is_section_type(con):
+            parts.append(_type_section(con))
+    return "\n\n".join(parts)
+
+
+def _type_section(con):
+    base = _base(con)
+    heading = f"### {con.name}"
+    if isinstance(base, ByteEnum):
+        rows = [(str(value), f"`{name}`") for value, name in sorted(base.names.items())]
+        return "\n\n".join([heading, "A single byte:", _table(("value", "name"), rows)])
+    return "\n\n".join([heading, _size_line(_measure(con)),
+                        _table(FIELD_HEADER, _rows(base))])
+
+
+def _node_information_section():
+    records = list(PARAMETER_LAYOUTS.values())
+    sizes = ", ".join(f"{_bytes(_measure(record))} with GP {layout} parameters"
+                      for layout, record in PARAMETER_LAYOUTS.items())
+    parts = [
+        "## Node information message",
+        "The first message on every connection. JAM Parameters carry no length and two layouts "
+        "are in use; the decoder takes the layout that leaves a valid message, and where both "
+        "do, the one that `gp_version` names (below 0.8: the GP 0.7 layout).",
+        f"**Size:** {sizes} (variable).",
+        _table(FIELD_HEADER, _merged_rows(records)),
+    ]
+    for layout in JAM_PARAMETERS.values():
+        parts += [f"### {layout.name}", _size_line(_measure(layout)),
+                  _table(FIELD_HEADER, _rows(_base(layout)))]
+    return "\n\n".join(parts)
+
+
+def _event_heading(discriminator, event, version=None):
+    shown = f" (protocol version {version})" if version is not None else ""
+    return f"{discriminator}: {event.title}{shown} — `{event.event_name}`"
+
+
+def _event_definitions():
+    """(discriminator, protocol version or None, event), with both shapes of a changed event."""
+    for discriminator, event in EVENTS_BY_VERSION[0].items():
+        shapes = {version: table[discriminator] for version, table in EVENTS_BY_VERSION.items()}
+        if all(shape is event for shape in shapes.values()):
+            yield discriminator, None, event
+        else:
+            for version, shape in shapes.items():
+                yield discriminator, version, shape
+
+
+# Events shown as bytes and as the JSON the decoder makes of them.
+_EXAMPLE_TIME = jam_timestamp(datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc))
+_EXAMPLES = [
+    {"BestBlockChanged": {"slot": 1234, "hash": "0x" + "ab" * 32}},
+    {"Disconnected": {"peer_id": "0x" + "3b" * 32, "terminator": "Remote",
+                      "reason": "stream reset\x00"}},
+    {"WorkPackageReceived": {
+        "submission_or_share_id": 41, "core": 3,
+        "outline": {
+            "size": 2048, "hash": "0x" + "77" * 32, "anchor": "0x" + "a1" * 32,
+            "lookup_anchor_slot": 1230, "prerequisites": [],
+            "items": [{
+                "service": 7, "payload_size": 96, "refine_gas_limit": 5_000_000,
+                "accumulate_gas_limit": 100_000, "extrinsics_size": 0,
+                "imports": [{"root": "0x" + "5e" * 32, "export_index": 2}],
+                "num_exports": 1,
+            }],
+        },
+    }},
+]
+_EXAMPLE_CORES = 2
+
+
+def _events_intro():
+    header = [("`timestamp`", "`Timestamp`", "8", "Time of the event"),
+              ("`discriminator`", "`u8`", "1", "Which event follows")]
+    parts = [
+        "## Event messages",
+        "Every event message is a Timestamp and a one-byte discriminator, then the event's "
+        "fields. Each table below lists the fields; the message size includes these 9 bytes.",
+        _table(FIELD_HEADER, header),
+        "Events are numbered implicitly: the first event of a connection is ID 0; the event after "
+        "a Dropped event carrying N has that event's ID + N, any other + 1. A message that does "
+        "not decode still takes an ID. Protocol version 1 differs from version 0 only in event 61.",
+        "### JSON examples",
+        f"The decoder returns `{{name: fields}}`. Decoded from the messages shown "
+        f"(C = {_EXAMPLE_CORES}):",
+    ]
+    for data in _EXAMPLES:
+        message = encode_event(data, _EXAMPLE_TIME, 0, _EXAMPLE_CORES)
+        decoded = EventDecoder(0, _EXAMPLE_CORES).decode(message)
+        hex_lines = [message[i:i + 32].hex(" ") for i in range(0, len(message), 32)]
+        parts.append(f"`{decoded.name}`, a {len(message)}-byte message:")
+        parts.append("```\n" + "\n".join(hex_lines) + "\n```")
+        parts.append("```json\n" + json.dumps(decoded.data, indent=2, ensure_ascii=False) + "\n```")
+    return "\n\n".join(parts)
+
+
+def _event_section(discriminator, version, event):
+    measure = _measure(event)
+    return "\n\n".join([f"### {_event_heading(discriminator, event, version)}",
+                        _size_line(measure, _EVENT_HEADER),
+                        _table(FIELD_HEADER, _rows(event))])
+
+
+def _contents():
+    lines = ["## Contents", "",
+             "- [Encoding](#encoding) · [Types](#types) · "
+             "[Node information message](#node-information-message) · "
+             "[Event messages](#event-messages)"]
+    definitions = list(_event_definitions())
+    for title, discriminators in SECTIONS.items():
+        links = [f"[{d}{'' if v is None else f' (v{v})'} {e.event_name}]"
+                 f"(#{_anchor(_event_heading(d, e, v))})"
+                 for d, v, e in definitions if d in discriminators]
+        lines.append(f"- [{title}](#{_anchor(title)}): " + (", ".join(links) or "none yet"))
+    return "\n".join(lines)
+
+
+def render():
+    """The whole of docs/PROTOCOL.md."""
+    parts = [
+        "# JIP-3 protocol reference",
+        "Every JIP-3 message as TART decodes it, generated by `tart spec` from the construct "
+        "definitions in `tart/protocol/` (`types.py`, `node_information.py`, `events.py`). "
+        "Do not edit by hand: run `tart spec > docs/PROTOCOL.md`.",
+        _contents(),
+        _encoding_notes(),
+        _types_section(),
+        _node_information_section(),
+        _events_intro(),
+    ]
+    definitions = list(_event_definitions())
+    for title, discriminators in SECTIONS.items():
+        parts.append(f"## {title}")
+        events = [_event_section(*d) for d in definitions if d[0] in discriminators]
+        parts += events or ["TODO in the spec: no events defined yet."]
+    return "\n\n".join(parts) + "\n"
