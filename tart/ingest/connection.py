@@ -33,7 +33,7 @@ class Draining(Exception):
 class Session:
     """What one connection has done, as its sessions row shows."""
 
-    __slots__ = ("id", "node_id", "remote", "received", "stored", "rate_limited")
+    __slots__ = ("id", "node_id", "remote", "received", "stored", "rate_limited", "reported")
 
     def __init__(self, session_id, remote):
         self.id = session_id
@@ -42,6 +42,7 @@ class Session:
         self.received = 0
         self.stored = 0
         self.rate_limited = 0
+        self.reported = (0, 0)  # (received, rate_limited) as last written to the database
 
 
 class NodeConnection:

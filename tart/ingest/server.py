@@ -23,8 +23,11 @@ from tart.ingest.writer import STOP, Writer
 
 log = logging.getLogger(__name__)
 
-# Connections for sessions and nodes (rare writes from connection greenlets).
+# Connections for sessions, nodes and the heartbeat (rare writes, not the writer's).
 SESSION_POOL_SIZE = 4
+HEARTBEAT_INTERVAL = 1.0
+# An ingest process silent this long is dead: others close the sessions it left open.
+ORPHAN_SILENCE = 30.0
 MAINTENANCE_INTERVAL = 3600
 # How long connections get to read what their nodes had sent when shutdown began.
 DRAIN_TIMEOUT = 30
@@ -39,7 +42,8 @@ class Ingest:
         self.queue = Queue(maxsize=settings.queue_size)
         self.stats.buffer_pending = self.queue.qsize
         self.connect = lambda: connect(settings.database_url, application_name="tart-ingest")
-        self.sessions = SessionStore(ConnectionPool(self.connect, SESSION_POOL_SIZE, self.stats))
+        self.pool = ConnectionPool(self.connect, SESSION_POOL_SIZE, self.stats)
+        self.sessions = SessionStore(self.pool, self.stats.process_id)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
 
 
@@ -53,12 +57,12 @@ class IngestServer:
         self._housekeeping = []
 
     def start(self):
-        stats = self.ingest.stats
         self._maintain_partitions()
+        self._heartbeat()
         self._writer = gevent.spawn(Writer(self.ingest.queue, self.ingest.connect,
-                                           self.settings, stats).run)
+                                           self.settings, self.ingest.stats).run)
         self._housekeeping = [
-            gevent.spawn(stats.report_forever, self.ingest.connect),
+            gevent.spawn(self._heartbeat_forever),
             gevent.spawn(self._maintain_forever),
         ]
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
@@ -96,8 +100,24 @@ class IngestServer:
         self.ingest.queue.put(STOP)
         self._writer.join()
         gevent.killall(self._housekeeping)
-        self.ingest.stats.report(self.ingest.connect())
+        self.ingest.pool.run(self.ingest.stats.report)
         log.info("stopped: %d events stored", self.ingest.stats.events_stored)
+
+    def _heartbeat_forever(self):
+        while True:
+            gevent.sleep(HEARTBEAT_INTERVAL)
+            try:
+                self._heartbeat()
+            except Exception as error:  # a database outage must not stop ingest
+                log.warning("heartbeat failed: %s", error)
+
+    def _heartbeat(self):
+        """Report counters, update open sessions' counts, close sessions of dead processes."""
+        self.ingest.pool.run(self.ingest.stats.report)
+        self.ingest.sessions.update_counters([c.session for c in self.connections])
+        orphans = self.ingest.sessions.close_orphans(ORPHAN_SILENCE)
+        if orphans:
+            log.warning("closed %d sessions left open by ingest processes that died", orphans)
 
     def _maintain_forever(self):
         while True:

@@ -5,6 +5,7 @@ connection greenlets make them directly through a small pool instead of via the 
 """
 import orjson
 from gevent.queue import LifoQueue
+from psycopg2.extras import execute_values
 
 
 class ConnectionPool:
@@ -38,15 +39,36 @@ class ConnectionPool:
 
 
 class SessionStore:
-    def __init__(self, pool):
+    def __init__(self, pool, process_id):
         self._pool = pool
+        self._process_id = process_id
 
     def open(self, remote_address, accepted):
         """A new session for a connection (accepted at Unix time ``accepted``) whose node is
         not known yet; returns its id."""
         return self._pool.run(lambda cur: _fetch_one(
-            cur, "INSERT INTO sessions (remote_address, opened_at)"
-                 " VALUES (%s, to_timestamp(%s)) RETURNING id", (remote_address, accepted)))
+            cur, "INSERT INTO sessions (remote_address, opened_at, ingest_process)"
+                 " VALUES (%s, to_timestamp(%s), %s) RETURNING id",
+            (remote_address, accepted, self._process_id)))
+
+    def update_counters(self, sessions):
+        """Write the received and rate-limited counts of open sessions that changed."""
+        changed = [(s.id, s.received, s.rate_limited) for s in sessions
+                   if s.id is not None and (s.received, s.rate_limited) != s.reported]
+        if not changed:
+            return
+        self._pool.run(lambda cur: execute_values(
+            cur, "UPDATE sessions AS s SET events_received = v.received,"
+                 " events_rate_limited = v.rate_limited FROM (VALUES %s)"
+                 " AS v (id, received, rate_limited) WHERE s.id = v.id", changed))
+        for session in sessions:
+            session.reported = (session.received, session.rate_limited)
+
+    def close_orphans(self, silence_seconds):
+        """Close sessions of ingest processes that died; returns how many."""
+        return self._pool.run(lambda cur: _fetch_one(
+            cur, "SELECT tart_close_orphaned_sessions(make_interval(secs => %s))",
+            (silence_seconds,)))
 
     def identify(self, session_id, info):
         """Record the node information of a session's node; the node counts as connected."""

@@ -1,14 +1,13 @@
 """This process's counters, as the web process reads them from ``ingest_stats`` for /metrics.
 
-Ingest and web share nothing but PostgreSQL, so the reporter upserts one row per process about
-once a second: counters only ever grow per row, gauges are read from recently updated rows.
+Ingest and web share nothing but PostgreSQL, so each ingest process upserts its row about once a
+second: counters only ever grow per row, gauges are read from recently updated rows.
 """
 import bisect
 import os
 import socket
 import uuid
 
-import gevent
 import orjson
 
 # Upper bounds (seconds) of the batch write duration histogram.
@@ -84,23 +83,12 @@ class IngestStats:
             "batch_write_duration": self.batch_write_duration.as_json(),
         }
 
-    def report_forever(self, connect, interval=1.0):
-        """Upsert this process's row every ``interval`` seconds (run as a greenlet)."""
-        conn = None
-        while True:
-            try:
-                conn = conn or connect()
-                self.report(conn)
-            except Exception:  # a database outage must not stop ingest; retry next tick
-                conn = None
-            gevent.sleep(interval)
-
-    def report(self, conn):
-        with conn, conn.cursor() as cur:
-            cur.execute(
-                "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
-                " VALUES (%s, %s, %s, now(), now(), %s)"
-                " ON CONFLICT (process_id) DO UPDATE"
-                " SET updated_at = now(), counters = EXCLUDED.counters",
-                (self.process_id, socket.gethostname(), os.getpid(),
-                 orjson.dumps(self.counters()).decode()))
+    def report(self, cur):
+        """Upsert this process's row; its updated_at is also this process's heartbeat."""
+        cur.execute(
+            "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
+            " VALUES (%s, %s, %s, now(), now(), %s)"
+            " ON CONFLICT (process_id) DO UPDATE"
+            " SET updated_at = now(), counters = EXCLUDED.counters",
+            (self.process_id, socket.gethostname(), os.getpid(),
+             orjson.dumps(self.counters()).decode()))

@@ -253,3 +253,33 @@ def test_partitions_are_kept_ahead_and_dropped_after_retention(database_url):
         pass
     names = [row[0] for row in query(database_url, conn_sql)]
     assert "events_20240101" not in names and f"events_{today}" in names
+
+
+def test_open_sessions_show_live_counts(database_url):
+    with running_ingest(database_url, TART_RATE_LIMIT=1, TART_RATE_BURST=5) as (host, port, _):
+        with TelemetryNode(host, port) as node:
+            node.send_bytes(b"".join(frame(node.encode(best_block(slot))) for slot in range(30)))
+            wait_for_rows(database_url, "SELECT events_received FROM sessions", 30)
+            (session,) = query(database_url, "SELECT closed_at, events_rate_limited,"
+                                             " events_stored FROM sessions")
+            assert session[0] is None
+            assert session[1] + session[2] == 30 and session[1] >= 20
+
+
+def test_sessions_of_a_killed_ingest_process_are_closed_by_the_next(database_url):
+    with running_ingest(database_url) as (host, port, process):
+        node = TelemetryNode(host, port)
+        node.send(best_block(1))
+        wait_for_rows(database_url, "SELECT count(*) FROM events", 1)
+        process.kill()
+        process.wait()
+    node.close()
+    assert scalar(database_url, "SELECT is_connected FROM nodes") is True
+    # Pretend the dead process's last heartbeat was long ago rather than wait for it to age.
+    query(database_url, "UPDATE ingest_stats SET updated_at = now() - interval '1 hour'"
+                        " RETURNING 1")
+    with running_ingest(database_url):
+        wait_for_rows(database_url, "SELECT is_connected FROM nodes", False)
+    assert scalar(database_url, "SELECT close_reason FROM sessions") \
+        == "ingest process stopped without closing"
+    assert scalar(database_url, "SELECT active_sessions FROM nodes") == 0
