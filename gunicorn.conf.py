@@ -10,6 +10,9 @@ workers = _settings.web_workers
 # gevent workers: each WebSocket subscriber and each worker's LISTEN loop is a greenlet.
 worker_class = "gevent"
 loglevel = _settings.log_level
+# TART does not use gunicornc, and the default socket path (~/.gunicorn) would be shared by
+# every gunicorn of the same user on the host, such as several test runs.
+control_socket_disable = True
 
 
 def post_fork(server, worker):

@@ -1,3 +1,4 @@
+import importlib.util
 import os
 import socket
 import subprocess
@@ -5,7 +6,8 @@ import subprocess
 import psycopg2
 import pytest
 
-from tests.support.procs import free_port, running, tart, wait_for_http
+from tart.db.embedded import EmbeddedPostgres
+from tests.support.procs import free_port, running, tart, wait_for_http, wait_for_port
 
 HEALTH = {"status": "ok", "service": "tart-backend", "version": "0.1.0"}
 
@@ -107,3 +109,18 @@ def test_port_in_use_is_one_line_error(database_url, tmp_path, command, variable
         env[variable] = f"127.0.0.1:{port}"
         result = run_tart(command, env=env)
     assert_one_line_error(result, variable, f"port {port} is already in use")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tart.ingest.server") is None,
+                    reason="tart run needs the ingest server, tart.ingest.server")
+def test_run_serves_until_sigterm_then_stops_everything(data_dir):
+    api_port, telemetry_port = free_port(), free_port()
+    env = cli_env(data_dir, API_BIND=f"127.0.0.1:{api_port}",
+                  TELEMETRY_BIND=f"127.0.0.1:{telemetry_port}")
+    with running(tart("run"), env) as run:
+        assert wait_for_http(f"http://127.0.0.1:{api_port}/api/health", 60, run).json() == HEALTH
+        wait_for_port("127.0.0.1", telemetry_port, 60, run)
+        assert EmbeddedPostgres(data_dir).is_running()
+        run.terminate()
+        assert run.wait(60) == 0, run.output()
+    assert not EmbeddedPostgres(data_dir).is_running()
