@@ -119,6 +119,8 @@ class Settings:
     web_workers: int = _setting("TART_WEB_WORKERS", 2, _count(1))
     cors_origins: tuple[str, ...] = _setting("TART_CORS_ORIGINS", ("*",), _origins)
     ws_max_clients: int = _setting("TART_WS_MAX_CLIENTS", 1000, _count(1))
+    # Live events one WebSocket client may have waiting before it is closed as too slow.
+    ws_queue: int = _setting("TART_WS_QUEUE", 10000, _count(1))
     log_level: str = _setting("TART_LOG_LEVEL", "info", _log_level)
 
     @classmethod
