@@ -1,7 +1,10 @@
 import importlib.util
 import os
+import shutil
 import socket
 import subprocess
+import tempfile
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -13,10 +16,16 @@ HEALTH = {"status": "ok", "service": "tart-backend", "version": "0.1.0"}
 
 
 @pytest.fixture
-def data_dir(tmp_path):
-    """A TART_DATA_DIR of the test's own; its embedded server is stopped afterwards."""
-    yield tmp_path / "tart-data"
-    subprocess.run(tart("db-stop"), env=cli_env(tmp_path / "tart-data"), check=True, timeout=60)
+def data_dir():
+    """A TART_DATA_DIR of the test's own; its embedded server is stopped afterwards.
+
+    Not under pytest's tmp_path: every pytest run on the machine resets its base directory
+    to mode 0700, which would lock the embedded server's user (as root, not root) out.
+    """
+    path = Path(tempfile.mkdtemp(prefix="tart-test-data-"))
+    yield path
+    subprocess.run(tart("db-stop"), env=cli_env(path), check=True, timeout=60)
+    shutil.rmtree(path)
 
 
 def cli_env(data_dir, **variables):
