@@ -1,7 +1,7 @@
 """JIP-3, the JAM telemetry protocol: its messages as construct definitions, and their codec.
 
-Read ``types.py``, ``node_information.py`` and ``events.py`` as the protocol's documentation;
-``codec.py`` is how the rest of TART uses them.
+Read ``types.py``, ``node_information.py`` and ``events/`` (a module per section of the spec) as
+the protocol's documentation; ``codec.py`` is how the rest of TART uses them.
 """
 from tart.protocol.codec import (
     JAM_COMMON_ERA, DecodedEvent, EventDecoder, EventNumbering, NodeInformation,

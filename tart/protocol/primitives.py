@@ -15,6 +15,7 @@ Decoded values are JSON-ready: byte arrays become ``0x`` hex, enums their spec n
 text. Building accepts the same shapes.
 """
 import ipaddress
+import socket
 import struct
 
 from construct import Construct, Container, Renamed, Struct, StreamError
@@ -34,6 +35,7 @@ NUL_SYMBOL = "\u2400"
 
 _U64 = struct.Struct("<Q")
 _IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"
+_ZEROS_12 = bytes(12)
 
 
 def Type(name, subcon, meaning=None):
@@ -101,8 +103,11 @@ def read_ip(io):
 def ip_text(data):
     """RFC 5952 text of a 16-byte address; IPv4-mapped addresses as dotted IPv4."""
     if data[:12] == _IPV4_MAPPED:
-        return str(ipaddress.IPv4Address(data[12:]))
-    return str(ipaddress.IPv6Address(data))
+        return socket.inet_ntop(socket.AF_INET, data[12:])
+    if data[:12] == _ZEROS_12:
+        # libc would write the deprecated IPv4-compatible form (::1.2.3.4) here.
+        return str(ipaddress.IPv6Address(data))
+    return socket.inet_ntop(socket.AF_INET6, data)
 
 
 def read_per_core(io, this):
@@ -497,7 +502,7 @@ def _unhex(value, length):
 
 
 def _describe(con):
-    """A short name for a piece, for messages and the generated docs."""
+    """A short name for a piece, for error messages."""
     while isinstance(con, Renamed):
         if con.name and con.name[0].isupper():
             return con.name

@@ -198,3 +198,17 @@ def test_reason_with_nul_is_decoded_as_the_nul_symbol():
     assert EventDecoder(0, 341).decode(message).fields["reason"] == "a\u2400b"
     assert encode_event({"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": "a\u2400b"}},
                         0) == message
+
+
+@pytest.mark.parametrize("raw,text", [
+    ("00000000000000000000ffff0a000001", "10.0.0.1"),
+    ("00000000000000000000000000000001", "::1"),
+    ("00000000000000000000000000000000", "::"),
+    ("00000000000000000000000001020304", "::102:304"),
+    ("20010db8000000000000000000000001", "2001:db8::1"),
+    ("20010db8000100000000000100000001", "2001:db8:1::1:0:1"),
+    ("fe800000000000000000000000000000", "fe80::"),
+])
+def test_peer_address_text_is_rfc5952(raw, text):
+    message = struct.pack("<QB", 0, 20) + bytes.fromhex(raw) + struct.pack("<H", 30333)
+    assert EventDecoder(0, 341).decode(message).fields["from"] == {"address": text, "port": 30333}

@@ -1,0 +1,66 @@
+"""JIP-3 "Networking events"."""
+from tart.protocol.events.event import Event
+from tart.protocol.primitives import Option
+from tart.protocol.types import ConnectionSide, EventId, PeerAddress, PeerId, Reason
+
+# ### 20: Connection refused
+ConnectionRefused = Event(
+    "Connection refused",
+    "from" / PeerAddress,
+)
+
+# ### 21: Connecting in
+ConnectingIn = Event(
+    "Connecting in",
+    "from" / PeerAddress,
+)
+
+# ### 22: Connect in failed
+ConnectInFailed = Event(
+    "Connect in failed",
+    "connecting_id" / EventId * "ID of the corresponding \"connecting in\" event",
+    "reason" / Reason,
+)
+
+# ### 23: Connected in
+ConnectedIn = Event(
+    "Connected in",
+    "connecting_id" / EventId * "ID of the corresponding \"connecting in\" event",
+    "peer_id" / PeerId,
+)
+
+# ### 24: Connecting out
+ConnectingOut = Event(
+    "Connecting out",
+    "peer_id" / PeerId,
+    "address" / PeerAddress,
+)
+
+# ### 25: Connect out failed
+ConnectOutFailed = Event(
+    "Connect out failed",
+    "connecting_id" / EventId * "ID of the corresponding \"connecting out\" event",
+    "reason" / Reason,
+)
+
+# ### 26: Connected out
+ConnectedOut = Event(
+    "Connected out",
+    "connecting_id" / EventId * "ID of the corresponding \"connecting out\" event",
+)
+
+# ### 27: Disconnected
+Disconnected = Event(
+    "Disconnected",
+    "peer_id" / PeerId,
+    "terminator" / Option(ConnectionSide) * "Terminator of the connection, may be omitted in "
+                                            "case of eg a timeout",
+    "reason" / Reason,
+)
+
+# ### 28: Peer misbehaved
+PeerMisbehaved = Event(
+    "Peer misbehaved",
+    "peer_id" / PeerId,
+    "reason" / Reason,
+)
