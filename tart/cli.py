@@ -16,6 +16,7 @@ from tart.config import Settings, TartError, install_root, parse_bind
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate as apply_migrations
+from tart.loadgen.command import loadgen
 
 # How long `tart run` gives ingest (draining its queue) and web to exit before killing them.
 STOP_TIMEOUT = 30
@@ -244,6 +245,9 @@ def _report_listening(settings: Settings) -> None:
 def _note(message: str) -> None:
     click.echo(f"tart: {message}", err=True)
 
+
+# Its options live beside the load generator; importing the command loads only click.
+main.add_command(loadgen)
 
 if __name__ == "__main__":
     main(prog_name="tart")

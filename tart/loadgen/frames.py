@@ -1,0 +1,168 @@
+"""A mix's cycle encoded once into wire bytes, and the stream of frames a connection sends.
+
+Encoding with construct takes tens of microseconds per event, far too slow to do while sending,
+so a cycle is encoded once per kind of node (protocol version, core count) before the clock
+starts. While sending, only what must change is written into the bytes in place: each frame's
+Timestamp, and on each repetition of the cycle the event IDs it refers to and its slots.
+"""
+import random
+import struct
+
+from tart.loadgen.mixes import Ref, Slot
+from tart.protocol import encode_event, frame
+
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+# Offsets in a frame: the 4-byte size, then the message: Timestamp (u64), discriminator (u8).
+TIMESTAMP_OFFSET = 4
+DISCRIMINATOR_OFFSET = 12
+# No event has discriminator 255; a frame carrying it is undecodable but correctly framed.
+GARBAGE_DISCRIMINATOR = 0xFF
+
+
+class Cycle:
+    """The frames of one cycle of a script, and where in them the IDs and slots sit."""
+
+    def __init__(self, script, first_slot, timestamp):
+        self.script = script
+        self.first_slot = first_slot
+        self.frames = len(script.events)
+        self.id_advance = script.id_advance
+        self.event_ids = script.event_ids
+        blob = bytearray()
+        self.starts = []
+        self.discriminators = []
+        self.patches = []  # (offset in blob, struct, value at repetition 0, step per repetition)
+        for data in script.events:
+            message = self._encode(self._resolve(data, 0), timestamp)
+            for path, marker in _markers(data):
+                width, base, step = self._marker_value(marker)
+                offset = self._offset_of(data, path, width, message, timestamp)
+                self.patches.append((len(blob) + 4 + offset, _U64 if width == 8 else _U32,
+                                     base, step))
+            self.starts.append(len(blob))
+            self.discriminators.append(message[8])
+            blob += frame(message)
+        self.starts.append(len(blob))
+        self.blob = bytes(blob)
+        # Replacing a Dropped frame by garbage would change the numbering (+1 instead of +N).
+        self.garbleable = [name != "Dropped" for data in script.events for name in data]
+
+    def expected(self, repetition):
+        """The events of the given repetition as the decoder returns them: (event_id, data)."""
+        return [(event_id + repetition * self.id_advance, self._resolve(data, repetition))
+                for event_id, data in zip(self.event_ids, self.script.events)]
+
+    def stream(self, garbage_rate=0.0, rng=None):
+        """A fresh stream for a new connection: event IDs start again at 0."""
+        return Stream(self, garbage_rate, rng or random.Random(0))
+
+    def _marker_value(self, marker):
+        if isinstance(marker, Ref):
+            return 8, marker.event_id, self.id_advance
+        return 4, self.first_slot + marker.offset, self.script.slots_per_cycle
+
+    def _resolve(self, data, repetition, override=None):
+        def value(path, marker):
+            if override is not None and path == override[0]:
+                return override[1]
+            _, base, step = self._marker_value(marker)
+            return base + repetition * step
+
+        return _replace_markers(data, (), value)
+
+    def _encode(self, data, timestamp):
+        return encode_event(data, timestamp, self.script.protocol_version, self.script.core_count)
+
+    def _offset_of(self, data, path, width, message, timestamp):
+        """Where a marked field sits in the message: encode it again with every bit of its
+        value flipped and see which bytes change."""
+        _, base, _ = self._marker_value(_at(data, path))
+        flipped = base ^ ((1 << (8 * width)) - 1)
+        other = self._encode(self._resolve(data, 0, (path, flipped)), timestamp)
+        changed = [i for i, (a, b) in enumerate(zip(message, other)) if a != b]
+        if len(message) != len(other) or changed != list(range(changed[0], changed[0] + width)):
+            raise ValueError(f"cannot locate {path} in {next(iter(data))}")
+        return changed[0]
+
+
+class Stream:
+    """The frames one connection sends: the cycle repeated, patched as it goes."""
+
+    def __init__(self, cycle, garbage_rate, rng):
+        self.cycle = cycle
+        self.buffer = bytearray(cycle.blob)
+        self.position = 0  # index in the cycle of the next frame
+        self.repetition = 0
+        self.garbage_rate = garbage_rate
+        self.rng = rng
+
+    def take(self, count, timestamp):
+        """The next `count` frames as one piece of bytes, all stamped `timestamp`; and how
+        many of them were replaced by garbage."""
+        cycle, buffer = self.cycle, self.buffer
+        starts, frames = cycle.starts, cycle.frames
+        pack_timestamp = _U64.pack_into
+        parts, garbage = [], 0
+        while count:
+            first = self.position
+            last = min(frames, first + count)
+            for start in starts[first:last]:
+                pack_timestamp(buffer, start + TIMESTAMP_OFFSET, timestamp)
+            if self.garbage_rate:
+                garbled = self._garble(first, last)
+                parts.append(buffer[starts[first]:starts[last]])
+                for index in garbled:
+                    buffer[starts[index] + DISCRIMINATOR_OFFSET] = cycle.discriminators[index]
+                garbage += len(garbled)
+            else:
+                parts.append(buffer[starts[first]:starts[last]])
+            count -= last - first
+            self.position = last
+            if last == frames:
+                self._next_repetition()
+        return b"".join(parts), garbage
+
+    def _garble(self, first, last):
+        garbled = []
+        random_, rate, garbleable = self.rng.random, self.garbage_rate, self.cycle.garbleable
+        for index in range(first, last):
+            if garbleable[index] and random_() < rate:
+                self.buffer[self.cycle.starts[index] + DISCRIMINATOR_OFFSET] = GARBAGE_DISCRIMINATOR
+                garbled.append(index)
+        return garbled
+
+    def _next_repetition(self):
+        self.position = 0
+        self.repetition += 1
+        for offset, kind, base, step in self.cycle.patches:
+            kind.pack_into(self.buffer, offset, base + self.repetition * step)
+
+
+def _markers(value, path=()):
+    """(path, marker) of every Ref and Slot in an event's data, in field order."""
+    if isinstance(value, (Ref, Slot)):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _markers(item, path + (key,))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _markers(item, path + (index,))
+
+
+def _replace_markers(value, path, resolve):
+    if isinstance(value, (Ref, Slot)):
+        return resolve(path, value)
+    if isinstance(value, dict):
+        return {key: _replace_markers(item, path + (key,), resolve) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_markers(item, path + (index,), resolve)
+                for index, item in enumerate(value)]
+    return value
+
+
+def _at(value, path):
+    for key in path:
+        value = value[key]
+    return value

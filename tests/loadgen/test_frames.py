@@ -1,0 +1,174 @@
+"""The bytes the load generator sends decode, with TART's codec, to exactly what it meant."""
+import random
+import re
+import struct
+
+import pytest
+
+from tart.loadgen.frames import Cycle
+from tart.loadgen.mixes import MIXES, script_of
+from tart.loadgen.nodes import SimulatedNode, node_id, peer_id
+from tart.protocol import (
+    EVENTS_BY_VERSION, DecodeError, EventDecoder, EventNumbering, decode_node_information,
+)
+
+PEERS = [peer_id(7, index) for index in range(4)]
+FIRST_SLOT = 1_500_000
+CASES = [(mix, version, layout) for mix in MIXES for version in (0, 1) for layout in ("0.7", "0.8")]
+
+
+def split_frames(data):
+    frames, offset = [], 0
+    while offset < len(data):
+        (size,) = struct.unpack_from("<I", data, offset)
+        frames.append(data[offset + 4:offset + 4 + size])
+        offset += 4 + size
+    assert offset == len(data), "the bytes end mid-frame"
+    return frames
+
+
+def sent_events(cycle, takes, timestamp=1_000):
+    """Take frames from a fresh stream in pieces of the given sizes; decode them all and number
+    them as the server does: [(event_id, decoded event)]."""
+    stream = cycle.stream()
+    decoder = EventDecoder(cycle.script.protocol_version, cycle.script.core_count)
+    numbering = EventNumbering()
+    events = []
+    for count in takes:
+        data, garbage = stream.take(count, timestamp)
+        assert garbage == 0
+        for message in split_frames(data):
+            event = decoder.decode(message)
+            events.append((numbering.assign(event.dropped), event))
+    return events
+
+
+def make_cycle(mix, version, cores=341):
+    return Cycle(script_of(mix, version, cores, PEERS), FIRST_SLOT, timestamp=5)
+
+
+@pytest.mark.parametrize("mix,version,layout", CASES)
+def test_frames_decode_to_what_the_mix_meant(mix, version, layout):
+    node = SimulatedNode(seed=7, index=3, protocol_version=version, params_layout=layout)
+    info = decode_node_information(node.handshake()[4:])
+    assert info.fields == node.node_information()
+    assert (info.params_layout, info.protocol_version, info.core_count) == (layout, version, 341)
+    assert info.peer_id == "0x" + node_id(7, 3)
+
+    cycle = make_cycle(mix, version)
+    repetitions = 3
+    # Pieces that do not line up with the cycle, so takes straddle repetitions.
+    takes = [7] * (repetitions * cycle.frames // 7) + [repetitions * cycle.frames % 7]
+    events = sent_events(cycle, takes, timestamp=123_456_789)
+    expected = [pair for repetition in range(repetitions) for pair in cycle.expected(repetition)]
+    assert [(event_id, event.data) for event_id, event in events] == expected
+    assert {event.timestamp for _, event in events} == {123_456_789}
+
+
+def test_ids_and_slots_move_on_with_each_repetition():
+    cycle = make_cycle("status", 0)
+    events = sent_events(cycle, [2 * cycle.frames])
+    best = [(event_id, event.fields["slot"]) for event_id, event in events
+            if event.name == "BestBlockChanged"]
+    assert best == [(1, FIRST_SLOT), (5, FIRST_SLOT + 1)]
+    statuses = [event.fields for _, event in events if event.name == "Status"]
+    assert all(len(fields["num_guarantees"]) == 341 for fields in statuses)
+
+
+def test_a_new_connection_numbers_from_zero_again():
+    cycle = make_cycle("pipeline", 0)
+    cycle.stream().take(cycle.frames + 3, 1)
+    first = sent_events(cycle, [cycle.frames])
+    assert [pair for pair in cycle.expected(0)] == [(i, e.data) for i, e in first]
+
+
+PIPELINE = [
+    "WorkPackageSubmission", "WorkPackageReceived", "Authorized", "ExtrinsicDataReceived",
+    "ImportsReceived", "Refined", "WorkReportBuilt", "SharingWorkPackage", "SharingWorkPackage",
+    "BundleSent", "BundleSent", "WorkReportSignatureReceived", "WorkReportSignatureReceived",
+    "GuaranteeBuilt", "SendingGuarantee", "SendingGuarantee", "SendingGuarantee",
+    "GuaranteeSent", "GuaranteeSent", "GuaranteeSent", "GuaranteesDistributed",
+]
+# What each Event ID field of the pipeline must point at (from JIP-3's field descriptions).
+REFERENCES = {
+    "submission_or_share_id": {"WorkPackageSubmission", "WorkPackageBeingShared"},
+    "submission_id": {"WorkPackageSubmission"},
+    "built_id": {"GuaranteeBuilt"},
+    "sending_id": {"SendingGuarantee"},
+}
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_pipeline_ids_point_at_earlier_events_of_the_right_kind(version):
+    cycle = make_cycle("pipeline", version)
+    events = sent_events(cycle, [3 * cycle.frames])
+    assert [event.name for _, event in events] == PIPELINE * 3
+    kinds = {event_id: event.name for event_id, event in events}
+    checked = 0
+    for event_id, event in events:
+        for field, allowed in REFERENCES.items():
+            if field in event.fields:
+                target = event.fields[field]
+                assert target < event_id and kinds[target] in allowed, (event_id, event.data)
+                # Within the same work-package: never an earlier repetition's.
+                assert event_id - target < cycle.frames
+                checked += 1
+    assert checked == 3 * (len(PIPELINE) - 1)
+    sending = {event_id for event_id, event in events if event.name == "SendingGuarantee"}
+    assert {event.fields["sending_id"] for _, event in events
+            if event.name == "GuaranteeSent"} == sending
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_all_sends_every_kind_and_its_ids_name_earlier_events(version):
+    table = EVENTS_BY_VERSION[version]
+    names_by_title = {event.title.lower(): event.event_name for event in table.values()}
+    cycle = make_cycle("all", version)
+    events = sent_events(cycle, [2 * cycle.frames])
+    assert sorted(event.discriminator for _, event in events[:cycle.frames]) == sorted(table)
+    # Dropped(3) leads the cycle, so the next event's ID is 3 and each cycle moves IDs 117.
+    assert [event_id for event_id, _ in events[:3]] == [0, 3, 4]
+    assert events[cycle.frames][0] == 117
+    kinds = {event_id: event.name for event_id, event in events}
+    references = 0
+    for event_id, event in events:
+        definition = table[event.discriminator]
+        for field in definition.subcons:
+            doc = field.docs or ""
+            if not doc.startswith("ID of the corresponding"):
+                continue
+            allowed = {names_by_title[title.lower()] for title in re.findall(r'"([^"]+)"', doc)}
+            target = event.fields[field.name]
+            assert target < event_id and kinds[target] in allowed, (event.name, field.name)
+            references += 1
+    assert references > 100
+
+
+def test_garbage_replaces_exactly_the_frames_it_counts():
+    cycle = make_cycle("all", 1)
+    stream = cycle.stream(garbage_rate=0.3, rng=random.Random(1))
+    decoder = EventDecoder(1, 341)
+    data, garbage = stream.take(3 * cycle.frames, 1)
+    undecodable = 0
+    names = []
+    for message in split_frames(data):
+        try:
+            names.append(decoder.decode(message).name)
+        except DecodeError as error:
+            assert error.reason == "unknown discriminator 255"
+            undecodable += 1
+    assert undecodable == garbage and 0.2 < garbage / (3 * cycle.frames) < 0.4
+    # Dropped is never garbled: a garbage frame takes one ID, Dropped(3) takes three.
+    assert names.count("Dropped") == 3
+    # Garbling patches only the bytes sent: without it, the next repetition decodes whole.
+    stream.garbage_rate = 0
+    data, garbage = stream.take(cycle.frames, 1)
+    assert garbage == 0
+    assert len([decoder.decode(message) for message in split_frames(data)]) == cycle.frames
+
+
+def test_peer_ids_follow_from_seed_and_index():
+    assert node_id(0, 5) == node_id(0, 5)
+    ids = {node_id(seed, index) for seed in (0, 1) for index in range(1024)}
+    assert len(ids) == 2048
+    assert all(re.fullmatch("[0-9a-f]{64}", value) for value in ids)
