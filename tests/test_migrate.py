@@ -64,7 +64,8 @@ def test_concurrent_migrations_apply_each_file_once(blank_url):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert sorted(results) == [[], [], [], VERSIONS]
+    # Which process applies which file is a race; that each file is applied once is not.
+    assert sorted(version for applied in results for version in applied) == VERSIONS
 
 
 def test_failed_migration_leaves_nothing_behind(blank_url, tmp_path):
