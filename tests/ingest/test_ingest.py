@@ -72,12 +72,13 @@ def test_awkward_but_valid_values_are_stored(database_url):
         with TelemetryNode(host, port, note="x" * 512) as node:
             node.send({"PeerMisbehaved": {"peer_id": peer_id(1), "reason": "a\x00b"}})
             node.send({"PeerMisbehaved": {"peer_id": peer_id(2), "reason": reason_128}})
+            node.send({"PeerMisbehaved": {"peer_id": peer_id(3), "reason": "it's a \\ '' \"x\""}})
             node.send({"BlockExecuted": {"authoring_or_importing_id": 0,
                                          "accumulated": accumulated}})
-            wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
+            wait_for_rows(database_url, "SELECT count(*) FROM events", 4)
     reasons = query(database_url, "SELECT data->'PeerMisbehaved'->>'reason' FROM events"
                                   " WHERE event_type = 28 ORDER BY id")
-    assert reasons == [(f"a{NUL_SYMBOL}b",), (reason_128,)]
+    assert reasons == [(f"a{NUL_SYMBOL}b",), (reason_128,), ("it's a \\ '' \"x\"",)]
     assert scalar(database_url, "SELECT jsonb_array_length(data->'BlockExecuted'->'accumulated')"
                                 " FROM events WHERE event_type = 47") == 200
     assert scalar(database_url, "SELECT length(note) FROM nodes") == 512
