@@ -1,0 +1,302 @@
+"""TART under load: a real `tart ingest` process fed by `tart loadgen`, measured from outside.
+
+Stored events are counted in the events table; latency, queue depth and rate-limited events
+come from the ingest's own row in ingest_stats; memory and CPU from /proc.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tart.db.connect import connect
+from tart.loadgen.runner import TICK as LOADGEN_TICK
+
+BIN = Path(sys.executable).parent
+# Seconds after the last node started that do not count towards a step's stored rate yet: the
+# ingest's queue and batches reach their working size.
+WARM_UP = 3.0
+# How long a step may take after the loadgen ends for ingest to store its queue.
+DRAIN_TIMEOUT = 300.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class Ingest:
+    """A `tart ingest` on a free local port, writing to `url`, with its output in a file."""
+
+    def __init__(self, url, nodes, log_path):
+        self.url = url
+        self.port = _free_port()
+        env = dict(os.environ, DATABASE_URL=url, TELEMETRY_BIND=f"127.0.0.1:{self.port}",
+                   TART_RATE_LIMIT="0", TART_LOG_LEVEL="warning")
+        if nodes > 1024:
+            env["TART_MAX_CONNECTIONS"] = str(nodes)
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen([str(BIN / "tart"), "ingest"], env=env,
+                                        stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        self.db = connect(url)
+        self.db.autocommit = True
+        _wait_for_port(self.port, self.process, log_path)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self.db.close()
+        self.log.close()
+
+    def rss_kb(self):
+        return _status_kb(self.process.pid, "VmRSS")
+
+    def peak_rss_kb(self):
+        return _status_kb(self.process.pid, "VmHWM")
+
+    def cpu_seconds(self):
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+    def counters(self):
+        """This process's ingest_stats counters (updated by ingest about once a second)."""
+        row = self.sql("SELECT counters FROM ingest_stats WHERE pid = %s", (self.process.pid,))
+        return row[0][0] if row else {}
+
+    def sql(self, query, params=()):
+        with self.db.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else None
+
+    def max_id(self):
+        return self.sql("SELECT coalesce(max(id), 0) FROM events")[0][0]
+
+    def last_id(self):
+        """The last id allocated, stored or not (the sequence survives TRUNCATE)."""
+        return self.sql("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
+                        " FROM events_id_seq")[0][0]
+
+    def last_session(self):
+        return self.sql("SELECT coalesce(max(id), 0) FROM sessions")[0][0]
+
+    def nodes_identified_since(self, session):
+        """Connections after session id `session` that have sent their node information."""
+        return self.sql("SELECT count(*) FROM sessions WHERE id > %s AND node_id IS NOT NULL",
+                        (session,))[0][0]
+
+    def connections(self):
+        """Open connections, as the ingest last reported them."""
+        return self.counters().get("active_connections", 0)
+
+    def wait_for_no_connections(self):
+        time.sleep(1.1)  # the gauge is reported once a second: let it catch up first
+        self.wait_until(lambda: self.connections() == 0, 60, "the nodes' connections to close")
+
+    def wait_until(self, condition, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not condition():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tart ingest exited with {self.process.returncode}; "
+                                   f"see {self.log.name}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout:g} s for {what}")
+            time.sleep(0.2)
+
+
+def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
+    """Start `tart loadgen` at the ingest; its summary will be in summary_path."""
+    command = [str(BIN / "tart"), "loadgen", "--telemetry", f"127.0.0.1:{ingest.port}",
+               "--nodes", str(nodes), "--rate", f"{rate:g}", "--duration", f"{seconds:g}",
+               "--ramp-up", f"{ramp_up:g}", "--mix", mix, "--summary-json", str(summary_path)]
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
+def idle_memory(ingest, nodes, mix, log):
+    """Ingest RSS before and with `nodes` connected nodes that have sent only node information.
+
+    "Before" is after a few nodes have sent every kind of event, so that what any ingest pays
+    once (compiled decoders, database connections) is not counted per connection."""
+    with tempfile.TemporaryDirectory() as tmp:
+        warm_up = loadgen(ingest, 4, 1000, 1, 0, "all", Path(tmp) / "warm-up.json", log)
+        warm_up.wait()
+        ingest.wait_for_no_connections()
+        before = ingest.rss_kb()
+        session = ingest.last_session()
+        # At this rate no event is due within the run: the nodes connect and stay idle until
+        # the memory is read, then the loadgen is stopped.
+        generator = loadgen(ingest, nodes, 0.001, 600, nodes / 500, mix,
+                            Path(tmp) / "summary.json", log)
+        try:
+            ingest.wait_until(lambda: ingest.nodes_identified_since(session) == nodes, 60,
+                              f"{nodes} idle nodes to connect")
+            time.sleep(1.0)
+            idle = ingest.rss_kb()
+        finally:
+            generator.terminate()
+            generator.wait()
+    ingest.wait_for_no_connections()
+    return {"nodes": nodes, "rss_before_kb": before, "rss_idle_kb": idle,
+            "per_connection_kb": round((idle - before) / nodes, 2)}
+
+
+def step(ingest, nodes, rate, seconds, mix, log):
+    """One load step: `nodes` × `rate` events/s for `seconds`; what was sent, stored, lost."""
+    ramp_up = min(5.0, seconds / 10)
+    # The previous step's connections must be gone, or they count against
+    # TART_MAX_CONNECTIONS.
+    ingest.wait_for_no_connections()
+    # Each step starts, like each baseline, from an empty table: index depth and cache misses
+    # grow with the table, and the comparison is between equals.
+    ingest.sql("TRUNCATE events")
+    before = _snapshot(ingest)
+    first_id = ingest.last_id()
+    samples = []  # (seconds since start, rows stored so far, queue depth, connections)
+    with tempfile.TemporaryDirectory() as tmp:
+        summary_path = Path(tmp) / "summary.json"
+        started = time.monotonic()
+        generator = loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log)
+        while generator.poll() is None:
+            counters = ingest.counters()
+            samples.append((time.monotonic() - started, max(0, ingest.max_id() - first_id),
+                            counters.get("buffer_pending", 0),
+                            counters.get("active_connections", 0)))
+            time.sleep(1.0)
+        summary = json.loads(summary_path.read_text())
+    sent = summary["events"]
+
+    def settled():
+        counters = ingest.counters()
+        return counters.get("events_stored", 0) + counters.get("events_rate_limited", 0) \
+            - before["counters"].get("events_stored", 0) \
+            - before["counters"].get("events_rate_limited", 0) >= sent
+
+    try:
+        ingest.wait_until(settled, DRAIN_TIMEOUT, "ingest to store the step's events")
+    except TimeoutError:
+        pass  # what is missing shows as loss
+    after = _snapshot(ingest)
+    stored = ingest.sql("SELECT count(*) FROM events WHERE id > %s", (first_id,))[0][0]
+    rate_limited = after["counters"].get("events_rate_limited", 0) \
+        - before["counters"].get("events_rate_limited", 0)
+    stored_rate = _rate(_steady(samples, ramp_up, seconds))
+    latency = _histogram_delta(before["counters"], after["counters"])
+    cpu = after["cpu"] - before["cpu"]
+    return {
+        "rate_per_node": rate,
+        "offered_per_second": round(nodes * rate),
+        "sent": sent,
+        # Each node sends for `seconds` from its own start; a loadgen slowed by TCP
+        # backpressure takes longer than that to send its share.
+        "sent_per_second": round(sent / max(seconds, summary["elapsed_seconds"] - ramp_up
+                                            - LOADGEN_TICK)),
+        "stored": stored,
+        "stored_per_second": stored_rate,
+        "rate_limited": rate_limited,
+        "loss": sent - stored - rate_limited,
+        "send_errors": summary["send_errors"],
+        "connect_failures": summary["connect_failures"],
+        "connections_held": max((sample[3] for sample in samples), default=0),
+        "batch_write_p50_ms": _ms(_quantile(latency, 0.50)),
+        "batch_write_p99_ms": _ms(_quantile(latency, 0.99)),
+        "batches": latency["count"],
+        # Above the histogram's last finite bound (1 s) a quantile has no value, only a count.
+        "batches_over_1s": latency["count"] - latency["buckets"].get("1", 0),
+        "queue_max": max((sample[2] for sample in samples), default=0),
+        "ingest_cpu_percent": round(100 * cpu / max(1e-9, after["time"] - before["time"])),
+        "seconds": seconds,
+    }
+
+
+def _snapshot(ingest):
+    return {"counters": ingest.counters(), "cpu": ingest.cpu_seconds(), "time": time.monotonic()}
+
+
+def _steady(samples, ramp_up, seconds):
+    """The samples taken while every node was sending: from the first stored row (the loadgen
+    has started) plus ramp-up and warm-up, until the first nodes finish. A step too short to
+    have such a time is measured from just before its first row to its last."""
+    empty = [sample for sample in samples if sample[1] == 0]
+    growing = [sample for sample in samples if sample[1] > 0]
+    if not growing:
+        return []
+    start = growing[0][0]
+    steady = [sample for sample in growing
+              if start + ramp_up + WARM_UP <= sample[0] <= start + seconds]
+    if len(steady) >= 2:
+        return steady
+    last = next(sample for sample in growing if sample[1] == growing[-1][1])
+    return empty[-1:] + [last]
+
+
+def _rate(samples):
+    """Rows per second committed between the first and last sample (by the ids they reached)."""
+    if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
+        return 0
+    return round((samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]))
+
+
+def _histogram_delta(before, after):
+    """The batch_write_duration observations between two counter snapshots."""
+    empty = {"buckets": {}, "count": 0, "sum": 0.0}
+    start, end = before.get("batch_write_duration", empty), after.get("batch_write_duration",
+                                                                      empty)
+    buckets = {bound: count - start["buckets"].get(bound, 0)
+               for bound, count in end["buckets"].items()}
+    return {"buckets": buckets, "count": end["count"] - start["count"]}
+
+
+def _quantile(histogram, q):
+    """The q-quantile of a cumulative histogram, interpolated linearly inside its bucket (as
+    Prometheus' histogram_quantile does); None without observations or above the last finite
+    bound."""
+    total = histogram["count"]
+    if not total:
+        return None
+    bounds = sorted(((float(bound), count) for bound, count in histogram["buckets"].items()),
+                    key=lambda pair: pair[0])
+    rank, lower, below = q * total, 0.0, 0
+    for bound, cumulative in bounds:
+        if cumulative >= rank:
+            if bound == float("inf"):
+                return None
+            inside = cumulative - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 1.0)
+        lower, below = bound, cumulative
+    return None
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def _status_kb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} for process {pid}")
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port, process, log_path):
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"tart ingest did not start; see {log_path}:\n"
+                               f"{Path(log_path).read_text()[-2000:]}")
+        time.sleep(0.1)
