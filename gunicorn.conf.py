@@ -1,5 +1,10 @@
 """Gunicorn settings for TART's web process, read from the same environment as the rest of TART."""
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 from tart.config import Settings
 from tart.db.connect import make_green
 
@@ -21,4 +26,28 @@ def post_fork(server, worker):
     make_green()
 
 
-# Prometheus multiprocess metrics (PROMETHEUS_MULTIPROC_DIR and the child_exit hook) go here.
+# Prometheus multiprocess mode: each worker writes its metric values to files in this directory
+# and /metrics adds them all up (tart/web/metrics.py). Set here, in the master, so that every
+# worker inherits it before it imports prometheus_client.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tart-metrics-")
+
+
+def on_starting(server):
+    # Values an earlier run left in a directory the operator chose would be added in.
+    for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    # Imported only now, long after PROMETHEUS_MULTIPROC_DIR was set.
+    from prometheus_client import multiprocess
+
+    # A dead worker's gauges (WebSocket subscribers, open connections) stop counting.
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
