@@ -3,12 +3,22 @@
 from flask import Flask
 
 from tart.config import Settings
+from tart.web import cors, db, errors, metrics
+from tart.web.api import BLUEPRINTS
 from tart.web.health import health
+from tart.web.jsonprovider import OrjsonProvider
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application; settings default to the environment's."""
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # a JSON API: no static files
     app.config["TART_SETTINGS"] = settings or Settings.from_env()
+    app.json = OrjsonProvider(app)
+    errors.register(app)
+    db.init_app(app)
+    metrics.init_app(app)
+    cors.init_app(app)
     app.register_blueprint(health)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     return app

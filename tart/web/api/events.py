@@ -1,0 +1,143 @@
+"""Stored events: GET /api/events and GET /api/nodes/<node_id>/events.
+
+Paging is by event id (keyset), never by offset, so every page is a walk down an index however
+deep it goes. Ids grow in commit order (the ingest writer allocates them under a lock), so a
+client that has seen id N has seen every event below N: `since_id` polling misses nothing.
+"""
+
+from flask import Blueprint, request
+
+from tart.web.api import params, shapes
+from tart.web.api.nodes import node_name_and_version
+from tart.web.db import pool
+
+blueprint = Blueprint("events", __name__, url_prefix="/api")
+
+# Up to this many node ids or event types, each gets its own walk down its index and the walks
+# are merged; for more, one walk down the primary key that skips other rows is cheaper.
+MAX_SEPARATE_WALKS = 16
+
+
+@blueprint.get("/events")
+def recent_events():
+    node_ids = None
+    if "node_id" in request.args:
+        node_ids = matching_nodes(params.node_id_prefix(request.args["node_id"]))
+    return page(node_ids)
+
+
+@blueprint.get("/nodes/<node_id>/events")
+def node_events(node_id):
+    node_id = params.node_id(node_id)
+    name, version = node_name_and_version(node_id)
+    return page([node_id], name=name, version=version)
+
+
+def matching_nodes(prefix: str) -> list[str]:
+    if len(prefix) == 64:
+        return [prefix]
+    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
+    return [node_id for (node_id,) in rows]
+
+
+def page(node_ids, name=None, version=None):
+    """One page of events filtered by the request's query parameters, and its `next` cursor.
+
+    With `name` and `version` (a single node's), rows are not joined with nodes.
+    """
+    query = EventQuery(
+        node_ids=node_ids,
+        types=params.event_types(request.args),
+        before=params.id_cursor(request.args, "before_id"),
+        since=params.id_cursor(request.args, "since_id"),
+        limit=params.limit(request.args),
+        with_names=name is None)
+    if node_ids == []:
+        rows = []
+    elif query.custom_plan:
+        rows = pool().query(*query.sql())
+    else:
+        rows = pool().prepared(*query.sql())
+    if query.since is not None:
+        # Forward paging: oldest first; `next` is where to continue, even when nothing came.
+        following = rows[-1][0] if rows else query.since
+    else:
+        following = rows[-1][0] if len(rows) == query.limit else None
+    if query.with_names:
+        found = [shapes.event(row[:-2], *row[-2:]) for row in rows]
+    else:
+        found = [shapes.event(row, name, version) for row in rows]
+    return {"events": found, "next": following}
+
+
+class EventQuery:
+    """The SQL of one page of events: a keyset walk down (node_id, id), (event_type, id) or id.
+
+    Most pages walk one index, or merge a few walks, whatever the values: those statements are
+    prepared and reused. A filter on top of a walk (node ids with event types, or many of
+    either) costs what the values make it cost, so it is planned for its values each time.
+    """
+
+    def __init__(self, node_ids, types, before, since, limit, with_names=True):
+        self.node_ids = node_ids
+        self.types = types
+        self.before = before
+        self.since = since
+        self.limit = limit
+        self.with_names = with_names
+
+    @property
+    def custom_plan(self) -> bool:
+        nodes = 0 if self.node_ids is None else len(self.node_ids)
+        types = 0 if self.types is None else len(self.types)
+        return bool(nodes and types) or nodes > MAX_SEPARATE_WALKS or types > MAX_SEPARATE_WALKS
+
+    def sql(self) -> tuple[str, list | dict]:
+        """The statement and its arguments: $1, $2, ... and a list when it is to be prepared,
+        psycopg2's %(name)s and a dict when it is to be planned for its values."""
+        custom = self.custom_plan
+        args = {} if custom else []
+
+        def arg(value, cast=""):
+            if custom:
+                name = f"a{len(args)}"
+                args[name] = value
+                return f"%({name})s{cast}"
+            args.append(value)
+            return f"${len(args)}{cast}"
+
+        order = "ASC" if self.since is not None else "DESC"
+        conditions = []
+        if self.before is not None:
+            conditions.append(f"id < {arg(self.before)}")
+        if self.since is not None:
+            conditions.append(f"id > {arg(self.since)}")
+        walks = None
+        nodes, types = self.node_ids, self.types
+        if nodes is not None and len(nodes) == 1:
+            conditions.append(f"node_id = {arg(nodes[0])}")
+            nodes = None
+        elif nodes is not None and len(nodes) <= MAX_SEPARATE_WALKS:
+            walks = f"unnest({arg(nodes, '::text[]')}) AS walk(node_id)"
+            conditions.append("events.node_id = walk.node_id")
+            nodes = None
+        elif types is not None and len(types) <= MAX_SEPARATE_WALKS:
+            walks = f"unnest({arg(types, '::smallint[]')}) AS walk(event_type)"
+            conditions.append("events.event_type = walk.event_type")
+            types = None
+        if nodes is not None:
+            conditions.append(f"node_id = ANY({arg(nodes, '::text[]')})")
+        if types is not None:
+            conditions.append(f"event_type = ANY({arg(types, '::smallint[]')})")
+        limit = arg(self.limit)
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = (f"SELECT {shapes.EVENT_COLUMNS} FROM events {where} "
+               f"ORDER BY id {order} LIMIT {limit}")
+        if walks:
+            sql = (f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
+                   f"ORDER BY found.id {order} LIMIT {limit}")
+        if self.with_names:
+            sql = (f"SELECT page.*, nodes.implementation_name, nodes.implementation_version "
+                   f"FROM ({sql}) page LEFT JOIN nodes ON nodes.node_id = page.node_id "
+                   f"ORDER BY page.id {order}")
+        return sql, args

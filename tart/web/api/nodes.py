@@ -1,0 +1,80 @@
+"""The nodes TART has heard from: GET /api/nodes and GET /api/nodes/<node_id>."""
+
+from flask import Blueprint
+
+from tart.web.api import params, shapes
+from tart.web.db import pool
+from tart.web.errors import ApiError
+
+blueprint = Blueprint("nodes", __name__, url_prefix="/api")
+
+# A node's most recent sessions (telemetry connections) shown with it; open ones come first.
+SESSIONS_SHOWN = 10
+
+
+@blueprint.get("/nodes")
+def list_nodes():
+    rows = pool().prepared(
+        f"SELECT {shapes.NODE_COLUMNS} FROM nodes "
+        f"ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id")
+    return {"nodes": [shapes.node_summary(row) for row in rows]}
+
+
+@blueprint.get("/nodes/<node_id>")
+def node_details(node_id):
+    node_id = params.node_id(node_id)
+    row = pool().prepared_one(
+        f"SELECT {shapes.NODE_COLUMNS}, first_seen, params, genesis, flags, gp_version, note, "
+        f"peer_address, protocol_version, best_slot, best_hash, finalized_slot, finalized_hash "
+        f"FROM nodes WHERE node_id = $1", (node_id,))
+    if row is None:
+        raise _unknown(node_id)
+    (first_seen, jam_params, genesis, flags, gp_version, note, peer_address, protocol_version,
+     best_slot, best_hash, finalized_slot, finalized_hash) = row[8:]
+    return {
+        **shapes.node_summary(row[:8]),
+        "first_seen": shapes.iso(first_seen),
+        "node_info": {
+            "params": jam_params,
+            "genesis": genesis,
+            "flags": flags,
+            "gp_version": gp_version,
+            "note": note,
+            "peer_address": peer_address,
+            "protocol_version": protocol_version,
+        },
+        "best_block": {"slot": best_slot, "hash": best_hash},
+        "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
+        "sessions": _sessions(node_id),
+    }
+
+
+def node_name_and_version(node_id: str) -> tuple[str | None, str | None]:
+    """The node's implementation name and version; 404 when the node is unknown."""
+    row = pool().prepared_one(
+        "SELECT implementation_name, implementation_version FROM nodes WHERE node_id = $1",
+        (node_id,))
+    if row is None:
+        raise _unknown(node_id)
+    return row
+
+
+def _unknown(node_id: str) -> ApiError:
+    return ApiError(404, "no node with this node_id has connected", node_id=node_id)
+
+
+def _sessions(node_id: str) -> list[dict]:
+    rows = pool().prepared(
+        "SELECT id, remote_address, protocol_version, opened_at, closed_at, close_reason, "
+        "events_received, events_stored, events_rate_limited, events_undecodable "
+        "FROM sessions WHERE node_id = $1 "
+        "ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2", (node_id, SESSIONS_SHOWN))
+    return [
+        {"id": session_id, "remote_address": remote_address,
+         "protocol_version": protocol_version, "opened_at": shapes.iso(opened_at),
+         "closed_at": shapes.iso(closed_at), "close_reason": close_reason,
+         "events_received": received, "events_stored": stored,
+         "events_rate_limited": rate_limited, "events_undecodable": undecodable}
+        for (session_id, remote_address, protocol_version, opened_at, closed_at, close_reason,
+             received, stored, rate_limited, undecodable) in rows
+    ]
