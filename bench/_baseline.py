@@ -4,7 +4,8 @@ The rows are the loadgen's own events (same mix, same simulated nodes, decoded b
 ingest decodes them), written into the same partitioned, indexed table, in transactions of
 TART_BATCH_SIZE rows that do what each ingest batch does besides the insert: take the writers'
 advisory lock, allocate the ids, add to the nodes' and sessions' counters and NOTIFY. All rows
-are made before the clock starts; only the database work is timed.
+are made before the clock starts; only the database work is timed. The connection commits
+asynchronously, as the ingest writer's does.
 """
 import io
 import math
@@ -39,6 +40,7 @@ _UPDATE_SESSIONS = (
     "UPDATE sessions AS s SET events_stored = s.events_stored + v.stored"
     " FROM (VALUES %s) AS v (id, stored) WHERE s.id = v.id")
 _JAM_EPOCH_UNIX = JAM_COMMON_ERA.timestamp()
+WRITER_SYNCHRONOUS_COMMIT = "off"
 
 
 class _Batch:
@@ -110,6 +112,8 @@ class Baseline:
         conn = connect(self.url)
         try:
             with conn, conn.cursor() as cur:
+                # As on the ingest writer's connection (tart/ingest/writer.py).
+                cur.execute(f"SET synchronous_commit = {WRITER_SYNCHRONOUS_COMMIT}")
                 cur.execute("TRUNCATE events")
             started = time.perf_counter()
             for batch in self.batches:

@@ -6,7 +6,8 @@
 In one run, on one embedded PostgreSQL (default settings: fsync and synchronous_commit on):
 
 1. the ceiling: the loadgen's rows written by a plain script with execute_values, then with
-   COPY, in batches of TART_BATCH_SIZE, each batch doing what an ingest batch does;
+   COPY, in batches of TART_BATCH_SIZE, each batch doing what an ingest batch does, committed
+   asynchronously as the ingest writer commits;
 2. memory: the ingest's RSS with every node connected and idle, per connection;
 3. TART: `tart ingest` fed by `tart loadgen`, one step per offered rate, until the stored rate
    stops rising; then a step at 80 % of the best stored rate, where write latency is judged.
@@ -24,7 +25,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from _baseline import Baseline
+from _baseline import WRITER_SYNCHRONOUS_COMMIT, Baseline
 from _pg import BenchPostgres
 from _tart import Ingest, idle_memory, step
 
@@ -49,7 +50,8 @@ def main():
                "machine": _machine(), "nodes": args.nodes, "mix": args.mix,
                "seconds_per_step": args.seconds, "batch_size": batch_size}
     with BenchPostgres() as pg:
-        results["postgres"] = pg.settings()
+        results["postgres"] = dict(pg.settings(),
+                                   writers_synchronous_commit=WRITER_SYNCHRONOUS_COMMIT)
         _say(f"baseline: {args.baseline_rows:,} rows, batches of {batch_size:,}")
         baseline = Baseline(pg.database("bench_baseline"), args.mix, args.nodes, args.baseline_rows,
                             batch_size)
