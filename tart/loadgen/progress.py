@@ -104,4 +104,6 @@ def describe(summary):
         f"connections {summary['connections']:,}, connect failures "
         f"{summary['connect_failures']:,}, send errors {summary['send_errors']:,}",
     ]
+    if summary["stopped_by_signal"]:
+        lines.append("stopped early by a signal; the counts are what was sent until then")
     return "\n".join(lines)

@@ -9,11 +9,13 @@ import json
 import math
 import random
 import resource
+import signal
 import socket
 import time
 from dataclasses import asdict, dataclass
 
 import gevent
+import gevent.event
 import gevent.socket
 
 from tart.loadgen.frames import Cycle
@@ -93,11 +95,16 @@ class LoadGenerator:
                            first_slot=jam_now() // 6_000_000, timestamp=jam_now())
         self.handshakes = [node.handshake() for node in self.nodes]
         self.started = self.finished = None
+        # Set by SIGINT or SIGTERM: every node finishes its current write and disconnects, so
+        # the counts stay exact.
+        self.stopping = gevent.event.Event()
 
     def run(self, progress):
         """Simulate every node until each has sent its share; `progress(snapshot)` is called
         about once a second meanwhile. Returns the summary."""
         _allow_open_files(self.plan.nodes + 64)
+        handlers = [gevent.signal_handler(signum, self.stopping.set)
+                    for signum in (signal.SIGINT, signal.SIGTERM)]
         self.started = time.monotonic() + TICK
         greenlets = [gevent.spawn(self._simulate, index) for index in range(self.plan.nodes)]
         reporter = gevent.spawn(self._report, progress)
@@ -106,6 +113,8 @@ class LoadGenerator:
         finally:
             gevent.killall(greenlets)
             reporter.kill()
+            for handler in handlers:
+                handler.cancel()
         self.finished = time.monotonic()
         progress(self.snapshot())
         return self.summary()
@@ -123,6 +132,7 @@ class LoadGenerator:
         return {
             "plan": asdict(self.plan),
             "elapsed_seconds": round(elapsed, 3),
+            "stopped_by_signal": self.stopping.is_set(),
             **totals,
             "achieved_rate": round((totals["events"] + totals["garbage"]) / elapsed, 1),
             "per_node": [{"index": node.index, "node_id": node.node_id,
@@ -151,8 +161,8 @@ class LoadGenerator:
         rng = random.Random(f"{plan.seed}/{index}")
         slow = index < plan.slow
         sent = 0  # frames accepted on connections that did not fail
-        _sleep_until(start)
-        while sent < target and time.monotonic() < end:
+        self._pause(start - time.monotonic())
+        while sent < target and time.monotonic() < end and not self.stopping.is_set():
             sock = self._connect(tally, end)
             if sock is None:
                 return
@@ -172,33 +182,38 @@ class LoadGenerator:
                         sent += due
                         tally.events += due - garbage
                         tally.garbage += garbage
-                    if sent >= target or now >= end or now >= reconnect_at:
+                    if sent >= target or now >= end or now >= reconnect_at \
+                            or self.stopping.is_set():
                         break
-                    gevent.sleep(TICK - (now - start) % TICK)
+                    self._pause(TICK - (now - start) % TICK)
                 if slow:
                     writer.flush()
             except OSError:
                 tally.send_errors += 1
-                gevent.sleep(RETRY_PAUSE)
+                self._pause(RETRY_PAUSE)
             finally:
                 tally.connected = False
                 sock.close()
 
     def _connect(self, tally, end):
         """A connection to the server, retried until `end`; None if there was none by then."""
-        while time.monotonic() < end:
+        while time.monotonic() < end and not self.stopping.is_set():
             try:
                 sock = gevent.socket.create_connection((self.plan.host, self.plan.port),
                                                        timeout=CONNECT_TIMEOUT)
             except OSError:
                 tally.connect_failures += 1
-                gevent.sleep(RETRY_PAUSE)
+                self._pause(RETRY_PAUSE)
                 continue
             sock.settimeout(None)
             tally.connections += 1
             tally.connected = True
             return sock
         return None
+
+    def _pause(self, seconds):
+        """Sleep, unless a stop is asked for meanwhile."""
+        self.stopping.wait(max(0.0, seconds))
 
 
 class _SlowWriter:
@@ -220,10 +235,6 @@ class _SlowWriter:
     def flush(self):
         self.sock.sendall(self.held_back)
         self.held_back = b""
-
-
-def _sleep_until(moment):
-    gevent.sleep(max(0.0, moment - time.monotonic()))
 
 
 def _allow_open_files(needed):

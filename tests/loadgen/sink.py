@@ -20,7 +20,7 @@ class Sink(socketserver.ThreadingTCPServer):
         self.events = Counter()  # node_id → decoded events
         self.undecodable = Counter()  # node_id → frames that did not decode
         self.connections = Counter()  # node_id → connections
-        self.reads = Counter()  # node_id → recv calls that returned data
+        self.received = 0  # bytes so far, on all connections
         self.problems = []  # anything a correct load generator never does
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -39,10 +39,11 @@ class Sink(socketserver.ThreadingTCPServer):
 
 class _Connection(socketserver.BaseRequestHandler):
     def handle(self):
-        sink, chunks, reads = self.server, [], 0
+        sink, chunks = self.server, []
         while data := self.request.recv(65536):
             chunks.append(data)
-            reads += 1
+            with sink.lock:
+                sink.received += len(data)
         data = b"".join(chunks)
         frames, offset = [], 0
         while offset + 4 <= len(data):
@@ -60,7 +61,6 @@ class _Connection(socketserver.BaseRequestHandler):
             info = decode_node_information(frames[0])
             node = info.peer_id[2:]
             sink.connections[node] += 1
-            sink.reads[node] += reads
             decoder = EventDecoder(info.protocol_version, info.core_count)
             for message in frames[1:]:
                 try:

@@ -61,6 +61,28 @@ def test_misbehaving_nodes_are_counted_exactly(tmp_path):
     assert sink.problems == []
 
 
+def test_sigterm_stops_the_nodes_with_exact_counts(tmp_path):
+    summary_path = tmp_path / "summary.json"
+    with Sink() as sink:
+        command = tart("loadgen", "--telemetry", f"127.0.0.1:{sink.port}", "--nodes", "6",
+                       "--duration", "300", "--summary-json", summary_path)
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+            deadline = time.monotonic() + 30
+            while sink.received < 20_000 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            process.terminate()
+            output, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, output
+        summary = json.loads(summary_path.read_text())
+        wait_for_connections(sink, 6)
+    assert summary["stopped_by_signal"] is True
+    assert summary["events"] > 0
+    assert {node["node_id"]: node["events"] for node in summary["per_node"]
+            if node["events"]} == sink.events
+    assert sink.problems == []
+    assert "stopped early by a signal" in output
+
+
 class _Recorder:
     def __init__(self):
         self.writes = []
