@@ -20,12 +20,16 @@ BEGIN
     ), per_node AS (
         SELECT node_id, count(*) AS sessions FROM orphaned WHERE node_id IS NOT NULL
         GROUP BY node_id
+    ), locked AS (
+        -- In key order, as the ingest writer locks nodes, so the two cannot deadlock.
+        SELECT n.node_id FROM nodes n JOIN per_node p USING (node_id)
+        ORDER BY n.node_id FOR UPDATE OF n
     ), nodes_updated AS (
         UPDATE nodes n
         SET active_sessions = greatest(n.active_sessions - p.sessions, 0),
             disconnected_at = CASE WHEN n.active_sessions <= p.sessions THEN now()
                                    ELSE n.disconnected_at END
-        FROM per_node p WHERE n.node_id = p.node_id
+        FROM per_node p JOIN locked l USING (node_id) WHERE n.node_id = p.node_id
         RETURNING 1
     )
     SELECT count(*) INTO closed FROM orphaned;

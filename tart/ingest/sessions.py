@@ -4,8 +4,13 @@ These writes are rare (connect, handshake, close) and each needs its answer at o
 connection greenlets make them directly through a small pool instead of via the writer queue.
 """
 import orjson
+import psycopg2.extensions
 from gevent.queue import LifoQueue
 from psycopg2.extras import execute_values
+
+
+# A transaction PostgreSQL rolled back for a deadlock or serialization failure is tried again.
+ATTEMPTS = 3
 
 
 class ConnectionPool:
@@ -20,6 +25,14 @@ class ConnectionPool:
 
     def run(self, work):
         """``work(cursor)`` in one transaction; returns what it returns."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return self._run_once(work)
+            except psycopg2.extensions.TransactionRollbackError:
+                if attempt == ATTEMPTS:
+                    raise
+
+    def _run_once(self, work):
         conn = self._idle.get()
         try:
             if conn is None or conn.closed:
@@ -27,6 +40,8 @@ class ConnectionPool:
                 self._stats.database_pool_connections += 1
             with conn, conn.cursor() as cur:
                 return work(cur)
+        except psycopg2.extensions.TransactionRollbackError:
+            raise  # rolled back by `with conn`; the connection is fine
         except Exception:
             if conn is not None and not conn.closed:
                 conn.close()
@@ -57,10 +72,15 @@ class SessionStore:
                    if s.id is not None and (s.received, s.rate_limited) != s.reported]
         if not changed:
             return
-        self._pool.run(lambda cur: execute_values(
-            cur, "UPDATE sessions AS s SET events_received = v.received,"
-                 " events_rate_limited = v.rate_limited FROM (VALUES %s)"
-                 " AS v (id, received, rate_limited) WHERE s.id = v.id", changed))
+
+        def work(cur):
+            cur.execute("SELECT FROM sessions WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                        (sorted(row[0] for row in changed),))
+            execute_values(cur, "UPDATE sessions AS s SET events_received = v.received,"
+                                " events_rate_limited = v.rate_limited FROM (VALUES %s)"
+                                " AS v (id, received, rate_limited) WHERE s.id = v.id", changed)
+
+        self._pool.run(work)
         for session in sessions:
             session.reported = (session.received, session.rate_limited)
 
@@ -76,6 +96,8 @@ class SessionStore:
         node_id = fields["peer_id"][2:]
 
         def work(cur):
+            # Sessions before nodes, as every transaction here and in the writer locks them.
+            cur.execute("SELECT FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
             cur.execute(
                 "INSERT INTO nodes AS n (node_id, implementation_name, implementation_version,"
                 " gp_version, note, flags, genesis, params, peer_address, protocol_version,"

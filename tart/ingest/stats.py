@@ -11,7 +11,7 @@ import uuid
 import orjson
 
 # Upper bounds (seconds) of the batch write duration histogram.
-BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 class Histogram:

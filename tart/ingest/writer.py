@@ -18,6 +18,7 @@ import gevent
 import orjson
 import psycopg2
 import psycopg2.errors
+import psycopg2.extensions
 from psycopg2.extensions import AsIs
 from psycopg2.extras import execute_values
 
@@ -57,6 +58,8 @@ _UPDATE_NODES = (
     " FROM (VALUES %s) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
     " finalized_hash) WHERE n.node_id = v.node_id")
 _NODE_TEMPLATE = "(%s, %s, %s, %s::bigint, %s, %s::bigint, %s)"
+_LOCK_SESSIONS = "SELECT FROM sessions WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+_LOCK_NODES = "SELECT FROM nodes WHERE node_id = ANY(%s) ORDER BY node_id FOR UPDATE"
 _UPDATE_SESSIONS = (
     "UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
     " events_undecodable = s.events_undecodable + v.undecodable"
@@ -107,6 +110,8 @@ class Writer:
             try:
                 self._write_or_split(batch)
                 break
+            except psycopg2.extensions.TransactionRollbackError as error:
+                log.warning("batch of %d rolled back, retrying: %s", len(batch), error)
             except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
                 log.warning("database unavailable, retrying batch of %d: %s", len(batch),
                             str(error).strip().splitlines()[0] if str(error).strip() else error)
@@ -164,14 +169,18 @@ class Writer:
                            template=_ERROR_TEMPLATE, page_size=len(errors))
             for item in errors:
                 sessions.setdefault(item.session.id, [0, 0])[1] += 1
-        if nodes:
-            execute_values(cur, _UPDATE_NODES, [(node_id, *values)
-                                                for node_id, values in nodes.items()],
-                           template=_NODE_TEMPLATE, page_size=len(nodes))
+        # Every transaction that touches both locks sessions, then nodes, each in key order:
+        # the session store's transactions do too, so none of them can deadlock.
         if sessions:
+            cur.execute(_LOCK_SESSIONS, (sorted(sessions),))
             execute_values(cur, _UPDATE_SESSIONS, [(session_id, *values)
                                                    for session_id, values in sessions.items()],
                            page_size=len(sessions))
+        if nodes:
+            cur.execute(_LOCK_NODES, (sorted(nodes),))
+            execute_values(cur, _UPDATE_NODES, [(node_id, *values)
+                                                for node_id, values in nodes.items()],
+                           template=_NODE_TEMPLATE, page_size=len(nodes))
         if events:
             cur.execute("SELECT pg_notify('tart_events', %s)",
                         (f"{first},{first + len(events) - 1}",))
