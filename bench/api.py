@@ -1,0 +1,346 @@
+"""HTTP API latency with a large events table: p50/p99 per endpoint under concurrent clients.
+
+    .venv/bin/python bench/api.py [--rows 10000000] [--seconds 10] [--clients 20]
+                                  [--data-dir DIR]
+
+Starts an embedded PostgreSQL (in DIR if given, kept and reused when it already holds the same
+rows; else a temporary one), fills it with synthetic telemetry of --nodes nodes spread over 30
+daily partitions, starts gunicorn (2 gevent workers, as deployed) and then, endpoint by
+endpoint, keeps --clients keep-alive HTTP clients busy for --seconds. Prints p50/p99 per
+endpoint and writes bench/results/api.json. Run it on a quiet machine: clients, web workers and
+PostgreSQL share its cores.
+"""
+from gevent import monkey
+
+monkey.patch_all()  # first: the HTTP clients are greenlets
+
+import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import random  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import datetime, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+from psycopg2.extras import Json, execute_values  # noqa: E402
+
+from tart.db.connect import connect  # noqa: E402
+from tart.db.embedded import EmbeddedPostgres  # noqa: E402
+from tart.db.migrate import migrate  # noqa: E402
+from tart.protocol import EVENTS  # noqa: E402
+from tart.protocol.samples import sample  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "bench" / "results" / "api.json"
+TARGET_P99_MS = 20.0
+WORKERS = 2
+DAYS = 30  # the default retention: one partition per day
+VARIANTS = 16  # distinct sample payloads per event kind
+CORE_COUNT = 341
+
+# Events of each kind in one 6-second slot of a validator, as on a large network: blocks,
+# announcements, connections and the work-package pipeline; about 1 in 100 slots authored.
+SLOT_MIX = {
+    "Status": 3, "BestBlockChanged": 1, "FinalizedBlockChanged": 1, "Importing": 1,
+    "BlockVerified": 1, "BlockExecuted": 1, "BlockAnnounced": 24, "ConnectingOut": 4,
+    "ConnectedOut": 4, "Disconnected": 4, "WorkPackageSubmission": 6,
+    "WorkPackageReceived": 6, "Authorized": 6, "Refined": 6, "WorkReportBuilt": 6,
+    "GuaranteeBuilt": 6,
+}
+AUTHORED_EVERY = 100  # rows of the slot pattern between two Authored events
+
+IMPLEMENTATIONS = ("polkajam", "jamduna", "pbnj", "typeberry", "jamixir", "tessera")
+
+
+def main():
+    options = _arguments()
+    options.load_average_at_start = os.getloadavg()
+    data_dir = Path(options.data_dir or tempfile.mkdtemp(prefix="tart-bench-api-"))
+    server = EmbeddedPostgres(data_dir)
+    try:
+        url = server.start()
+        _tune(url)
+        migrate(url)
+        node_ids = _nodes(options.nodes)
+        if _stored_rows(url) != options.rows:
+            _load(url, node_ids, options.rows)
+        results = _run_web(url, node_ids, options)
+    finally:
+        server.stop()
+        if not options.data_dir:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    _report(results, options)
+
+
+def _arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000, help="events to store")
+    parser.add_argument("--nodes", type=int, default=100, help="nodes the events come from")
+    parser.add_argument("--seconds", type=float, default=10.0, help="load per endpoint")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent HTTP clients")
+    parser.add_argument("--data-dir", help="keep the database here and reuse it next time")
+    return parser.parse_args()
+
+
+def _tune(url):
+    """The load needs no durability; bigger WAL segments spare checkpoints while loading."""
+    conn = connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        for setting in ("fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'",
+                        "full_page_writes = off", "maintenance_work_mem = '512MB'"):
+            cur.execute(f"ALTER SYSTEM SET {setting}")
+        cur.execute("SELECT pg_reload_conf()")
+    conn.close()
+
+
+def _nodes(count):
+    return [hashlib.sha256(f"bench-node-{n}".encode()).hexdigest() for n in range(count)]
+
+
+def _stored_rows(url):
+    conn = connect(url)
+    with conn, conn.cursor() as cur:
+        cur.execute("SELECT coalesce(sum(event_count), 0) FROM nodes")
+        (rows,) = cur.fetchone()
+    conn.close()
+    return int(rows)
+
+
+def _slot_pattern():
+    """The event type of each position in the repeating pattern of rows, Authored included."""
+    discriminators = {event.event_name: d for d, event in EVENTS.items()}
+    pattern = [discriminators[name] for name, count in SLOT_MIX.items() for _ in range(count)]
+    random.Random(1).shuffle(pattern)
+    return pattern
+
+
+def _load(url, node_ids, rows):
+    """Store `rows` events, generated inside PostgreSQL from a table of sample payloads."""
+    started = time.monotonic()
+    conn = connect(url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("TRUNCATE events, decode_errors, sessions, nodes, ingest_stats")
+    today = datetime.now(timezone.utc).date()
+    for back in range(DAYS + 1):  # the oldest rows are DAYS days old
+        cur.execute("SELECT to_char(%s::date - %s, 'YYYYMMDD'), (%s::date - %s)::timestamp "
+                    "AT TIME ZONE 'UTC'", (today, back, today, back))
+        name, start = cur.fetchone()
+        cur.execute(f"CREATE TABLE IF NOT EXISTS events_{name} PARTITION OF events "
+                    f"FOR VALUES FROM (%s) TO (%s::timestamptz + interval '1 day')", (start, start))
+    rng = random.Random(2)
+    for n, node_id in enumerate(node_ids):
+        cur.execute(
+            "INSERT INTO nodes (node_id, implementation_name, implementation_version, gp_version,"
+            " note, flags, genesis, params, peer_address, protocol_version, connected_at,"
+            " last_seen_at, active_sessions) VALUES (%s, %s, '0.1.0', '0.7.1', '', 1, %s, %s, %s,"
+            " 0, now() - interval '1 hour', now(), %s)",
+            (node_id, IMPLEMENTATIONS[n % len(IMPLEMENTATIONS)], "0x" + "11" * 32,
+             Json({"core_count": CORE_COUNT, "layout": "0.7"}),
+             Json({"address": f"10.0.0.{n % 250 + 1}", "port": 30333}), int(n % 10 != 0)))
+        cur.execute("INSERT INTO sessions (node_id, remote_address, protocol_version) "
+                    "VALUES (%s, %s, 0)", (node_id, f"10.0.0.{n % 250 + 1}:40000"))
+    cur.execute("CREATE TEMP TABLE pattern (position int, event_type smallint)")
+    pattern = _slot_pattern()
+    execute_values(cur, "INSERT INTO pattern VALUES %s", list(enumerate(pattern)))
+    cur.execute("CREATE TEMP TABLE payloads (event_type smallint, variant int, data jsonb)")
+    authored = next(d for d, event in EVENTS.items() if event.event_name == "Authored")
+    execute_values(cur, "INSERT INTO payloads VALUES %s", [
+        (d, v, Json({EVENTS[d].event_name: sample(EVENTS[d], CORE_COUNT, rng)}))
+        for d in {*pattern, authored} for v in range(VARIANTS)])
+    cur.execute("CREATE TEMP TABLE node_list AS SELECT n - 1 AS position, node_id, "
+                "(SELECT id FROM sessions s WHERE s.node_id = l.node_id) AS session_id "
+                "FROM unnest(%s::text[]) WITH ORDINALITY AS l(node_id, n)", (node_ids,))
+    cur.execute("ANALYZE pattern; ANALYZE payloads; ANALYZE node_list")
+    # Building the secondary indexes once after the load is several times faster than
+    # maintaining them row by row; they are recreated from their own definitions.
+    cur.execute("SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') FROM pg_indexes "
+                "WHERE tablename = 'events' AND indexname <> 'events_pkey'")
+    indexes = cur.fetchall()
+    for name, _ in indexes:
+        cur.execute(f"DROP INDEX {name}")
+    span_us = DAYS * 86_400_000_000 - 3_600_000_000  # up to an hour ago
+    first_us = int(time.time() * 1_000_000) - DAYS * 86_400_000_000 + 1
+    chunk = 1_000_000
+    for low in range(1, rows + 1, chunk):
+        high = min(low + chunk - 1, rows)
+        # Ids grow with received_at, as the ingest writer assigns them. Node g % nodes sends
+        # the pattern in turn (its k-th event is pattern[k % len]), with every
+        # AUTHORED_EVERY-th of its events an Authored one.
+        cur.execute(
+            "INSERT INTO events (id, node_id, session_id, event_id, event_type, node_timestamp,"
+            " node_time, received_at, data) "
+            "SELECT g, n.node_id, n.session_id, k, p.event_type,"
+            " (t - 1735732800000000 - 50000)::numeric, to_timestamp((t - 50000) / 1e6),"
+            " to_timestamp(t / 1e6), d.data "
+            "FROM generate_series(%(low)s::bigint, %(high)s) g"
+            " CROSS JOIN LATERAL (SELECT %(first)s::bigint + g * %(span)s / %(rows)s AS t,"
+            "   g / %(nodes)s AS k) per_node"
+            " JOIN node_list n ON n.position = g %% %(nodes)s"
+            " JOIN pattern p0 ON p0.position = k %% %(pattern)s"
+            " CROSS JOIN LATERAL (SELECT CASE WHEN k %% %(authored_every)s = 0"
+            "   THEN %(authored)s::smallint ELSE p0.event_type END AS event_type) p"
+            " JOIN payloads d ON d.event_type = p.event_type AND d.variant = k %% %(variants)s",
+            {"low": low, "high": high, "nodes": len(node_ids), "pattern": len(pattern),
+             "authored_every": AUTHORED_EVERY, "authored": authored, "variants": VARIANTS,
+             "first": first_us, "span": span_us, "rows": rows})
+        print(f"\rloaded {high:,} of {rows:,} events", end="", flush=True)
+    print()
+    for _, definition in indexes:
+        cur.execute(definition)
+    cur.execute("SELECT setval('events_id_seq', %s)", (rows,))
+    cur.execute(
+        "UPDATE nodes SET event_count = c.events, best_slot = c.events / 10,"
+        " finalized_slot = c.events / 10 - 2, best_hash = '0x' || repeat('ab', 32)"
+        " FROM (SELECT node_id, count(*) AS events FROM events GROUP BY node_id) c"
+        " WHERE c.node_id = nodes.node_id")
+    cur.execute(
+        "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name,"
+        " raw, field_path, byte_offset, reason)"
+        " SELECT node_id, session_id, g, 13, 'SyncStatusChanged',"
+        " '\\x0000000000000000' || '\\x0d61'::bytea, 'SyncStatusChanged.synced', 9,"
+        " 'invalid boolean 0x61' FROM node_list, generate_series(1, 200) g")
+    cur.execute("INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
+                " VALUES ('bench', 'bench', 1, now(), now(), %s)",
+                (Json({"active_connections": len(node_ids), "events_received": rows,
+                       "events_stored": rows}),))
+    # Autovacuum would get there in time; without it index-only scans visit the heap.
+    cur.execute("VACUUM ANALYZE")
+    conn.close()
+    print(f"loaded {rows:,} events in {time.monotonic() - started:.0f} s")
+
+
+def _endpoints(node_ids, rows):
+    rng = random.Random(3)
+    return {
+        "/api/health": lambda: "/api/health",
+        "/api/health/detailed": lambda: "/api/health/detailed",
+        "/api/stats": lambda: "/api/stats",
+        "/api/nodes": lambda: "/api/nodes",
+        "/api/nodes/<id>": lambda: f"/api/nodes/{rng.choice(node_ids)}",
+        "/api/nodes/<id>/events?limit=100":
+            lambda: f"/api/nodes/{rng.choice(node_ids)}/events?limit=100",
+        "/api/events?limit=100": lambda: "/api/events?limit=100",
+        "/api/events?limit=100&before_id=<random>":
+            lambda: f"/api/events?limit=100&before_id={rng.randrange(1, rows + 2)}",
+        "/api/events?event_type=42&limit=100": lambda: "/api/events?event_type=42&limit=100",
+        "/api/events?node_id=<id>&event_type=11&limit=100":
+            lambda: f"/api/events?node_id={rng.choice(node_ids)}&event_type=11&limit=100",
+        "/api/nodes/<id>/errors": lambda: f"/api/nodes/{rng.choice(node_ids)}/errors",
+        "/metrics": lambda: "/metrics",
+    }
+
+
+TARGETED = ("/api/nodes", "/api/nodes/<id>", "/api/nodes/<id>/events?limit=100",
+            "/api/events?limit=100", "/api/stats")
+
+
+def _run_web(url, node_ids, options):
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=url, API_BIND=f"127.0.0.1:{port}",
+               TART_WEB_WORKERS=str(WORKERS), TART_LOG_LEVEL="warning")
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
+                            "wsgi:app"], cwd=REPO, env=env)
+    try:
+        _wait_until_serving(port, web)
+        results = {}
+        for name, path in _endpoints(node_ids, options.rows).items():
+            results[name] = _load_endpoint(port, path, options.clients, options.seconds)
+            figures = results[name]
+            mark = "" if name not in TARGETED else (
+                "  ok" if figures["p99_ms"] <= TARGET_P99_MS else "  ABOVE TARGET")
+            print(f"{name:50} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+                  f"  {figures['requests_per_second']:7.0f} req/s"
+                  f"  errors {figures['errors']}{mark}")
+        return results
+    finally:
+        web.terminate()
+        web.wait(30)
+
+
+def _load_endpoint(port, path, clients, seconds):
+    latencies, errors = [], [0]
+    deadline = time.monotonic() + seconds
+
+    def client():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            conn.request("GET", path())
+            response = conn.getresponse()
+            response.read()
+            latencies.append(time.perf_counter() - started)
+            if response.status != 200:
+                errors[0] += 1
+        conn.close()
+
+    began = time.monotonic()
+    gevent.joinall([gevent.spawn(client) for _ in range(clients)], raise_error=True)
+    elapsed = time.monotonic() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(_quantile(latencies, 0.50) * 1000, 2),
+        "p99_ms": round(_quantile(latencies, 0.99) * 1000, 2),
+        "max_ms": round(latencies[-1] * 1000, 2),
+        "errors": errors[0],
+    }
+
+
+def _quantile(ordered, q):
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_serving(port, web):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if web.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {web.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/health")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start serving in 60 s")
+
+
+def _report(results, options):
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps({
+        "benchmark": "api",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        # A busy machine (load average near its cpus before the start) skews every figure.
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_average_at_start": options.load_average_at_start,
+                    "load_average_at_end": os.getloadavg()},
+        "rows": options.rows, "nodes": options.nodes, "clients": options.clients,
+        "seconds_per_endpoint": options.seconds, "web_workers": WORKERS,
+        "target_p99_ms": TARGET_P99_MS, "targeted": list(TARGETED),
+        "endpoints": results,
+        "targets_met": all(results[name]["p99_ms"] <= TARGET_P99_MS for name in TARGETED),
+    }, indent=2) + "\n")
+    print(f"wrote {RESULTS.relative_to(REPO)}")
+
+
+if __name__ == "__main__":
+    main()
