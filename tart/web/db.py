@@ -1,9 +1,9 @@
 """Each web worker's small pool of PostgreSQL connections, shared by its greenlets.
 
 gunicorn's post_fork makes psycopg2 green (psycogreen), so a greenlet waiting on a query yields
-to the others, and the standard threading primitives used here are gevent's once gunicorn's
-gevent worker has patched them. The API only reads, so connections run in autocommit: no
-transaction stays open between requests, and a query can be retried on another connection.
+to the others, as does one waiting for a free connection (a gevent semaphore). The API only
+reads, so connections run in autocommit: no transaction stays open between requests, and a
+query can be retried on another connection.
 
 The API's statements are prepared once per connection and then only executed, with a generic
 plan: planning a query over the ~30 daily partitions of `events` takes longer than running it.
@@ -11,8 +11,8 @@ plan: planning a query over the ~30 daily partitions of `events` takes longer th
 
 import contextlib
 import hashlib
-import threading
 
+import gevent.lock
 import psycopg2
 from flask import current_app
 
@@ -42,7 +42,7 @@ class Pool:
     def __init__(self, url: str | None, size: int = POOL_SIZE):
         self.url = url
         self._idle = []
-        self._slots = threading.BoundedSemaphore(size)
+        self._slots = gevent.lock.BoundedSemaphore(size)
 
     def query(self, sql: str, params=None) -> list[tuple]:
         """Run one read-only statement with psycopg2's placeholders (%s, %(name)s); its rows.

@@ -12,6 +12,7 @@ TYPE gauge to keep the seed's exact names; rate() and increase() work on them as
 `telemetry_connections_total` already ends in `_total` and is a true counter.
 """
 
+import glob
 import logging
 import os
 
@@ -97,6 +98,14 @@ def init_app(app) -> None:
         return Response(encode(exposition), content_type=content_type)
 
 
+def register(app, *metrics) -> None:
+    """Expose more web-side metrics at /metrics, e.g. the live stream's. (With several gunicorn
+    workers, every metric reaches /metrics through PROMETHEUS_MULTIPROC_DIR anyway; this is for
+    a single process without it, such as tests.)"""
+    for metric in metrics:
+        app.extensions["tart_metrics"].register(metric)
+
+
 def web_families() -> list:
     """The web side's metric families, added up over all gunicorn workers."""
     if MULTIPROCESS:
@@ -105,6 +114,14 @@ def web_families() -> list:
     else:
         registry = current_app.extensions["tart_metrics"]
     return list(registry.collect())
+
+
+def live_sum(name: str) -> float:
+    """A livesum gauge's value over all workers, reading only the files of such gauges."""
+    if not MULTIPROCESS:
+        return sample(web_families(), name)
+    files = glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "gauge_livesum_*.db"))
+    return sample(MultiProcessCollector.merge(files), name)
 
 
 def sample(families, name: str) -> float:

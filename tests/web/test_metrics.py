@@ -1,7 +1,13 @@
 """/metrics: the ingest processes' counters under the seed's names, and HTTP request metrics."""
 
+import os
+import subprocess
+import sys
+
+from prometheus_client import Counter
 from prometheus_client.parser import text_string_to_metric_families
 
+from tart.web import metrics
 from tests.web.conftest import best_block
 
 
@@ -93,3 +99,27 @@ def test_metrics_still_serve_the_web_side_when_the_database_is_gone(client, pg, 
     families = scrape(client)
     assert "telemetry_broadcaster_subscribers" in families
     assert "telemetry_events_received" not in families
+
+
+def test_gunicorn_workers_broadcaster_gauges_add_up_and_a_dead_one_stops_counting(tmp_path):
+    env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+
+    def python(code):
+        return subprocess.run([sys.executable, "-c", "from tart.web import metrics\n" + code],
+                              env=env, check=True, capture_output=True, text=True).stdout
+
+    first = python("import os\nmetrics.broadcaster_subscribers.inc(2)\nprint(os.getpid())")
+    python("metrics.broadcaster_subscribers.inc(3)")
+    count = 'print(metrics.live_sum("telemetry_broadcaster_subscribers"))'
+    assert python(count) == "5.0\n"
+    python(f"from prometheus_client import multiprocess\n"
+           f"multiprocess.mark_process_dead({first.strip()})")
+    assert python(count) == "3.0\n"
+
+
+def test_other_web_modules_add_their_metrics(app, client):
+    refused = Counter("telemetry_example_refused", "Example", registry=None)
+    metrics.register(app, refused)
+    refused.inc(2)
+    assert value(scrape(client), "telemetry_example_refused", "telemetry_example_refused_total") \
+        == 2

@@ -22,7 +22,8 @@ def node_decode_errors(node_id):
     older = "" if before is None else "AND id < $3"
     rows = pool().prepared(
         f"SELECT id, session_id, event_id, discriminator, event_name, field_path, byte_offset, "
-        f"reason, encode(raw, 'hex'), length(raw), received_at FROM decode_errors "
+        f"reason, encode(raw, 'hex'), length(raw), {shapes.utc('received_at')} "
+        f"FROM decode_errors "
         f"WHERE node_id = $1 {older} ORDER BY id DESC LIMIT $2",
         (node_id, limit) if before is None else (node_id, limit, before))
     return {
@@ -32,7 +33,7 @@ def node_decode_errors(node_id):
              "discriminator": discriminator, "event_name": event_name,
              "field_path": field_path, "byte_offset": byte_offset, "reason": reason,
              "raw": f"0x{raw}", "raw_length": raw_length,
-             "received_at": shapes.iso(received_at)}
+             "received_at": received_at}
             for (error_id, session_id, event_id, discriminator, event_name, field_path,
                  byte_offset, reason, raw, raw_length, received_at) in rows
         ],

@@ -29,8 +29,7 @@ def recent_events():
 @blueprint.get("/nodes/<node_id>/events")
 def node_events(node_id):
     node_id = params.node_id(node_id)
-    name, version = node_name_and_version(node_id)
-    return page([node_id], name=name, version=version)
+    return page([node_id], node=node_name_and_version(node_id))
 
 
 def matching_nodes(prefix: str) -> list[str]:
@@ -40,10 +39,10 @@ def matching_nodes(prefix: str) -> list[str]:
     return [node_id for (node_id,) in rows]
 
 
-def page(node_ids, name=None, version=None):
+def page(node_ids, node=None):
     """One page of events filtered by the request's query parameters, and its `next` cursor.
 
-    With `name` and `version` (a single node's), rows are not joined with nodes.
+    Given `node`, the (name, version) of the one node asked for, rows are not joined with nodes.
     """
     query = EventQuery(
         node_ids=node_ids,
@@ -51,7 +50,7 @@ def page(node_ids, name=None, version=None):
         before=params.id_cursor(request.args, "before_id"),
         since=params.id_cursor(request.args, "since_id"),
         limit=params.limit(request.args),
-        with_names=name is None)
+        with_names=node is None)
     if node_ids == []:
         rows = []
     elif query.custom_plan:
@@ -66,7 +65,7 @@ def page(node_ids, name=None, version=None):
     if query.with_names:
         found = [shapes.event(row[:-2], *row[-2:]) for row in rows]
     else:
-        found = [shapes.event(row, name, version) for row in rows]
+        found = [shapes.event(row, *node) for row in rows]
     return {"events": found, "next": following}
 
 

@@ -90,7 +90,7 @@ def _ingest() -> dict:
 
 
 def _broadcaster() -> dict:
-    subscribers = int(metrics.sample(metrics.web_families(), "telemetry_broadcaster_subscribers"))
+    subscribers = int(metrics.live_sum("telemetry_broadcaster_subscribers"))
     return {"status": "healthy", "subscribers": subscribers,
             "message": f"Broadcasting events to {subscribers} WebSocket "
                        f"subscriber{'s' if subscribers != 1 else ''}"}

@@ -24,7 +24,8 @@ def list_nodes():
 def node_details(node_id):
     node_id = params.node_id(node_id)
     row = pool().prepared_one(
-        f"SELECT {shapes.NODE_COLUMNS}, first_seen, params, genesis, flags, gp_version, note, "
+        f"SELECT {shapes.NODE_COLUMNS}, {shapes.utc('first_seen')}, params, genesis, flags, "
+        f"gp_version, note, "
         f"peer_address, protocol_version, best_slot, best_hash, finalized_slot, finalized_hash "
         f"FROM nodes WHERE node_id = $1", (node_id,))
     if row is None:
@@ -33,7 +34,7 @@ def node_details(node_id):
      best_slot, best_hash, finalized_slot, finalized_hash) = row[8:]
     return {
         **shapes.node_summary(row[:8]),
-        "first_seen": shapes.iso(first_seen),
+        "first_seen": first_seen,
         "node_info": {
             "params": jam_params,
             "genesis": genesis,
@@ -65,14 +66,14 @@ def _unknown(node_id: str) -> ApiError:
 
 def _sessions(node_id: str) -> list[dict]:
     rows = pool().prepared(
-        "SELECT id, remote_address, protocol_version, opened_at, closed_at, close_reason, "
-        "events_received, events_stored, events_rate_limited, events_undecodable "
-        "FROM sessions WHERE node_id = $1 "
-        "ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2", (node_id, SESSIONS_SHOWN))
+        f"SELECT id, remote_address, protocol_version, {shapes.utc('opened_at')}, "
+        f"{shapes.utc('closed_at')}, close_reason, events_received, events_stored, "
+        f"events_rate_limited, events_undecodable FROM sessions WHERE node_id = $1 "
+        f"ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2", (node_id, SESSIONS_SHOWN))
     return [
         {"id": session_id, "remote_address": remote_address,
-         "protocol_version": protocol_version, "opened_at": shapes.iso(opened_at),
-         "closed_at": shapes.iso(closed_at), "close_reason": close_reason,
+         "protocol_version": protocol_version, "opened_at": opened_at,
+         "closed_at": closed_at, "close_reason": close_reason,
          "events_received": received, "events_stored": stored,
          "events_rate_limited": rate_limited, "events_undecodable": undecodable}
         for (session_id, remote_address, protocol_version, opened_at, closed_at, close_reason,

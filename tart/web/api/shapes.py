@@ -1,7 +1,8 @@
 """The JSON shapes of the API's objects (the seed README's), built from database rows.
 
 Times are ISO 8601 in UTC with a `Z` and always six fractional digits: JIP-3 timestamps are
-microseconds, and a fixed width keeps the strings sortable.
+microseconds, and a fixed width keeps the strings sortable. PostgreSQL writes them (see utc()),
+which spares the web worker a datetime per time.
 """
 
 from datetime import datetime, timezone
@@ -13,16 +14,20 @@ from tart.protocol import EVENTS
 EVENT_NAMES = {discriminator: event.event_name for discriminator, event in EVENTS.items()}
 
 
-def iso(when: datetime | None) -> str | None:
-    if when is None:
-        return None
+def iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def utc(column: str) -> str:
+    """SQL for the timestamptz `column` written as iso() writes it (the web pool's sessions
+    have TimeZone UTC); NULL stays NULL."""
+    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
 # The columns event() reads, in its order. The event's time is the node's clock when it sent a
 # time TART can represent, else when TART received it. `data` is text, embedded unparsed.
-EVENT_COLUMNS = ("id, node_id, event_id, event_type, coalesce(node_time, received_at), "
-                 "received_at, data::text")
+EVENT_COLUMNS = (f"id, node_id, event_id::text, event_type, "
+                 f"{utc('coalesce(node_time, received_at)')}, {utc('received_at')}, data::text")
 
 
 def event(row, node_name: str | None, node_version: str | None) -> dict:
@@ -33,8 +38,8 @@ def event(row, node_name: str | None, node_version: str | None) -> dict:
         "event_id": int(jip3_id),
         "event_type": event_type,
         "event_name": EVENT_NAMES.get(event_type),
-        "timestamp": iso(timestamp),
-        "received_at": iso(received_at),
+        "timestamp": timestamp,
+        "received_at": received_at,
         "data": orjson.Fragment(data),
         "node_name": node_name,
         "node_version": node_version,
@@ -42,8 +47,9 @@ def event(row, node_name: str | None, node_version: str | None) -> dict:
 
 
 # The columns node_summary() reads, in its order.
-NODE_COLUMNS = ("node_id, implementation_name, implementation_version, is_connected, "
-                "event_count, connected_at, last_seen_at, disconnected_at")
+NODE_COLUMNS = (f"node_id, implementation_name, implementation_version, is_connected, "
+                f"event_count, {utc('connected_at')}, {utc('last_seen_at')}, "
+                f"{utc('disconnected_at')}")
 
 
 def node_summary(row) -> dict:
@@ -57,7 +63,7 @@ def node_summary(row) -> dict:
         "implementation_version": version,
         "is_connected": is_connected,
         "event_count": event_count,
-        "connected_at": iso(connected_at),
-        "last_seen_at": iso(last_seen_at),
-        "disconnected_at": iso(disconnected_at),
+        "connected_at": connected_at,
+        "last_seen_at": last_seen_at,
+        "disconnected_at": disconnected_at,
     }

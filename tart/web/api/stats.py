@@ -5,9 +5,9 @@ The cache is per worker (not shared), so two requests answered by different work
 figures when the cache has expired; the others arriving meanwhile wait for its result.
 """
 
-import threading
 import time
 
+import gevent.lock
 from flask import Blueprint, current_app
 
 from tart.protocol import EVENTS
@@ -25,7 +25,7 @@ class Cached:
     def __init__(self, compute, ttl: float):
         self._compute = compute
         self._ttl = ttl
-        self._lock = threading.Lock()  # a gevent lock under gunicorn's gevent workers
+        self._lock = gevent.lock.Semaphore()
         self._value = None
         self._expires = 0.0
 
