@@ -14,6 +14,9 @@ bind = [_settings.api_bind]
 workers = _settings.web_workers
 # gevent workers: each WebSocket subscriber and each worker's LISTEN loop is a greenlet.
 worker_class = "gevent"
+# Each WebSocket client holds one of a worker's connections for as long as it stays; leave room
+# for the REST requests beside TART_WS_MAX_CLIENTS of them.
+worker_connections = _settings.ws_max_clients + 1000
 loglevel = _settings.log_level
 # TART does not use gunicornc, and the default socket path (~/.gunicorn) would be shared by
 # every gunicorn of the same user on the host, such as several test runs.
@@ -24,6 +27,14 @@ def post_fork(server, worker):
     # Before the worker loads the app and opens its first connection, so that every
     # psycopg2 call in the worker yields to other greenlets while it waits.
     make_green()
+
+
+def post_worker_init(worker):
+    # On shutdown gunicorn waits for open requests to end, which a WebSocket never does by
+    # itself: the worker closes its clients (1001) as soon as it is told to stop.
+    from tart.web import live
+
+    live.close_on_shutdown(worker)
 
 
 # Prometheus multiprocess mode: each worker writes its metric values to files in this directory

@@ -3,7 +3,7 @@
 from flask import Flask
 
 from tart.config import Settings
-from tart.web import cors, db, errors, metrics
+from tart.web import cors, db, errors, live, metrics
 from tart.web.api import BLUEPRINTS
 from tart.web.health import health
 from tart.web.jsonprovider import OrjsonProvider
@@ -21,4 +21,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    live.init_app(app)
     return app

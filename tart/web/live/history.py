@@ -1,0 +1,74 @@
+"""Stored events a live client asks for: the replay that resumes a stream, and recent events.
+
+Resuming after `since_id` without a gap or a duplicate:
+
+1. The subscription is added to the listener *first*, holding live events back (`pending`).
+   The listener says where live delivery starts: `live_from`, every event above it will be
+   delivered, and every event up to it is committed.
+2. Stored matching events after `since_id` are queried (so the query sees all of them up to
+   `live_from`) and sent in pages, each once the client has taken the previous one.
+3. The held live events with ids above the last replayed one are queued, then live goes on.
+   The replay may have read events this worker's listener has not dispatched yet; those come
+   from the listener later and are skipped, up to the last replayed id.
+
+At most REPLAY_LIMIT events are replayed. If more remain and the last one replayed is below
+`live_from`, the events in between (`last_id` < id <= `live_from`) are not sent: the client is
+told to read them from the REST API (`GET /api/events?since_id=`), while live continues.
+"""
+
+from dataclasses import dataclass
+
+from tart.web.live.messages import EVENT_COLUMNS, live_events
+
+REPLAY_LIMIT = 10_000
+REPLAY_PAGE = 1000
+
+
+@dataclass
+class Replay:
+    since_id: int
+    events: int  # how many were replayed
+    last_id: int  # the last replayed, or since_id if none
+    live_from: int
+    complete: bool  # False: ids last_id < id <= live_from are left to the REST API
+
+
+def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
+    """Queue `subscription`'s stored events after `since_id` to `conn`, page by page."""
+    sql, values = _matching(subscription.filter)
+    cursor, sent, more = since_id, 0, False
+    while sent < REPLAY_LIMIT and not conn.closing:
+        page = min(REPLAY_PAGE, REPLAY_LIMIT - sent)
+        rows = pool.query(f"{sql} ORDER BY id LIMIT {page + 1}", dict(values, after=cursor))
+        more = len(rows) > page
+        if rows:
+            events = live_events(rows[:page])
+            conn.outbox.put_events([getattr(e, subscription.kind) for e in events],
+                                   limited=False)
+            sent += len(events)
+            cursor = events[-1].id
+        if not more:
+            break
+        conn.wait_drained()
+    # Before going live, so that live events alone count against the client's queue limit.
+    conn.wait_drained()
+    return Replay(since_id, sent, cursor, live_from, complete=not more or cursor >= live_from)
+
+
+def recent(pool, limit: int) -> list:
+    """The `limit` most recent events, oldest first, as LiveEvents."""
+    return live_events(pool.query(
+        f"SELECT {EVENT_COLUMNS} FROM (SELECT * FROM events ORDER BY id DESC LIMIT %s) events"
+        " ORDER BY id", (limit,)))
+
+
+def _matching(filter) -> tuple[str, dict]:
+    conditions = ["id > %(after)s"]
+    values = {}
+    if filter.node_id is not None:
+        conditions.append("node_id = %(node_id)s")
+        values["node_id"] = filter.node_id
+    if filter.event_types is not None:
+        conditions.append("event_type = ANY(%(types)s::smallint[])")
+        values["types"] = sorted(filter.event_types)
+    return f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)}", values

@@ -1,0 +1,157 @@
+"""This worker's one LISTEN connection: new events, fetched once, to every subscription.
+
+The ingest writer commits a batch of events and, in the same transaction, runs
+`NOTIFY tart_events, '<first_id>,<last_id>'`. Writers commit in id order, so when a notification
+for `last_id` arrives every event up to `last_id` is stored. The listener keeps `delivered_id`,
+the id up to which it has handed every event to its subscriptions; on a notification it fetches
+`delivered_id < id <= last_id` (several notifications that arrived meanwhile in one query) and
+dispatches the rows in id order. Only while nobody subscribes does it skip fetching, and just
+moves `delivered_id` on.
+
+If its connection drops, it reconnects and fetches everything after `delivered_id`, so a
+subscriber misses nothing; new subscribers wait until it is connected again.
+"""
+
+import logging
+
+import gevent
+import gevent.event
+import gevent.socket
+import psycopg2
+
+from tart.db.connect import connect, first_line
+from tart.web.live.messages import EVENT_COLUMNS, live_events
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "tart_events"
+# Rows per fetch; a long outage is caught up in pages of this many.
+FETCH_PAGE = 5000
+# How long a new subscriber waits for the listener to be connected before giving up.
+READY_TIMEOUT = 10.0
+RECONNECT_DELAY = 1.0
+
+
+class LiveUnavailable(Exception):
+    """The listener cannot reach the database, so there is no live stream to join."""
+
+
+class Listener:
+    def __init__(self, database_url: str | None):
+        self._url = database_url
+        self._groups = {}  # Filter -> set of Subscriptions following it
+        self._ready = gevent.event.Event()
+        self._greenlet = None
+        self._conn = None
+        self.delivered_id = None
+
+    @property
+    def subscriptions(self) -> int:
+        return sum(len(group) for group in self._groups.values())
+
+    def add(self, subscription) -> int:
+        """Start handing events to `subscription`; return the id after which it gets them.
+
+        Every event stored with a higher id will be delivered to it, in id order, exactly once.
+        """
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+        if not self._ready.wait(READY_TIMEOUT):
+            raise LiveUnavailable("the live stream cannot reach the database")
+        # No yield between these two lines: the id returned is exactly where delivery starts.
+        self._groups.setdefault(subscription.filter, set()).add(subscription)
+        return self.delivered_id
+
+    def remove(self, subscription) -> None:
+        group = self._groups.get(subscription.filter)
+        if group is not None:
+            group.discard(subscription)
+            if not group:
+                del self._groups[subscription.filter]
+
+    def _run(self):
+        while True:
+            try:
+                self._connect()
+                self._listen()
+            except (psycopg2.Error, OSError) as error:
+                log.warning("live stream: database connection lost (%s); reconnecting",
+                            first_line(error))
+            except Exception:
+                log.exception("live stream listener failed; restarting it")
+            self._ready.clear()
+            if self._conn is not None:
+                self._conn.close()
+            gevent.sleep(RECONNECT_DELAY)
+
+    def _connect(self):
+        self._conn = connect(self._url, application_name="tart web live",
+                             keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+        self._conn.autocommit = True
+        with self._conn.cursor() as cur:
+            cur.execute(f"LISTEN {CHANNEL}")
+            if self.delivered_id is not None and self._groups:
+                # Back after an outage: everything committed meanwhile is still to be delivered.
+                self._fetch(upper=None)
+            else:
+                # Nobody waits for older events: start with what is stored from now on.
+                cur.execute("SELECT coalesce(max(id), 0) FROM events")
+                self.delivered_id = cur.fetchone()[0]
+        self._ready.set()
+
+    def _listen(self):
+        conn = self._conn
+        while True:
+            if not conn.notifies:
+                gevent.socket.wait_read(conn.fileno())
+                conn.poll()
+            last = None
+            while conn.notifies:
+                last = max(last or 0, _last_id(conn.notifies.pop().payload))
+            if last is not None:
+                self._advance(last)
+
+    def _advance(self, last: int):
+        if not self._groups:
+            self.delivered_id = max(self.delivered_id, last)
+        elif last > self.delivered_id:
+            self._fetch(upper=last)
+
+    def _fetch(self, upper: int | None):
+        """Fetch and dispatch every event after delivered_id (up to `upper`, if given)."""
+        bound = "" if upper is None else " AND id <= %(upper)s"
+        sql = (f"SELECT {EVENT_COLUMNS} FROM events WHERE id > %(after)s{bound}"
+               f" ORDER BY id LIMIT {FETCH_PAGE}")
+        with self._conn.cursor() as cur:
+            while True:
+                cur.execute(sql, {"after": self.delivered_id, "upper": upper})
+                rows = cur.fetchall()
+                if rows:
+                    self._dispatch(rows)
+                if len(rows) < FETCH_PAGE:
+                    break
+        if upper is not None:
+            # Ids up to `upper` that were not fetched were never committed (rolled back).
+            self.delivered_id = max(self.delivered_id, upper)
+
+    def _dispatch(self, rows):
+        """Hand `rows` to the subscriptions that want them. Never yields to another greenlet,
+        so a subscription added meanwhile gets exactly the events after delivered_id."""
+        events = live_events(rows)
+        for filter, group in list(self._groups.items()):
+            matching = events if filter.everything else [e for e in events if filter.matches(e)]
+            if matching:
+                frames_by_kind = {}
+                for subscription in list(group):
+                    subscription.deliver(matching, frames_by_kind)
+        self.delivered_id = events[-1].id
+
+
+def _last_id(payload: str) -> int:
+    """The last id of a notification '<first_id>,<last_id>'."""
+    try:
+        return int(payload.rpartition(",")[2])
+    except ValueError:
+        log.warning("live stream: ignoring notification %r, which is not '<first>,<last>'",
+                    payload)
+        return 0
