@@ -183,6 +183,14 @@ def test_client_requests_are_answered_and_bad_ones_get_an_error(database_url):
             assert stats["connections"] == {"total": 1, "nodes": [node.node_id]}
             assert stats["broadcaster"]["worker"] == client.worker
 
+            # Too big to be a client message: the server hangs up, sometimes before the client
+            # has read its close frame.
+            client.send({"type": "Ping", "padding": "x" * 70_000})
+            try:
+                assert client.closed() == (1009, "Message is too big")
+            except ConnectionResetError:
+                pass
+
 
 def test_stream_parameters_are_checked(database_url):
     with running_web(database_url, workers=1) as (web, _):

@@ -39,7 +39,7 @@ def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
     cursor, sent, more = since_id, 0, False
     while sent < REPLAY_LIMIT and not conn.closing:
         page = min(REPLAY_PAGE, REPLAY_LIMIT - sent)
-        rows = pool.query(f"{sql} ORDER BY id LIMIT {page + 1}", dict(values, after=cursor))
+        rows = pool.prepared(sql, (cursor, page + 1, *values))
         more = len(rows) > page
         if rows:
             events = live_events(rows[:page])
@@ -57,18 +57,20 @@ def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
 
 def recent(pool, limit: int) -> list:
     """The `limit` most recent events, oldest first, as LiveEvents."""
-    return live_events(pool.query(
-        f"SELECT {EVENT_COLUMNS} FROM (SELECT * FROM events ORDER BY id DESC LIMIT %s) events"
+    return live_events(pool.prepared(
+        f"SELECT {EVENT_COLUMNS} FROM (SELECT * FROM events ORDER BY id DESC LIMIT $1) events"
         " ORDER BY id", (limit,)))
 
 
-def _matching(filter) -> tuple[str, dict]:
-    conditions = ["id > %(after)s"]
-    values = {}
+def _matching(filter) -> tuple[str, tuple]:
+    """The replay query of `filter` (arguments: after id, limit, then the filter's) and the
+    filter's arguments."""
+    conditions, values = ["id > $1"], []
     if filter.node_id is not None:
-        conditions.append("node_id = %(node_id)s")
-        values["node_id"] = filter.node_id
+        values.append(filter.node_id)
+        conditions.append(f"node_id = ${len(values) + 2}")
     if filter.event_types is not None:
-        conditions.append("event_type = ANY(%(types)s::smallint[])")
-        values["types"] = sorted(filter.event_types)
-    return f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)}", values
+        values.append(sorted(filter.event_types))
+        conditions.append(f"event_type = ANY(${len(values) + 2}::smallint[])")
+    return (f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)}"
+            f" ORDER BY id LIMIT $2"), tuple(values)

@@ -85,11 +85,19 @@ class Listener:
             gevent.sleep(RECONNECT_DELAY)
 
     def _connect(self):
+        # Prepared with a generic plan: planning over the daily partitions of `events` would
+        # cost more than the fetch itself.
         self._conn = connect(self._url, application_name="tart web live",
+                             options="-c plan_cache_mode=force_generic_plan",
                              keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
         self._conn.autocommit = True
         with self._conn.cursor() as cur:
             cur.execute(f"LISTEN {CHANNEL}")
+            fetch = f"SELECT {EVENT_COLUMNS} FROM events WHERE id > $1"
+            cur.execute(f"PREPARE live_after (bigint) AS {fetch}"
+                        f" ORDER BY id LIMIT {FETCH_PAGE}")
+            cur.execute(f"PREPARE live_between (bigint, bigint) AS {fetch} AND id <= $2"
+                        f" ORDER BY id LIMIT {FETCH_PAGE}")
             if self.delivered_id is not None and self._groups:
                 # Back after an outage: everything committed meanwhile is still to be delivered.
                 self._fetch(upper=None)
@@ -119,12 +127,12 @@ class Listener:
 
     def _fetch(self, upper: int | None):
         """Fetch and dispatch every event after delivered_id (up to `upper`, if given)."""
-        bound = "" if upper is None else " AND id <= %(upper)s"
-        sql = (f"SELECT {EVENT_COLUMNS} FROM events WHERE id > %(after)s{bound}"
-               f" ORDER BY id LIMIT {FETCH_PAGE}")
         with self._conn.cursor() as cur:
             while True:
-                cur.execute(sql, {"after": self.delivered_id, "upper": upper})
+                if upper is None:
+                    cur.execute("EXECUTE live_after (%s)", (self.delivered_id,))
+                else:
+                    cur.execute("EXECUTE live_between (%s, %s)", (self.delivered_id, upper))
                 rows = cur.fetchall()
                 if rows:
                     self._dispatch(rows)
