@@ -3,8 +3,10 @@
 import random
 import time
 
+from tart.config import Settings
 from tart.protocol import EVENTS
 from tart.protocol.samples import sample
+from tart.web import create_app
 from tests.live.support import LiveClient, client_on, one_client_per_worker, running_web
 from tests.support.ingest import running_ingest, scalar, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
@@ -203,3 +205,15 @@ def test_stream_parameters_are_checked(database_url):
             with LiveClient(web, f"/api/events/stream?{query}") as client:
                 code, reason = client.closed()
                 assert code == 1008 and complaint in reason, query
+
+
+def test_plain_http_and_websocket_requests_to_the_wrong_endpoint_get_a_clear_400():
+    client = create_app(Settings()).test_client()
+    response = client.get("/api/events/stream")
+    assert response.status_code == 400
+    assert response.json["error"] == ("/api/events/stream is a WebSocket endpoint: connect with "
+                                      "a WebSocket client (Upgrade: websocket)")
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    response = client.get("/api/nodes", headers=upgrade)
+    assert response.status_code == 400
+    assert response.json["error"].startswith("/api/nodes is not a WebSocket endpoint")

@@ -10,7 +10,10 @@ messages: what the server sends.
 """
 
 import gevent
+from flask import request
+from werkzeug.routing import WebsocketMismatch
 
+from tart.web.errors import error_response
 from tart.web.live.broadcaster import METRICS, Broadcaster
 from tart.web.live.ws import live
 
@@ -29,6 +32,16 @@ def init_app(app) -> None:
     for metric in METRICS:
         app.extensions["tart_metrics"].register(metric)
     app.register_blueprint(live)
+    app.register_error_handler(WebsocketMismatch, _websocket_mismatch)
+
+
+def _websocket_mismatch(error):
+    """A plain request to a WebSocket endpoint, or a WebSocket upgrade to a REST one."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return error_response(400, f"{request.path} is not a WebSocket endpoint; those are "
+                                   f"/api/ws and /api/events/stream")
+    return error_response(400, f"{request.path} is a WebSocket endpoint: connect with a "
+                               f"WebSocket client (Upgrade: websocket)")
 
 
 def close_on_shutdown(worker) -> None:
