@@ -16,7 +16,7 @@ import orjson
 from psycopg2.extras import execute_values
 
 from tart.db.connect import connect
-from tart.ingest.writer import WRITERS_LOCK
+from tart.ingest.batch import WRITERS_LOCK
 from tart.loadgen.frames import DISCRIMINATOR_OFFSET
 from tart.loadgen.runner import LoadGenerator, Plan, jam_now
 from tart.protocol import JAM_COMMON_ERA, EventDecoder, EventNumbering

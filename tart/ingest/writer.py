@@ -1,10 +1,9 @@
 """The writer greenlet: drains the queue in batches into PostgreSQL, one transaction a batch.
 
-In each transaction it takes the writers' advisory lock, allocates the batch's event ids, inserts
-the events (``execute_values``) and undecodable frames, updates node and session counters, and
-``NOTIFY tart_events, '<first>,<last>'``. Because every writer holds the lock from allocating ids
-to commit, batches commit in id order even with several ingest processes, so a live subscriber that
-has seen id N has seen every id below it.
+What a batch's transaction does is in :mod:`tart.ingest.batch`: events (``execute_values``),
+undecodable frames, node and session counters, and ``NOTIFY tart_events, '<first>,<last>'``,
+committed in id order across ingest processes, so a live subscriber that has seen id N has seen
+every id below it.
 
 A row PostgreSQL rejects is found by halving the batch and stored as a decode error; its
 batch-mates are written. A lost database connection is retried (connection greenlets meanwhile
@@ -15,55 +14,19 @@ import time
 from collections import namedtuple
 
 import gevent
-import orjson
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
-from psycopg2.extensions import AsIs
 from psycopg2.extras import execute_values
 
+from tart.ingest.batch import EVENT_TEMPLATE, INSERT_EVENTS, counters_sql, event_values
+
 log = logging.getLogger(__name__)
-
-# pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1).
-WRITERS_LOCK = 0x54415254_01
-
-# Node timestamps after 9999-12-31 have no timestamptz; their node_time is NULL.
-_MAX_UNIX = 253402300799
-_JAM_EPOCH_UNIX = 1735732800
 
 Event = namedtuple("Event", "session event_id discriminator timestamp data received frame")
 Undecodable = namedtuple("Undecodable", "session event_id error received frame")
 
 STOP = object()
-
-_INSERT_EVENTS = (
-    "INSERT INTO events (id, node_id, session_id, event_id, event_type, node_timestamp,"
-    " node_time, received_at, data) VALUES %s")
-# Each event row is rendered to SQL by _event_values and passed as one pre-quoted value:
-# psycopg2's per-row mogrify costs ~20 µs, most of the writer's CPU, where these literals (ints,
-# floats, hex and JSON text) take ~3 µs. The writer's connections set standard_conforming_strings,
-# under which doubling ' is the whole of quoting a string literal.
-_EVENT_TEMPLATE = "%s"
-_INSERT_ERRORS = (
-    "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name, raw,"
-    " field_path, byte_offset, reason, received_at) VALUES %s")
-_ERROR_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"
-_UPDATE_NODES = (
-    "UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
-    " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
-    " best_slot = coalesce(v.best_slot, n.best_slot),"
-    " best_hash = coalesce(v.best_hash, n.best_hash),"
-    " finalized_slot = coalesce(v.finalized_slot, n.finalized_slot),"
-    " finalized_hash = coalesce(v.finalized_hash, n.finalized_hash)"
-    " FROM (VALUES %s) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
-    " finalized_hash) WHERE n.node_id = v.node_id")
-_NODE_TEMPLATE = "(%s, %s, %s, %s::bigint, %s, %s::bigint, %s)"
-_LOCK_SESSIONS = "SELECT FROM sessions WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
-_LOCK_NODES = "SELECT FROM nodes WHERE node_id = ANY(%s) ORDER BY node_id FOR UPDATE"
-_UPDATE_SESSIONS = (
-    "UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
-    " events_undecodable = s.events_undecodable + v.undecodable"
-    " FROM (VALUES %s) AS v (id, stored, undecodable) WHERE s.id = v.id")
 
 
 class Writer:
@@ -136,63 +99,20 @@ class Writer:
             self._write_or_split(batch[middle:])
 
     def _commit(self, batch):
-        conn = self._connection()
-        try:
-            with conn.cursor() as cur:
-                first = self._insert(cur, batch)
-            conn.commit()
-        except Exception:
-            if not conn.closed:
-                conn.rollback()
-            raise
-        self._committed(batch, first)
-
-    def _insert(self, cur, batch):
         events = [item for item in batch if type(item) is Event]
         errors = [item for item in batch if type(item) is Undecodable]
-        nodes, sessions = {}, {}
-        first = None
-        if events:
-            cur.execute("SELECT pg_advisory_xact_lock(%s);"
-                        " SELECT setval('events_id_seq', nextval('events_id_seq') + %s - 1)",
-                        (WRITERS_LOCK, len(events)))
-            first = cur.fetchone()[0] - len(events) + 1
-            rows = []
-            for number, event in enumerate(events, first):
-                session = event.session
-                rows.append((_event_values(number, event),))
-                _count(nodes, sessions, event)
-            execute_values(cur, _INSERT_EVENTS, rows, template=_EVENT_TEMPLATE,
-                           page_size=len(rows))
-        if errors:
-            execute_values(cur, _INSERT_ERRORS, [_error_row(item) for item in errors],
-                           template=_ERROR_TEMPLATE, page_size=len(errors))
-            for item in errors:
-                sessions.setdefault(item.session.id, [0, 0])[1] += 1
-        # Every transaction that touches both locks sessions, then nodes, each in key order:
-        # the session store's transactions do too, so none of them can deadlock.
-        if sessions:
-            cur.execute(_LOCK_SESSIONS, (sorted(sessions),))
-            execute_values(cur, _UPDATE_SESSIONS, [(session_id, *values)
-                                                   for session_id, values in sessions.items()],
-                           page_size=len(sessions))
-        if nodes:
-            cur.execute(_LOCK_NODES, (sorted(nodes),))
-            execute_values(cur, _UPDATE_NODES, [(node_id, *values)
-                                                for node_id, values in nodes.items()],
-                           template=_NODE_TEMPLATE, page_size=len(nodes))
-        if events:
-            cur.execute("SELECT pg_notify('tart_events', %s)",
-                        (f"{first},{first + len(events) - 1}",))
-        return first
-
-    def _committed(self, batch, first):
-        stored = 0
-        for item in batch:
-            if type(item) is Event:
-                item.session.stored += 1
-                stored += 1
-        self._stats.events_stored += stored
+        with self._connection().cursor() as cur:
+            counters = counters_sql(events, errors, cur.mogrify)
+            if events:
+                # The statements after the insert go through execute_values' own '%' parsing.
+                execute_values(cur, INSERT_EVENTS + ";" + counters.replace("%", "%%"),
+                               [(event_values(event),) for event in events],
+                               template=EVENT_TEMPLATE, page_size=len(events))
+            else:
+                cur.execute(counters)
+        for event in events:
+            event.session.stored += 1
+        self._stats.events_stored += len(events)
         self._stats.batches_written += 1
 
     def _reject(self, item, error):
@@ -216,12 +136,14 @@ class Writer:
     def _connection(self):
         if self._conn is None or self._conn.closed:
             self._conn = self._connect()
+            # Each batch is one multi-statement query, which PostgreSQL runs as one transaction.
+            self._conn.autocommit = True
             with self._conn.cursor() as cur:
-                # Quoting in _event_values relies on it; a batch lost to an operating system
-                # crash is no worse than the queue lost with the process.
+                # Quoting in tart.ingest.batch relies on the first; with the second, a batch
+                # lost to an operating-system crash is no worse than the queue lost with the
+                # process, and commits stop waiting for the WAL flush.
                 cur.execute("SET standard_conforming_strings = on;"
                             " SET synchronous_commit = off")
-            self._conn.commit()
             self._stats.database_pool_connections += 1
         return self._conn
 
@@ -242,37 +164,3 @@ class _Rejected:
         self.event_name = next(iter(event.data))
         self.field_path = None
         self.offset = None
-
-
-def _count(nodes, sessions, event):
-    session = event.session
-    node = nodes.get(session.node_id)
-    if node is None:
-        node = nodes[session.node_id] = [0, event.received, None, None, None, None]
-    node[0] += 1
-    node[1] = event.received
-    if event.discriminator == 11:
-        block = event.data["BestBlockChanged"]
-        node[2], node[3] = block["slot"], block["hash"]
-    elif event.discriminator == 12:
-        block = event.data["FinalizedBlockChanged"]
-        node[4], node[5] = block["slot"], block["hash"]
-    sessions.setdefault(session.id, [0, 0])[0] += 1
-
-
-def _error_row(item):
-    error = item.error
-    return (item.session.node_id, item.session.id, item.event_id, error.discriminator,
-            error.event_name, item.frame, error.field_path, error.offset, error.reason,
-            item.received)
-
-
-def _event_values(number, event):
-    """The SQL ``(…)`` of one events row (see _EVENT_TEMPLATE)."""
-    session = event.session
-    unix = event.timestamp / 1e6 + _JAM_EPOCH_UNIX
-    node_time = f"to_timestamp({unix!r})" if unix <= _MAX_UNIX else "NULL"
-    data = orjson.dumps(event.data).decode().replace("'", "''")
-    return AsIs(f"({number},'{session.node_id}',{session.id},{event.event_id},"
-                f"{event.discriminator},{event.timestamp},{node_time},"
-                f"to_timestamp({event.received!r}),'{data}')")
