@@ -191,15 +191,15 @@ def _arguments():
     parser.add_argument("--nodes", type=int, help="simulated nodes [1024; quick: 256]")
     parser.add_argument("--seconds", type=float, help="seconds per step [60; quick: 10]")
     parser.add_argument("--rates", help="events/s per node of the steps, comma-separated "
-                                        "[25,50,100,150,200,300,400; quick: 50,100,200,400]")
+                                        "[6,9,12,15,20,25,50,100; quick: 25,40,60,100,200]")
     parser.add_argument("--baseline-rows", type=int,
                         help="rows each baseline writes [500000; quick: 50000]")
     parser.add_argument("--mix", default="all", help="loadgen mix [all]")
     parser.add_argument("--results", type=Path, help="JSON output [bench/results/ingest.json]")
     args = parser.parse_args()
-    defaults = ({"nodes": 256, "seconds": 10, "rates": "50,100,200,400", "baseline_rows": 50_000}
+    defaults = ({"nodes": 256, "seconds": 10, "rates": "25,40,60,100,200", "baseline_rows": 50_000}
                 if args.quick else
-                {"nodes": 1024, "seconds": 60, "rates": "25,50,100,150,200,300,400",
+                {"nodes": 1024, "seconds": 60, "rates": "6,9,12,15,20,25,50,100",
                  "baseline_rows": 500_000})
     for name, value in defaults.items():
         if getattr(args, name) is None:
