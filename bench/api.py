@@ -184,7 +184,7 @@ def _load(url, node_ids, rows):
             " (t - 1735732800000000 - 50000)::numeric, to_timestamp((t - 50000) / 1e6),"
             " to_timestamp(t / 1e6), d.data "
             "FROM generate_series(%(low)s::bigint, %(high)s) g"
-            " CROSS JOIN LATERAL (SELECT %(first)s::bigint + g * %(span)s / %(rows)s AS t,"
+            " CROSS JOIN LATERAL (SELECT %(first)s::bigint + (g::numeric * %(span)s / %(rows)s)::bigint AS t,"
             "   g / %(nodes)s AS k) per_node"
             " JOIN node_list n ON n.position = g %% %(nodes)s"
             " JOIN pattern p0 ON p0.position = k %% %(pattern)s"
