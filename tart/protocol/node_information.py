@@ -49,37 +49,10 @@ JamParametersGP07 = Type("JAM Parameters (GP 0.7, 134 bytes)", Record(
 # ---------------------------------------------------------------------------------------------
 # JAM Parameters, GP 0.8.x: 122 bytes (the 0.7 order without N, V, W_E and W_P)
 # ---------------------------------------------------------------------------------------------
-JamParametersGP08 = Type("JAM Parameters (GP 0.8, 122 bytes)", Record(
-    "item_deposit" / u64 * "B_I",
-    "byte_deposit" / u64 * "B_L",
-    "base_deposit" / u64 * "B_S",
-    "core_count" / u16 * "C",
-    "min_turnaround_period" / u32 * "D",
-    "epoch_length" / u32 * "E",
-    "max_accumulate_gas" / u64 * "G_A",
-    "max_is_authorized_gas" / u64 * "G_I",
-    "max_refine_gas" / u64 * "G_R",
-    "max_block_gas" / u64 * "G_T",
-    "recent_history_size" / u16 * "H",
-    "max_work_items" / u16 * "I",
-    "max_dependencies" / u16 * "J",
-    "max_tickets_per_block" / u16 * "K",
-    "max_lookup_anchor_age" / u32 * "L",
-    "auth_pool_size" / u16 * "O",
-    "slot_period" / u16 * "P",
-    "auth_queue_size" / u16 * "Q",
-    "rotation_period" / u16 * "R",
-    "max_extrinsics" / u16 * "T",
-    "availability_timeout" / u16 * "U",
-    "max_authorizer_code_size" / u32 * "W_A",
-    "max_bundle_size" / u32 * "W_B",
-    "max_service_code_size" / u32 * "W_C",
-    "max_imports" / u32 * "W_M",
-    "max_report_output_size" / u32 * "W_R",
-    "transfer_memo_size" / u32 * "W_T",
-    "max_exports" / u32 * "W_X",
-    "ticket_submission_end" / u32 * "Y",
-))
+JamParametersGP08 = Type("JAM Parameters (GP 0.8, 122 bytes)", Record(*(
+    field for field in JamParametersGP07.subcon.subcons
+    if field.docs not in ("N", "V", "W_E", "W_P")
+)))
 
 ProtocolVersion = Type("Telemetry protocol version", SmallInt("telemetry protocol version", 1),
                        "single byte: 0 or 1")
