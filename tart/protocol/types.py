@@ -4,8 +4,8 @@ Each definition is the spec's, in the spec's order; a field's meaning is its nam
 after it (which the generated docs/PROTOCOL.md shows too).
 """
 from tart.protocol.primitives import (
-    Bool, ByteEnum, HexBytes, IPv6Address, Option, Record, String, Type, Vec,
-    u8, u16, u32, u64,
+    Bool, ByteEnum, HexBytes, IPv6Address, Record, String, Type, Vec,
+    u16, u32, u64,
 )
 
 bool_ = Type("bool", Bool(), "0 (False) OR 1 (True)")
