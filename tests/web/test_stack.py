@@ -91,6 +91,8 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
                                                 "preimages_size": 0, "num_guarantees": 1,
                                                 "num_assurances": 2, "num_dispute_verdicts": 0}}})
             node.send_raw(struct.pack("<QB", 0, 13) + b"\x61")  # SyncStatusChanged, bad bool
+            # Two connections are read in no set order; the ids below assume node's come first.
+            wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
             other.send(best_block(11))
             wait_for_rows(database_url, "SELECT count(*) FROM events", 4)
             wait_for_rows(database_url, "SELECT count(*) FROM decode_errors", 1)
