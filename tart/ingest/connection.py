@@ -102,7 +102,8 @@ class NodeConnection:
                  self.session.node_id[:16], info.fields["implementation_name"],
                  info.fields["implementation_version"], info.protocol_version,
                  info.params_layout)
-        self.sock.settimeout(ingest.settings.idle_timeout)
+        if not self.draining:  # a handshake finished during shutdown keeps drain()'s timeout
+            self.sock.settimeout(ingest.settings.idle_timeout)
         return EventDecoder(info.protocol_version, info.core_count)
 
     def _stream(self, decoder):
