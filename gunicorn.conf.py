@@ -5,6 +5,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import gevent
+
 from tart.config import Settings
 from tart.db.connect import make_green
 
@@ -12,6 +14,11 @@ _settings = Settings.from_env()
 
 bind = [_settings.api_bind]
 workers = _settings.web_workers
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket, whichever worker is awake accepts: a burst of
+# keep-alive clients (a dashboard, a load balancer's pool) would all land on one worker while
+# the others idle.
+reuse_port = True
 # gevent workers: each WebSocket subscriber and each worker's LISTEN loop is a greenlet.
 worker_class = "gevent"
 # Each WebSocket client holds one of a worker's connections for as long as it stays; leave room
@@ -27,6 +34,15 @@ def post_fork(server, worker):
     # Before the worker loads the app and opens its first connection, so that every
     # psycopg2 call in the worker yields to other greenlets while it waits.
     make_green()
+
+
+def post_request(worker, req, environ, resp):
+    # A keep-alive client that sends its next request as soon as it has the last response
+    # would otherwise be served again at once, ahead of requests waiting on this worker's
+    # other connections (its greenlet reads without yielding when the request is already
+    # there): p50 under 1 ms, p99 tens of ms. Waiting until the event loop has nothing else
+    # to do first serves the connections round-robin.
+    gevent.idle()
 
 
 def post_worker_init(worker):
