@@ -7,11 +7,11 @@ A frame larger than TART_MAX_FRAME closes the connection, since its size prefix 
 trusted to find the next frame.
 """
 import logging
-import socket
 import struct
 import time
 
 import gevent
+from gevent.socket import wait
 
 from tart.protocol import DecodeError, EventDecoder, EventNumbering, decode_node_information
 from tart.ingest.writer import Event, Undecodable
@@ -19,7 +19,9 @@ from tart.ingest.writer import Event, Undecodable
 log = logging.getLogger(__name__)
 
 _SIZE = struct.Struct("<I")
-_READ = 65536
+_READ = 16384
+# At shutdown, a node silent this long has nothing more in flight.
+DRAIN_READ_TIMEOUT = 0.5
 
 
 class Closed(Exception):
@@ -54,9 +56,16 @@ class NodeConnection:
         self.accepted = time.time()
         self.draining = False
         self.reading = False
+        self._readable = gevent.get_hub().loop.io(sock.fileno(), 1)
         self._buffer = b""
         self._start = 0
         self._received = None
+        self._emptied = False  # the last read took all the socket had
+
+    @property
+    def last_heard(self):
+        """When the node last sent anything (or connected), in Unix seconds."""
+        return self._received or self.accepted
 
     def run(self):
         reason = "closed by node"
@@ -68,6 +77,7 @@ class NodeConnection:
         except OSError as error:
             reason = f"socket error: {error.strerror or error}"
         finally:
+            self._readable.close()
             self.sock.close()
             # A connection that sent nothing and went away is a port probe, not a node.
             if self.session.id is not None or self._received is not None \
@@ -83,7 +93,6 @@ class NodeConnection:
     def drain(self):
         """Shutting down: read what the node has already sent, then stop."""
         self.draining = True
-        self.sock.settimeout(0.5)
 
     def _handshake(self):
         ingest = self.ingest
@@ -102,8 +111,6 @@ class NodeConnection:
                  self.session.node_id[:16], info.fields["implementation_name"],
                  info.fields["implementation_version"], info.protocol_version,
                  info.params_layout)
-        if not self.draining:  # a handshake finished during shutdown keeps drain()'s timeout
-            self.sock.settimeout(ingest.settings.idle_timeout)
         return EventDecoder(info.protocol_version, info.core_count)
 
     def _stream(self, decoder):
@@ -144,16 +151,21 @@ class NodeConnection:
                 if available >= 4 + size:
                     self._buffer, self._start = buffer, start + 4 + size
                     return buffer[start + 4:start + 4 + size], self._received
+            # After a short read the socket is empty: waiting first spares the recv that would
+            # find nothing. The idle timeout is the server's sweep (tart.ingest.server), which
+            # spares a timer per wait.
             self.reading = True
             try:
+                if self.draining:
+                    wait(self._readable, DRAIN_READ_TIMEOUT, Closed("drained at shutdown"))
+                elif self._emptied:
+                    wait(self._readable)
                 data = self.sock.recv(_READ)
             except Draining:
                 continue
-            except socket.timeout:
-                raise Closed("drained at shutdown" if self.draining else
-                             f"idle for {self.ingest.settings.idle_timeout:g} s") from None
             finally:
                 self.reading = False
+            self._emptied = len(data) < _READ
             if not data:
                 raise Closed("closed by node" if not available else
                              f"closed by node mid-frame ({available} bytes unread)")

@@ -6,6 +6,7 @@ what its node has already sent, let the writer commit the whole queue, close the
 import logging
 import signal
 import socket
+import time
 
 import gevent
 import gevent.event
@@ -15,7 +16,7 @@ from gevent.server import StreamServer
 
 from tart.config import parse_bind
 from tart.db.connect import connect, make_green
-from tart.ingest.connection import Draining, NodeConnection
+from tart.ingest.connection import Closed, Draining, NodeConnection
 from tart.ingest.ratelimit import RateLimiter
 from tart.ingest.sessions import ConnectionPool, SessionStore
 from tart.ingest.stats import IngestStats
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 # Connections for sessions, nodes and the heartbeat (rare writes, not the writer's).
 SESSION_POOL_SIZE = 4
 HEARTBEAT_INTERVAL = 1.0
+IDLE_SWEEP_INTERVAL = 1.0
 # An ingest process silent this long is dead: others close the sessions it left open.
 ORPHAN_SILENCE = 30.0
 MAINTENANCE_INTERVAL = 3600
@@ -62,6 +64,7 @@ class IngestServer:
         self._writer = gevent.spawn(Writer(self.ingest.queue, self.ingest.connect,
                                            self.settings, self.ingest.stats).run)
         self._housekeeping = [
+            gevent.spawn(self._close_idle_forever),
             gevent.spawn(self._heartbeat_forever),
             gevent.spawn(self._maintain_forever),
         ]
@@ -102,6 +105,17 @@ class IngestServer:
         gevent.killall(self._housekeeping)
         self.ingest.pool.run(self.ingest.stats.report)
         log.info("stopped: %d events stored", self.ingest.stats.events_stored)
+
+    def _close_idle_forever(self):
+        """Close connections whose node has sent nothing for TART_IDLE_TIMEOUT: one sweep
+        instead of a timer on every read."""
+        idle = self.settings.idle_timeout
+        while True:
+            gevent.sleep(min(IDLE_SWEEP_INTERVAL, idle / 4))
+            cutoff = time.time() - idle
+            for connection, greenlet in list(self.connections.items()):
+                if connection.reading and connection.last_heard < cutoff:
+                    greenlet.kill(Closed(f"idle for {idle:g} s"), block=False)
 
     def _heartbeat_forever(self):
         while True:
