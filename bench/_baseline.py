@@ -3,9 +3,10 @@
 The rows are the loadgen's own events (same mix, same simulated nodes, decoded by the codec as
 ingest decodes them), written into the same partitioned, indexed table, in transactions of
 TART_BATCH_SIZE rows that do what each ingest batch does besides the insert: take the writers'
-advisory lock, allocate the ids, add to the nodes' and sessions' counters and NOTIFY. All rows
-are made before the clock starts; only the database work is timed. The connection commits
-asynchronously, as the ingest writer's does.
+advisory lock, allocate the ids and NOTIFY; and, as the ingest writer does, add to every node's
+and session's counters once a second (tart/ingest/counters.py). All rows are made before the
+clock starts; only the database work is timed. The connection commits asynchronously, as the
+ingest writer's does.
 """
 import io
 import math
@@ -41,6 +42,7 @@ _UPDATE_SESSIONS = (
     " FROM (VALUES %s) AS v (id, stored) WHERE s.id = v.id")
 _JAM_EPOCH_UNIX = JAM_COMMON_ERA.timestamp()
 WRITER_SYNCHRONOUS_COMMIT = "off"
+COUNTERS_INTERVAL = 1.0  # seconds, as tart.ingest.counters.COUNTERS_INTERVAL
 
 
 class _Batch:
@@ -115,16 +117,22 @@ class Baseline:
                 # As on the ingest writer's connection (tart/ingest/writer.py).
                 cur.execute(f"SET synchronous_commit = {WRITER_SYNCHRONOUS_COMMIT}")
                 cur.execute("TRUNCATE events")
-            started = time.perf_counter()
-            for batch in self.batches:
+            started = counted = time.perf_counter()
+            nodes, sessions = {}, {}
+            for number, batch in enumerate(self.batches, 1):
+                _add_counts(nodes, sessions, batch)
                 with conn.cursor() as cur:
                     first = write(cur, batch)
-                    execute_values(cur, _UPDATE_NODES, batch.nodes, template=_NODE_TEMPLATE,
-                                   page_size=len(batch.nodes))
-                    execute_values(cur, _UPDATE_SESSIONS, batch.sessions,
-                                   page_size=len(batch.sessions))
                     cur.execute("SELECT pg_notify('tart_events', %s)",
                                 (f"{first},{first + len(batch.rows) - 1}",))
+                    if time.perf_counter() - counted >= COUNTERS_INTERVAL \
+                            or number == len(self.batches):
+                        execute_values(cur, _UPDATE_NODES,
+                                       [(node_id, *counts) for node_id, counts in nodes.items()],
+                                       template=_NODE_TEMPLATE, page_size=len(nodes))
+                        execute_values(cur, _UPDATE_SESSIONS, list(sessions.items()),
+                                       page_size=len(sessions))
+                        nodes, sessions, counted = {}, {}, time.perf_counter()
                 conn.commit()
             seconds = time.perf_counter() - started
         finally:
@@ -175,6 +183,21 @@ class Baseline:
         batch.nodes = [(node_id, *values) for node_id, values in nodes.items()]
         batch.sessions = list(sessions.items())
         return batch
+
+
+def _add_counts(nodes, sessions, batch):
+    """Add a batch's counts to those not written yet (later blocks replace earlier ones)."""
+    for node_id, stored, seen, best_slot, best_hash, finalized_slot, finalized_hash \
+            in batch.nodes:
+        node = nodes.setdefault(node_id, [0, seen, None, None, None, None])
+        node[0] += stored
+        node[1] = max(node[1], seen)
+        if best_slot is not None:
+            node[2], node[3] = best_slot, best_hash
+        if finalized_slot is not None:
+            node[4], node[5] = finalized_slot, finalized_hash
+    for session_id, stored in batch.sessions:
+        sessions[session_id] = sessions.get(session_id, 0) + stored
 
 
 def _iso(unix):

@@ -35,14 +35,13 @@ class Draining(Exception):
 class Session:
     """What one connection has done, as its sessions row shows."""
 
-    __slots__ = ("id", "node_id", "remote", "received", "stored", "rate_limited", "reported")
+    __slots__ = ("id", "node_id", "remote", "received", "rate_limited", "reported")
 
     def __init__(self, session_id, remote):
         self.id = session_id
         self.node_id = None
         self.remote = remote
         self.received = 0
-        self.stored = 0
         self.rate_limited = 0
         self.reported = (0, 0)  # (received, rate_limited) as last written to the database
 

@@ -1,7 +1,8 @@
 """The writer greenlet: drains the queue in batches into PostgreSQL, one transaction a batch.
 
 What a batch's transaction does is in :mod:`tart.ingest.batch`: events (``execute_values``),
-undecodable frames, node and session counters, and ``NOTIFY tart_events, '<first>,<last>'``,
+undecodable frames, node and session counters when due, and
+``NOTIFY tart_events, '<first>,<last>'``,
 committed in id order across ingest processes, so a live subscriber that has seen id N has seen
 every id below it.
 
@@ -17,9 +18,11 @@ import gevent
 import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
+from gevent.queue import Empty
 from psycopg2.extras import execute_values
 
-from tart.ingest.batch import EVENT_TEMPLATE, INSERT_EVENTS, counters_sql, event_values
+from tart.ingest.batch import EVENT_TEMPLATE, INSERT_EVENTS, errors_sql, event_values
+from tart.ingest.counters import COUNTERS_INTERVAL, Counters
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,8 @@ Event = namedtuple("Event", "session event_id discriminator timestamp data recei
 Undecodable = namedtuple("Undecodable", "session event_id error received frame")
 
 STOP = object()
+# Pending counters are written on their own once nothing has been queued for this long.
+COUNTERS_QUIET = 0.05
 
 
 class Writer:
@@ -37,22 +42,30 @@ class Writer:
         self._flush = settings.flush_ms / 1000.0
         self._stats = stats
         self._conn = None
+        self._counters = Counters()  # of committed batches, not written yet
+        self._counters_taken = time.monotonic()
 
     def run(self):
-        """Write batches until STOP has been taken from the queue and everything before it is
-        committed."""
+        """Write batches until STOP has been taken from the queue and everything before it
+        (counters included) is committed."""
         stopping = False
         while not stopping:
             batch, stopping = self._collect()
             if batch:
                 self._write(batch)
+            if (stopping or not batch) and self._counters:
+                self._write([])
         if self._conn is not None:
             self._conn.close()
 
     def _collect(self):
         """The next batch: whatever is queued (up to the batch size), waiting at most the flush
-        interval after the first item for more to arrive."""
-        batch = [self.queue.get()]
+        interval after the first item for more to arrive; empty when counters are waiting to be
+        written and the queue has gone quiet."""
+        try:
+            batch = [self.queue.get(timeout=COUNTERS_QUIET if self._counters else None)]
+        except Empty:
+            return [], False
         deadline = time.monotonic() + self._flush
         while len(batch) < self._batch_size:
             if batch[-1] is STOP:
@@ -80,7 +93,8 @@ class Writer:
                             str(error).strip().splitlines()[0] if str(error).strip() else error)
                 self._reset()
                 gevent.sleep(1.0)
-        self._stats.batch_write_duration.observe(time.perf_counter() - started)
+        if batch:
+            self._stats.batch_write_duration.observe(time.perf_counter() - started)
 
     def _write_or_split(self, batch):
         try:
@@ -91,7 +105,9 @@ class Writer:
             self._ensure_partitions()
             self._commit(batch)
         except (psycopg2.DataError, psycopg2.IntegrityError, psycopg2.ProgrammingError) as error:
-            if len(batch) == 1:
+            if len(batch) <= 1:
+                if not batch:  # the counters alone: nothing to set aside
+                    raise
                 self._reject(batch[0], error)
                 return
             middle = len(batch) // 2
@@ -101,19 +117,31 @@ class Writer:
     def _commit(self, batch):
         events = [item for item in batch if type(item) is Event]
         errors = [item for item in batch if type(item) is Undecodable]
-        with self._connection().cursor() as cur:
-            counters = counters_sql(events, errors, cur.mogrify)
-            if events:
-                # The statements after the insert go through execute_values' own '%' parsing.
-                execute_values(cur, INSERT_EVENTS + ";" + counters.replace("%", "%%"),
-                               [(event_values(event),) for event in events],
-                               template=EVENT_TEMPLATE, page_size=len(events))
-            else:
-                cur.execute(counters)
-        for event in events:
-            event.session.stored += 1
+        # The counters of the nodes pending longest ride along: an empty batch takes them all.
+        now = time.monotonic()
+        counters = self._counters.take(
+            (now - self._counters_taken) / COUNTERS_INTERVAL if batch else 1.0)
+        try:
+            with self._connection().cursor() as cur:
+                rest = ";".join(filter(None, (errors and errors_sql(errors, cur.mogrify),
+                                              counters.sql())))
+                if events:
+                    # The statements after the insert go through execute_values' own '%'
+                    # parsing.
+                    execute_values(cur, ";".join((INSERT_EVENTS, rest.replace("%", "%%")))
+                                   if rest else INSERT_EVENTS,
+                                   [(event_values(event),) for event in events],
+                                   template=EVENT_TEMPLATE, page_size=len(events))
+                elif rest:
+                    cur.execute(rest)
+        except BaseException:
+            self._counters.add(counters)
+            raise
+        self._counters_taken = now
+        self._counters.add(Counters.of_batch(events, errors))
         self._stats.events_stored += len(events)
-        self._stats.batches_written += 1
+        if batch:
+            self._stats.batches_written += 1
 
     def _reject(self, item, error):
         """A single row PostgreSQL will not take: keep its frame as a decode error instead."""

@@ -1,0 +1,149 @@
+"""The per-node and per-session counters the writer keeps, written about once a second.
+
+A node's row holds its events stored, when it was last seen and its best and finalized block;
+a session's row its events stored and undecodable. Adding each batch's counts to those rows in
+the batch's own transaction cost PostgreSQL two row updates for nearly every event once 1,024
+nodes each had an event or two in each batch: more work than the inserts. So the writer adds
+the counts of committed batches up here, and each batch carries the updates of the nodes
+pending longest — about a COUNTERS_INTERVAL's share of them, so that every node is written
+about once per interval and no batch carries them all. When the queue goes quiet, or ingest
+stops, everything pending is written.
+
+The counters therefore trail the events table by up to about COUNTERS_INTERVAL under load, and
+an ingest process that is killed loses the part not yet written (the events are all stored).
+"""
+import math
+from collections import Counter, OrderedDict
+from operator import attrgetter
+
+COUNTERS_INTERVAL = 1.0  # seconds
+BEST_BLOCK_CHANGED, FINALIZED_BLOCK_CHANGED = 11, 12
+_BLOCK_EVENTS = frozenset((BEST_BLOCK_CHANGED, FINALIZED_BLOCK_CHANGED))
+_SESSION = attrgetter("session")
+
+# Every transaction touching both locks sessions, then nodes, each in key order; the session
+# store's transactions do too, so none of them can deadlock.
+_UPDATE_SESSIONS = (
+    "SELECT FROM sessions WHERE id = ANY('{{{ids}}}'::bigint[]) ORDER BY id FOR UPDATE;"
+    " UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
+    " events_undecodable = s.events_undecodable + v.undecodable"
+    " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id")
+_UPDATE_NODES = (
+    "SELECT FROM nodes WHERE node_id = ANY('{{{ids}}}'::text[]) ORDER BY node_id FOR UPDATE;"
+    " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
+    " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
+    " best_slot = coalesce(v.best_slot, n.best_slot),"
+    " best_hash = coalesce(v.best_hash, n.best_hash),"
+    " finalized_slot = coalesce(v.finalized_slot, n.finalized_slot),"
+    " finalized_hash = coalesce(v.finalized_hash, n.finalized_hash)"
+    " FROM (VALUES {values}) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
+    " finalized_hash) WHERE n.node_id = v.node_id")
+
+
+class NodeCounts:
+    """A node's counts not yet written, and those of its sessions."""
+
+    __slots__ = ("stored", "seen", "best", "finalized", "sessions")
+
+    def __init__(self):
+        self.stored = 0
+        self.seen = 0.0  # Unix seconds of the latest event stored
+        self.best = self.finalized = None  # (slot, hash)
+        self.sessions = {}  # Session → [stored, undecodable]
+
+    def add(self, later):
+        self.stored += later.stored
+        self.seen = max(self.seen, later.seen)
+        self.best = later.best or self.best
+        self.finalized = later.finalized or self.finalized
+        for session, (stored, undecodable) in later.sessions.items():
+            counts = self.sessions.setdefault(session, [0, 0])
+            counts[0] += stored
+            counts[1] += undecodable
+
+
+class Counters:
+    """Counts not yet written, by node id (None for sessions whose node never identified),
+    oldest pending first."""
+
+    def __init__(self):
+        self.nodes = OrderedDict()
+
+    def __bool__(self):
+        return bool(self.nodes)
+
+    @classmethod
+    def of_batch(cls, events, errors):
+        counters = cls()
+        for session, count in Counter(map(_SESSION, events)).items():
+            counters._node(session.node_id).sessions[session] = [count, 0]
+        for session, count in Counter(map(_SESSION, errors)).items():
+            counters._node(session.node_id).sessions.setdefault(session, [0, 0])[1] = count
+        for event in events:  # in arrival order: the last one of a node is its latest
+            node = counters.nodes[event.session.node_id]
+            node.stored += 1
+            node.seen = event.received
+            if event.discriminator in _BLOCK_EVENTS:
+                if event.discriminator == BEST_BLOCK_CHANGED:
+                    block = event.data["BestBlockChanged"]
+                    node.best = (block["slot"], block["hash"])
+                else:
+                    block = event.data["FinalizedBlockChanged"]
+                    node.finalized = (block["slot"], block["hash"])
+        return counters
+
+    def add(self, later):
+        """Take in `later`'s counts (of batches committed after these)."""
+        for node_id, counts in later.nodes.items():
+            self._node(node_id).add(counts)
+
+    def take(self, share):
+        """Remove and return the `share` (0–1) of nodes pending longest."""
+        taken = Counters()
+        for _ in range(min(len(self.nodes), math.ceil(share * len(self.nodes)))):
+            node_id, counts = self.nodes.popitem(last=False)
+            taken.nodes[node_id] = counts
+        return taken
+
+    def sql(self):
+        """The statements that add these counts, ``;``-separated ('' when there are none)."""
+        sessions = sorted(((session, counts) for node in self.nodes.values()
+                           for session, counts in node.sessions.items()),
+                          key=lambda item: item[0].id)
+        node_ids = sorted(node_id for node_id, node in self.nodes.items()
+                          if node_id is not None and node.stored)
+        statements = []
+        if sessions:
+            statements.append(_UPDATE_SESSIONS.format(
+                ids=",".join(str(session.id) for session, _ in sessions),
+                values=",".join(f"({session.id},{stored},{undecodable})"
+                                for session, (stored, undecodable) in sessions)))
+        if node_ids:
+            statements.append(_UPDATE_NODES.format(
+                ids=",".join(node_ids),
+                values=",".join(_node_values(node_id, self.nodes[node_id])
+                                for node_id in node_ids)))
+        return ";".join(statements)
+
+    def _node(self, node_id):
+        node = self.nodes.get(node_id)
+        if node is None:
+            node = self.nodes[node_id] = NodeCounts()
+        return node
+
+
+def _node_values(node_id, node):
+    best_slot, best_hash = node.best or (None, None)
+    finalized_slot, finalized_hash = node.finalized or (None, None)
+    return (f"('{node_id}',{node.stored},{node.seen!r},{_int(best_slot)}::bigint,"
+            f"{_hex(best_hash)}::text,{_int(finalized_slot)}::bigint,"
+            f"{_hex(finalized_hash)}::text)")
+
+
+def _int(value):
+    return "NULL" if value is None else str(value)
+
+
+def _hex(value):
+    # Hashes come from the decoder as '0x' and hex digits only.
+    return "NULL" if value is None else f"'{value}'"
