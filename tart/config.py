@@ -112,7 +112,7 @@ class Settings:
     rate_limit: float = _setting("TART_RATE_LIMIT", 100.0, _rate)
     rate_burst: int = _setting("TART_RATE_BURST", 1000, _count(1))
     queue_size: int = _setting("TART_QUEUE_SIZE", 100000, _count(1))
-    batch_size: int = _setting("TART_BATCH_SIZE", 2000, _count(1))
+    batch_size: int = _setting("TART_BATCH_SIZE", 100, _count(1))
     flush_ms: int = _setting("TART_FLUSH_MS", 20, _count(1))
     retention_days: int = _setting("TART_RETENTION_DAYS", 30, _count(1))
     partitions_ahead: int = _setting("TART_PARTITIONS_AHEAD", 3, _count(1))
