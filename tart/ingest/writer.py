@@ -1,10 +1,9 @@
 """The writer greenlet: drains the queue in batches into PostgreSQL, one transaction a batch.
 
 What a batch's transaction does is in :mod:`tart.ingest.batch`: events (``execute_values``),
-undecodable frames, node and session counters when due, and
-``NOTIFY tart_events, '<first>,<last>'``,
-committed in id order across ingest processes, so a live subscriber that has seen id N has seen
-every id below it.
+undecodable frames and ``NOTIFY tart_events, '<first>,<last>'``, committed in id order across
+ingest processes, so a live subscriber that has seen id N has seen every id below it; with them
+go the node and session counters pending longest (:mod:`tart.ingest.counters`).
 
 A row PostgreSQL rejects is found by halving the batch and stored as a decode error; its
 batch-mates are written. A lost database connection is retried (connection greenlets meanwhile

@@ -1,0 +1,82 @@
+"""Node and session counters: added up in memory, written a share at a time."""
+import time
+from types import SimpleNamespace
+
+import gevent
+from gevent.queue import Queue
+
+from tart.db.connect import connect
+from tart.ingest.connection import Session
+from tart.ingest.counters import Counters
+from tart.ingest.stats import IngestStats
+from tart.ingest.writer import STOP, Event, Undecodable, Writer
+from tests.support.ingest import query
+
+
+def _session(session_id, node_id):
+    session = Session(session_id, "test")
+    session.node_id = node_id
+    return session
+
+
+def _best(session, slot, received):
+    data = {"BestBlockChanged": {"slot": slot, "hash": f"0x{slot:064x}"}}
+    return Event(session, slot, 11, 0, data, received, b"")
+
+
+def _status(session, received):
+    return Event(session, 0, 10, 0, {"Status": {}}, received, b"")
+
+
+def test_a_batch_counts_per_session_and_keeps_each_nodes_latest():
+    a, b = _session(1, "aa" * 32), _session(2, "bb" * 32)
+    anonymous = _session(3, None)  # its node information never decoded
+    events = [_best(a, 5, 100.0), _status(b, 101.0), _best(a, 6, 102.0), _status(a, 103.0)]
+    errors = [Undecodable(a, 9, None, 104.0, b""), Undecodable(anonymous, None, None, 105.0, b"")]
+    counters = Counters.of_batch(events, errors)
+    node_a, node_b = counters.nodes["aa" * 32], counters.nodes["bb" * 32]
+    assert (node_a.stored, node_a.seen, node_a.best) == (3, 103.0, (6, f"0x{6:064x}"))
+    assert (node_b.stored, node_b.seen, node_b.best) == (1, 101.0, None)
+    assert node_a.sessions == {a: [3, 1]} and counters.nodes[None].sessions == {anonymous: [0, 1]}
+    sql = counters.sql()
+    assert "VALUES (1,3,1),(2,1,0),(3,0,1)" in sql  # sessions in id order
+    assert f"('{'aa' * 32}',3,103.0,6::bigint" in sql and "None" not in sql
+
+
+def test_later_counts_add_up_and_replace_blocks_and_the_oldest_are_taken_first():
+    a, b, c = (_session(n, f"{n:02x}" * 32) for n in (1, 2, 3))
+    pending = Counters.of_batch([_best(a, 5, 10.0), _status(b, 11.0)], [])
+    pending.add(Counters.of_batch([_status(c, 12.0), _status(a, 9.0)], []))
+    node_a = pending.nodes[a.node_id]
+    assert (node_a.stored, node_a.seen, node_a.best[0]) == (2, 10.0, 5)
+    pending.add(Counters.of_batch([_best(a, 7, 13.0)], []))
+    assert (node_a.stored, node_a.seen, node_a.best[0]) == (3, 13.0, 7)
+    first = pending.take(0.5)  # two of three, rounded up: the two pending longest
+    assert list(first.nodes) == [a.node_id, b.node_id]
+    assert list(pending.nodes) == [c.node_id]
+    assert not pending.take(0.0) and list(pending.take(5.0).nodes) == [c.node_id]
+    assert not pending
+
+
+def test_counters_reach_the_database_while_events_never_stop(database_url):
+    node_id = "cd" * 32
+    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
+                        " INSERT INTO sessions (id, node_id, remote_address)"
+                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
+    session = _session(1, node_id)
+    queue = Queue()
+    writer = gevent.spawn(Writer(queue, lambda: connect(database_url),
+                                 SimpleNamespace(batch_size=100, flush_ms=5), IngestStats()).run)
+    # An event every 10 ms: the queue never stays quiet long enough for the counters alone.
+    seen_while_busy = []
+    for slot in range(300):
+        queue.put(_best(session, slot, time.time()))
+        gevent.sleep(0.01)
+        if slot % 50 == 49:
+            seen_while_busy.append(query(database_url, "SELECT event_count FROM nodes")[0][0])
+    queue.put(STOP)
+    writer.join(timeout=30)
+    assert writer.successful()
+    assert any(0 < count < 300 for count in seen_while_busy), seen_while_busy
+    assert query(database_url, "SELECT event_count, best_slot FROM nodes") == [(300, 299)]
+    assert query(database_url, "SELECT events_stored FROM sessions") == [(300,)]
