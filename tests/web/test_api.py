@@ -72,6 +72,14 @@ def test_an_unknown_node_is_404(client):
                                  "detail": {"node_id": NODE_A}}
 
 
+def test_a_known_node_without_events_has_an_empty_page(client, rows):
+    session = rows.node(NODE_A)
+    assert client.get(f"/api/nodes/{NODE_A}/events").json == {"events": [], "next": None}
+    (only,) = rows.events(NODE_A, session, [best_block(1)])
+    assert client.get(f"/api/nodes/{NODE_A}/events?before_id={only}").json == {
+        "events": [], "next": None}
+
+
 def test_node_events_newest_first_in_the_seed_shape(client, rows):
     session = rows.node(NODE_A, name="polkajam", version="0.1.0")
     ids = rows.events(NODE_A, session, [best_block(slot) for slot in range(60)])

@@ -29,7 +29,10 @@ def recent_events():
 @blueprint.get("/nodes/<node_id>/events")
 def node_events(node_id):
     node_id = params.node_id(node_id)
-    return page([node_id], node=node_name_and_version(node_id))
+    found = page([node_id])
+    if not found["events"]:
+        node_name_and_version(node_id)  # 404 for an unknown node
+    return found
 
 
 def matching_nodes(prefix: str) -> list[str]:
@@ -39,18 +42,14 @@ def matching_nodes(prefix: str) -> list[str]:
     return [node_id for (node_id,) in rows]
 
 
-def page(node_ids, node=None):
-    """One page of events filtered by the request's query parameters, and its `next` cursor.
-
-    Given `node`, the (name, version) of the one node asked for, rows are not joined with nodes.
-    """
+def page(node_ids):
+    """One page of events filtered by the request's query parameters, and its `next` cursor."""
     query = EventQuery(
         node_ids=node_ids,
         types=params.event_types(request.args),
         before=params.id_cursor(request.args, "before_id"),
         since=params.id_cursor(request.args, "since_id"),
-        limit=params.limit(request.args),
-        with_names=node is None)
+        limit=params.limit(request.args))
     if node_ids == []:
         rows = []
     elif query.custom_plan:
@@ -62,10 +61,7 @@ def page(node_ids, node=None):
         following = rows[-1][0] if rows else query.since
     else:
         following = rows[-1][0] if len(rows) == query.limit else None
-    if query.with_names:
-        found = [shapes.event(row[:-2], *row[-2:]) for row in rows]
-    else:
-        found = [shapes.event(row, *node) for row in rows]
+    found = [shapes.event(row[:-2], *row[-2:]) for row in rows]
     return {"events": found, "next": following}
 
 
@@ -75,15 +71,18 @@ class EventQuery:
     Most pages walk one index, or merge a few walks, whatever the values: those statements are
     prepared and reused. A filter on top of a walk (node ids with event types, or many of
     either) costs what the values make it cost, so it is planned for its values each time.
+
+    Every row ends with the implementation name and version of the event's node: for one node,
+    its nodes row is read once and added to each row, not looked up per row nor in a statement
+    of its own.
     """
 
-    def __init__(self, node_ids, types, before, since, limit, with_names=True):
+    def __init__(self, node_ids, types, before, since, limit):
         self.node_ids = node_ids
         self.types = types
         self.before = before
         self.since = since
         self.limit = limit
-        self.with_names = with_names
 
     @property
     def custom_plan(self) -> bool:
@@ -111,10 +110,11 @@ class EventQuery:
             conditions.append(f"id < {arg(self.before)}")
         if self.since is not None:
             conditions.append(f"id > {arg(self.since)}")
-        walks = None
+        walks = one_node = None
         nodes, types = self.node_ids, self.types
         if nodes is not None and len(nodes) == 1:
-            conditions.append(f"node_id = {arg(nodes[0])}")
+            one_node = arg(nodes[0])
+            conditions.append(f"node_id = {one_node}")
             nodes = None
         elif nodes is not None and len(nodes) <= MAX_SEPARATE_WALKS:
             walks = f"unnest({arg(nodes, '::text[]')}) AS walk(node_id)"
@@ -130,13 +130,18 @@ class EventQuery:
             conditions.append(f"event_type = ANY({arg(types, '::smallint[]')})")
         limit = arg(self.limit)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        if one_node:
+            return (f"SELECT {shapes.EVENT_COLUMNS}, node.implementation_name, "
+                    f"node.implementation_version FROM events LEFT JOIN (SELECT "
+                    f"implementation_name, implementation_version FROM nodes "
+                    f"WHERE node_id = {one_node}) node ON true {where} "
+                    f"ORDER BY id {order} LIMIT {limit}"), args
         sql = (f"SELECT {shapes.EVENT_COLUMNS} FROM events {where} "
                f"ORDER BY id {order} LIMIT {limit}")
         if walks:
             sql = (f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
                    f"ORDER BY found.id {order} LIMIT {limit}")
-        if self.with_names:
-            sql = (f"SELECT page.*, nodes.implementation_name, nodes.implementation_version "
-                   f"FROM ({sql}) page LEFT JOIN nodes ON nodes.node_id = page.node_id "
-                   f"ORDER BY page.id {order}")
+        sql = (f"SELECT page.*, nodes.implementation_name, nodes.implementation_version "
+               f"FROM ({sql}) page LEFT JOIN nodes ON nodes.node_id = page.node_id "
+               f"ORDER BY page.id {order}")
         return sql, args
