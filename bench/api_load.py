@@ -63,6 +63,8 @@ def run(port: int, paths: list[str], clients: int, seconds: float, check_json=Tr
         latencies.frombytes(samples)
         errors += process_errors
         ended = max(ended, process_ended)
+    if not latencies:
+        raise ProtocolError(f"no response to a request sent in the {seconds} s measured")
     ordered = sorted(latencies)
     return {
         "requests": len(ordered),
