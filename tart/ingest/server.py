@@ -3,6 +3,7 @@
 On SIGTERM or SIGINT nothing that reached us is lost: stop accepting, let each connection read
 what its node has already sent, let the writer commit the whole queue, close the sessions, exit.
 """
+import gc
 import logging
 import signal
 import socket
@@ -173,6 +174,11 @@ def serve(settings):
     make_green()
     server = IngestServer(settings)
     server.start()
+    # What exists now (modules, the codec's compiled parsers) lives as long as the process:
+    # leave it out of garbage collection, and collect the young generation less often. Each
+    # event's dicts otherwise set off collections that cost ~6 % of ingest's CPU.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 50)
     stopping = gevent.event.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, stopping.set)
