@@ -3,19 +3,20 @@
     .venv/bin/python bench/ingest.py            # 1024 nodes, 60 s per step (≈ 10 minutes)
     .venv/bin/python bench/ingest.py --quick    # 256 nodes, 10 s per step (≈ 1 minute)
 
-In one run, on one embedded PostgreSQL (default settings: fsync and synchronous_commit on):
+In one run, on one embedded PostgreSQL configured as the seed README says for 1,024 nodes
+(bench/_pg.py; fsync and synchronous_commit on):
 
 1. the ceiling: the loadgen's rows written by a plain script with execute_values, then with
-   COPY, in batches of TART_BATCH_SIZE, each batch doing what an ingest batch does, committed
-   asynchronously as the ingest writer commits;
+   COPY, in batches of TART_BATCH_SIZE, doing the database work ingest does with them
+   (bench/_baseline.py), committed asynchronously as the ingest writer commits;
 2. memory: the ingest's RSS with every node connected and idle, per connection;
 3. TART: `tart ingest` fed by `tart loadgen`, one step per offered rate, until the stored rate
    stops rising; then a step at 80 % of the best stored rate, where write latency is judged.
    Stored events are counted in the events table; loss = sent − stored − rate limited.
 
 Prints a table and writes bench/results/ingest.json, with ingest.log and loadgen.log beside
-it. The loadgen, ingest and
-PostgreSQL share the machine's cores: the figures are for all three on one machine.
+it. The loadgen, ingest and PostgreSQL share the machine's cores: the figures are for all three
+on one machine.
 """
 import argparse
 import json
