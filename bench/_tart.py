@@ -1,4 +1,4 @@
-"""TART under load: a real `tart ingest` process fed by `tart loadgen`, measured from outside.
+"""TART under load: real `tart ingest` processes fed by `tart loadgen`, measured from outside.
 
 Stored events are counted in the events table; latency, queue depth and rate-limited events
 come from the ingest's own row in ingest_stats; memory and CPU from /proc.
@@ -26,9 +26,10 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class Ingest:
-    """A `tart ingest` on a free local port, writing to `url`, with its output in a file."""
+    """`processes` × `tart ingest` sharing a free local port (SO_REUSEPORT), writing to `url`,
+    with their output in one file; measured together."""
 
-    def __init__(self, url, nodes, log_path):
+    def __init__(self, url, nodes, log_path, processes=1):
         self.url = url
         self.port = _free_port()
         env = dict(os.environ, DATABASE_URL=url, TELEMETRY_BIND=f"127.0.0.1:{self.port}",
@@ -36,38 +37,63 @@ class Ingest:
         if nodes > 1024:
             env["TART_MAX_CONNECTIONS"] = str(nodes)
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen([str(BIN / "tart"), "ingest"], env=env,
-                                        stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
         self.db = connect(url)
         self.db.autocommit = True
-        _wait_for_port(self.port, self.process, log_path)
+        self.processes = []
+        for _ in range(processes):
+            self.processes.append(subprocess.Popen(
+                [str(BIN / "tart"), "ingest"], env=env, stdout=self.log,
+                stderr=subprocess.STDOUT, start_new_session=True))
+            # Each has reported once it is listening; the port answers once the first is.
+            self.wait_until(lambda: len(self._rows()) == len(self.processes), 30,
+                            "tart ingest to start")
+        _wait_for_port(self.port, self.processes[0], log_path)
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
             try:
-                self.process.wait(60)
+                process.wait(60)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
         self.db.close()
         self.log.close()
 
     def rss_kb(self):
-        return _status_kb(self.process.pid, "VmRSS")
+        return sum(_status_kb(process.pid, "VmRSS") for process in self.processes)
 
     def peak_rss_kb(self):
-        return _status_kb(self.process.pid, "VmHWM")
+        return sum(_status_kb(process.pid, "VmHWM") for process in self.processes)
 
     def cpu_seconds(self):
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        total = 0.0
+        for process in self.processes:
+            fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        return total
 
     def counters(self):
-        """This process's ingest_stats counters (updated by ingest about once a second)."""
-        row = self.sql("SELECT counters FROM ingest_stats WHERE pid = %s", (self.process.pid,))
-        return row[0][0] if row else {}
+        """The processes' ingest_stats counters added up (each updates its own about once a
+        second); the batch write histograms are merged."""
+        total = {}
+        for (counters,) in self._rows():
+            for name, value in counters.items():
+                if isinstance(value, dict) and "buckets" in value:
+                    merged = total.setdefault(name, {"buckets": {}, "sum": 0.0, "count": 0})
+                    for bound, count in value["buckets"].items():
+                        merged["buckets"][bound] = merged["buckets"].get(bound, 0) + count
+                    merged["sum"] += value["sum"]
+                    merged["count"] += value["count"]
+                elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                    total[name] = total.get(name, 0) + value
+        return total
+
+    def _rows(self):
+        return self.sql("SELECT counters FROM ingest_stats WHERE pid = ANY(%s)",
+                        ([process.pid for process in self.processes],))
 
     def sql(self, query, params=()):
         with self.db.cursor() as cur:
@@ -101,9 +127,10 @@ class Ingest:
     def wait_until(self, condition, timeout, what):
         deadline = time.monotonic() + timeout
         while not condition():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"tart ingest exited with {self.process.returncode}; "
-                                   f"see {self.log.name}")
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise RuntimeError(f"tart ingest exited with {process.returncode}; "
+                                       f"see {self.log.name}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"waited {timeout:g} s for {what}")
             time.sleep(0.2)
@@ -120,10 +147,11 @@ def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
 def idle_memory(ingest, nodes, mix, log):
     """Ingest RSS before and with `nodes` connected nodes that have sent only node information.
 
-    "Before" is after a few nodes have sent every kind of event, so that what any ingest pays
-    once (compiled decoders, database connections) is not counted per connection."""
+    "Before" is after some nodes have sent every kind of event, so that what an ingest process
+    pays once (compiled decoders, database connections) is not counted per connection; 16 of
+    them, so that every process of several sharing the port has had some."""
     with tempfile.TemporaryDirectory() as tmp:
-        warm_up = loadgen(ingest, 4, 1000, 1, 0, "all", Path(tmp) / "warm-up.json", log)
+        warm_up = loadgen(ingest, 16, 1000, 1, 0, "all", Path(tmp) / "warm-up.json", log)
         warm_up.wait()
         ingest.wait_for_no_connections()
         before = ingest.rss_kb()

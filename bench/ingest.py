@@ -49,6 +49,7 @@ def main():
     results = {"command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
                "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": _machine(), "nodes": args.nodes, "mix": args.mix,
+               "ingest_processes": args.ingest_processes,
                "seconds_per_step": args.seconds, "batch_size": batch_size}
     with BenchPostgres() as pg:
         results["postgres"] = dict(pg.settings(),
@@ -74,7 +75,7 @@ def main():
 
 
 def _tart(url, args, logs):
-    ingest = Ingest(url, args.nodes, logs / "ingest.log")
+    ingest = Ingest(url, args.nodes, logs / "ingest.log", args.ingest_processes)
     try:
         with open(logs / "loadgen.log", "w") as log:
             _say(f"memory: {args.nodes} idle nodes")
@@ -134,7 +135,8 @@ def _table(results):
         f"  execute_values  {base['execute_values']['rows_per_second']:>10,} rows/s",
         f"  COPY            {base['copy']['rows_per_second']:>10,} rows/s",
         "",
-        f"TART (tart ingest + tart loadgen, {results['seconds_per_step']:g} s per step):",
+        f"TART ({results['ingest_processes']} × tart ingest + tart loadgen, "
+        f"{results['seconds_per_step']:g} s per step):",
         "  offered/s     sent/s   stored/s  loss  p50 ms  p99 ms  queue max  connections"
         "  ingest CPU",
     ]
@@ -196,6 +198,8 @@ def _arguments():
     parser.add_argument("--baseline-rows", type=int,
                         help="rows each baseline writes [500000; quick: 50000]")
     parser.add_argument("--mix", default="all", help="loadgen mix [all]")
+    parser.add_argument("--ingest-processes", type=int, default=1,
+                        help="tart ingest processes sharing the port (SO_REUSEPORT) [1]")
     parser.add_argument("--results", type=Path, help="JSON output [bench/results/ingest.json]")
     args = parser.parse_args()
     defaults = ({"nodes": 256, "seconds": 10, "rates": "25,40,60,100,200", "baseline_rows": 50_000}

@@ -3,17 +3,23 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.support.procs import REPO
 
 
-def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path, processes):
     results = tmp_path / "ingest.json"
     result = subprocess.run(
         [sys.executable, "bench/ingest.py", "--nodes", "16", "--seconds", "3", "--rates", "50",
-         "--baseline-rows", "20000", "--results", str(results)],
+         "--baseline-rows", "20000", "--ingest-processes", str(processes),
+         "--results", str(results)],
         cwd=REPO, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(results.read_text())
+    assert figures["ingest_processes"] == processes
+    assert f"TART ({processes} × tart ingest" in result.stdout
     assert figures["baseline"]["execute_values"]["rows"] == 20000
     assert figures["baseline"]["copy"]["rows"] == 20000
     steps = figures["steps"] + [figures["at_80_percent"]]
