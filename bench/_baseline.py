@@ -114,7 +114,7 @@ class Baseline:
         conn = connect(self.url)
         try:
             with conn, conn.cursor() as cur:
-                # As on the ingest writer's connection (tart/ingest/writer.py).
+                # As on ingest's connections (Ingest.connect in tart/ingest/server.py).
                 cur.execute(f"SET synchronous_commit = {WRITER_SYNCHRONOUS_COMMIT}")
                 cur.execute("TRUNCATE events")
             started = counted = time.perf_counter()

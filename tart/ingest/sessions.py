@@ -55,7 +55,8 @@ class ConnectionPool:
         conn = self._idle.get()
         try:
             if conn is None or conn.closed:
-                conn = self._open()
+                conn = self._connect()
+                self._stats.database_pool_connections += 1
             return once(conn)
         except psycopg2.extensions.TransactionRollbackError:
             raise  # rolled back; the connection is fine
@@ -69,21 +70,6 @@ class ConnectionPool:
         finally:
             self._idle.put(conn)
 
-    def _open(self):
-        conn = self._connect()
-        try:
-            # Like the writer's, these commits need not wait for the WAL flush: a commit that
-            # waits keeps its row locks meanwhile, and a heartbeat holding 1,024 sessions' rows
-            # through an fsync held up the writer's counter updates for as long (its p99).
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("SET synchronous_commit = off")
-            conn.autocommit = False
-        except Exception:
-            conn.close()
-            raise
-        self._stats.database_pool_connections += 1
-        return conn
 
 
 class SessionStore:

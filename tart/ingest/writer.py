@@ -166,11 +166,8 @@ class Writer:
             # Each batch is one multi-statement query, which PostgreSQL runs as one transaction.
             self._conn.autocommit = True
             with self._conn.cursor() as cur:
-                # Quoting in tart.ingest.batch relies on the first; with the second, a batch
-                # lost to an operating-system crash is no worse than the queue lost with the
-                # process, and commits stop waiting for the WAL flush.
-                cur.execute("SET standard_conforming_strings = on;"
-                            " SET synchronous_commit = off")
+                # Quoting in tart.ingest.batch relies on it.
+                cur.execute("SET standard_conforming_strings = on")
             self._stats.database_pool_connections += 1
         return self._conn
 
