@@ -1,11 +1,20 @@
 """A writer batch as one SQL transaction, sent in one round trip.
 
-The writer's connection is in autocommit mode and sends each batch as a single multi-statement
-query, which PostgreSQL runs as one implicit transaction: take the writers' advisory lock, insert
-the events (ids from the sequence, in order) and NOTIFY their id range, insert the undecodable
-frames, and, about once a second, add to the sessions' and nodes' counters
-(:mod:`tart.ingest.counters`). One round trip matters because the writer is a greenlet: each
-wait for the database costs it a turn behind every connection greenlet.
+The writer's connections are in autocommit mode and send each batch as a single multi-statement
+query, which PostgreSQL runs as one implicit transaction: wait at the batch's gate, take the
+writers' advisory lock, insert the events (ids from the sequence, in order) and NOTIFY their id
+range, insert the undecodable frames, and, about once a second, add to the sessions' and nodes'
+counters (:mod:`tart.ingest.counters`), then open the gate for the next batch. One round trip
+matters because the writer is made of greenlets: each wait for the database costs a turn behind
+every connection greenlet.
+
+Gates keep a writer's batches in the order they left the queue, so a node's events get ids in
+the order it sent them. Batch n is sent while batch n - 1 may still be on its way to PostgreSQL
+on the other connection, and the writers' lock alone would let whichever arrives first go
+first. So batch n first waits for the session-level advisory lock "gate n - 1", which the
+connection of batch n - 1 took before batch n was built (at the end of its previous batch) and
+releases at the end of batch n - 1, after its rows are in. A batch that fails keeps its gate
+closed until its rows are stored another way.
 
 Event rows (and counter rows) are written as SQL literals rather than by psycopg2's per-row
 adaptation, which costs ~20 µs a row, most of the writer's CPU: their values are integers,
@@ -19,6 +28,11 @@ from psycopg2.extensions import AsIs
 # pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1). Holding it from the
 # first id to commit makes batches commit in id order, across ingest processes too.
 WRITERS_LOCK = 0x54415254_01
+
+# A writer's gates are advisory locks (its key, n % GATES): batch n, on lane n % LANES, takes
+# gate n + LANES for that lane's next batch, and batch n + 1 must have passed gate n before then.
+LANES = 2
+GATES = 2 * LANES
 
 # Node timestamps after 9999-12-31 have no timestamptz; their node_time is NULL.
 _MAX_UNIX = 253402300799
@@ -34,6 +48,24 @@ _INSERT_ERRORS = (
     "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name, raw,"
     " field_path, byte_offset, reason, received_at) VALUES ")
 _ERROR_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"
+
+
+def wait_at_gate(key, number):
+    """Batch `number` waits until batch number - 1 has inserted its rows."""
+    gate = (number - 1) % GATES
+    return f"SELECT pg_advisory_lock({key},{gate}), pg_advisory_unlock({key},{gate})"
+
+
+def open_gate(key, number):
+    """Batch `number` lets the next batch go, and closes the gate of its lane's next batch."""
+    return (f"SELECT pg_advisory_unlock({key},{number % GATES}),"
+            f" pg_advisory_lock({key},{(number + LANES) % GATES})")
+
+
+def close_gate(key, number):
+    """Hold gate `number` (and no other): on a new connection, and after a failed batch, whose
+    statements may or may not have reached open_gate."""
+    return f"SELECT pg_advisory_unlock_all(), pg_advisory_lock({key},{number % GATES})"
 
 
 def errors_sql(errors, mogrify):

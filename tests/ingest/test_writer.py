@@ -2,9 +2,12 @@
 import time
 from types import SimpleNamespace
 
+import gevent
+import psycopg2.extensions
 from gevent.queue import Queue
 
-from tart.db.connect import connect
+from tart.db.connect import connect, make_green
+from tart.ingest.batch import WRITERS_LOCK
 from tart.ingest.connection import Session
 from tart.ingest.stats import IngestStats
 from tart.ingest.writer import STOP, Event, Writer
@@ -43,3 +46,48 @@ def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_st
         == [(9, 1)]
     assert stats.events_stored == 9
     assert stats.dropped == {"rejected by database": 1}
+
+
+
+def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(database_url):
+    """Batch 1 goes out on the writer's other connection while batch 0 is still in PostgreSQL.
+    Batch 0 fails on a row and is stored again piece by piece; batch 1 must still come after."""
+    node_id = "cd" * 32
+    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
+                        " INSERT INTO sessions (id, node_id, remote_address)"
+                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
+    session = Session(1, "test")
+    session.node_id = node_id
+    queue = Queue()
+    for slot in range(10):
+        reason = "bad\x00" if slot == 2 else "fine"
+        data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
+        queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame"))
+    queue.put(STOP)
+    stats = IngestStats()
+    make_green()  # so both connections can wait in PostgreSQL at once
+    try:
+        # Both batches reach PostgreSQL while another writer holds the writers' lock.
+        holder = connect(database_url)
+        holder.autocommit = True
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
+        writer = gevent.spawn(Writer(queue, lambda: connect(database_url),
+                                     SimpleNamespace(batch_size=5, flush_ms=5), stats).run)
+        deadline = time.monotonic() + 10
+        while query(database_url, "SELECT count(*) FROM pg_stat_activity"
+                                  " WHERE wait_event_type = 'Lock'") != [(2,)]:
+            assert time.monotonic() < deadline, "the two batches never both waited"
+            gevent.sleep(0.01)
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (WRITERS_LOCK,))
+        writer.get(timeout=30)
+        holder.close()
+    finally:
+        psycopg2.extensions.set_wait_callback(None)
+
+    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] \
+        == [0, 1, 3, 4, 5, 6, 7, 8, 9]
+    assert query(database_url, "SELECT event_id FROM decode_errors") == [(2,)]
+    assert query(database_url, "SELECT event_count FROM nodes") == [(9,)]
+    assert stats.events_stored == 9 and stats.batches_written == 2
