@@ -46,4 +46,5 @@ def make_green() -> None:
 
 def first_line(error: Exception) -> str:
     """The first line of a psycopg2 error, which is what it says; the rest is context."""
-    return str(error).strip().splitlines()[0]
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
