@@ -130,18 +130,18 @@ class EventQuery:
             conditions.append(f"event_type = ANY({arg(types, '::smallint[]')})")
         limit = arg(self.limit)
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        if one_node:
-            return (f"SELECT {shapes.EVENT_COLUMNS}, node.implementation_name, "
-                    f"node.implementation_version FROM events LEFT JOIN (SELECT "
-                    f"implementation_name, implementation_version FROM nodes "
-                    f"WHERE node_id = {one_node}) node ON true {where} "
-                    f"ORDER BY id {order} LIMIT {limit}"), args
-        sql = (f"SELECT {shapes.EVENT_COLUMNS} FROM events {where} "
-               f"ORDER BY id {order} LIMIT {limit}")
+        # The page's rows are chosen first and only then written out as text: the walks of
+        # the ~30 daily partitions are merged, and each partition's walk reads one row more
+        # than it contributes, whose data would be written for nothing.
+        sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}"
         if walks:
             sql = (f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
                    f"ORDER BY found.id {order} LIMIT {limit}")
-        sql = (f"SELECT page.*, nodes.implementation_name, nodes.implementation_version "
-               f"FROM ({sql}) page LEFT JOIN nodes ON nodes.node_id = page.node_id "
-               f"ORDER BY page.id {order}")
-        return sql, args
+        if one_node:
+            node = (f"(SELECT implementation_name, implementation_version FROM nodes "
+                    f"WHERE node_id = {one_node}) node ON true")
+        else:
+            node = "nodes node ON node.node_id = page.node_id"
+        return (f"SELECT {shapes.event_columns('page')}, node.implementation_name, "
+                f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "
+                f"ORDER BY page.id {order}"), args

@@ -24,10 +24,13 @@ def utc(column: str) -> str:
     return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 
 
-# The columns event() reads, in its order. The event's time is the node's clock when it sent a
-# time TART can represent, else when TART received it. `data` is text, embedded unparsed.
-EVENT_COLUMNS = (f"id, node_id, event_id::text, event_type, "
-                 f"{utc('coalesce(node_time, received_at)')}, {utc('received_at')}, data::text")
+def event_columns(rows: str) -> str:
+    """The columns event() reads, in its order, of `rows` (events or a subquery of its rows).
+    The event's time is the node's clock when it sent a time TART can represent, else when TART
+    received it. `data` is text, embedded unparsed."""
+    return (f"{rows}.id, {rows}.node_id, {rows}.event_id::text, {rows}.event_type, "
+            f"{utc(f'coalesce({rows}.node_time, {rows}.received_at)')}, "
+            f"{utc(f'{rows}.received_at')}, {rows}.data::text")
 
 
 def event(row, node_name: str | None, node_version: str | None) -> dict:
