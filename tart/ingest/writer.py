@@ -9,7 +9,7 @@ The writer is two greenlets, lanes, each with its own connection, taking turns a
 batch n is collected and sent by lane n % 2. While one batch is in PostgreSQL the other lane
 builds and sends the next, which waits there at its gate for its predecessor's rows. So
 PostgreSQL has the next batch at hand the moment one commits. With one connection it sat idle
-for a third of the time, while the writer waited for its turn behind the connection greenlets
+about 40 % of the time, while the writer waited for its turn behind the connection greenlets
 after every round trip. Committed batches are accounted for (counters, stats) in batch order.
 
 A row PostgreSQL rejects is found by halving the batch and stored as a decode error; its
