@@ -16,20 +16,7 @@ from tests.support.ingest import query
 
 def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(
         database_url):
-    node_id = "ab" * 32
-    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
-                        " INSERT INTO sessions (id, node_id, remote_address)"
-                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
-    session = Session(1, "test")
-    session.node_id = node_id
-    queue = Queue()
-    for slot in range(10):
-        # JSONB refuses \u0000; the decoder never makes one, so this row stands for any row
-        # the database might refuse.
-        reason = "bad\x00" if slot == 4 else "fine"
-        data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
-        queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame %d" % slot))
-    queue.put(STOP)
+    queue = _queued_events(database_url, count=10, refused=4)
     stats = IngestStats()
     settings = SimpleNamespace(batch_size=100, flush_ms=5)
     Writer(queue, lambda: connect(database_url), settings, stats).run()
@@ -48,23 +35,11 @@ def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_st
     assert stats.dropped == {"rejected by database": 1}
 
 
-
 def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(database_url):
     """Batch 1 goes out on the writer's other connection while batch 0 is still in PostgreSQL.
     Batch 0 fails on a row and is stored again piece by piece; batch 1 must still come after."""
-    node_id = "cd" * 32
-    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
-                        " INSERT INTO sessions (id, node_id, remote_address)"
-                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
-    session = Session(1, "test")
-    session.node_id = node_id
-    queue = Queue()
     # More than two batches' worth: with a backlog, the next batch goes out without waiting.
-    for slot in range(20):
-        reason = "bad\x00" if slot == 2 else "fine"
-        data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
-        queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame"))
-    queue.put(STOP)
+    queue = _queued_events(database_url, count=20, refused=2)
     stats = IngestStats()
     make_green()  # so both connections can wait in PostgreSQL at once
     try:
@@ -92,3 +67,23 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
     assert query(database_url, "SELECT event_id FROM decode_errors") == [(2,)]
     assert query(database_url, "SELECT event_count FROM nodes") == [(19,)]
     assert stats.events_stored == 19 and stats.batches_written == 4
+
+
+def _queued_events(database_url, count, refused):
+    """A queue of `count` events of one node's session, then STOP; PostgreSQL refuses the one
+    numbered `refused`. Each frame is b"frame <number>"."""
+    node_id = "ab" * 32
+    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
+                        " INSERT INTO sessions (id, node_id, remote_address)"
+                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
+    session = Session(1, "test")
+    session.node_id = node_id
+    queue = Queue()
+    for slot in range(count):
+        # JSONB refuses \u0000; the decoder never makes one, so this row stands for any row
+        # the database might refuse.
+        reason = "bad\x00" if slot == refused else "fine"
+        data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
+        queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame %d" % slot))
+    queue.put(STOP)
+    return queue
