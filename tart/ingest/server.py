@@ -54,16 +54,8 @@ class Ingest:
         them, as it would lose the queue anyway, and a commit that waits keeps its row locks
         meanwhile (a heartbeat holding 1,024 sessions' rows through an fsync held up the
         writer's counter updates for as long)."""
-        conn = connect(self.settings.database_url, application_name="tart-ingest")
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("SET synchronous_commit = off")
-            conn.autocommit = False
-        except Exception:
-            conn.close()
-            raise
-        return conn
+        return connect(self.settings.database_url, application_name="tart-ingest",
+                       options="-c synchronous_commit=off")
 
 
 class IngestServer:

@@ -71,7 +71,6 @@ class ConnectionPool:
             self._idle.put(conn)
 
 
-
 class SessionStore:
     def __init__(self, pool, process_id):
         self._pool = pool

@@ -160,8 +160,6 @@ class Writer:
         except psycopg2.Error as error:
             log.warning("batch of %d failed, storing it again: %s",
                         len(batch.events) + len(batch.errors), first_line(error))
-            if lane.conn is not None and lane.conn.closed:
-                self._reset(lane)
             batch.events, batch.errors = self._retrying(
                 lane, lambda: self._commit_or_split(lane, batch))
             self._retrying(lane, lambda: self._close_gate(lane, batch.number + LANES))
@@ -226,17 +224,17 @@ class Writer:
     def _commit(self, lane, batch, gated=False):
         before = [wait_at_gate(self._gate_key, batch.number)] if gated else []
         with self._connection(lane).cursor() as cur:
-            after = [errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
-                     batch.counters.sql(), open_gate(self._gate_key, batch.number) if gated else ""]
+            after = list(filter(None, [
+                errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
+                batch.counters.sql(), open_gate(self._gate_key, batch.number) if gated else ""]))
             if batch.events:
                 # The other statements go through execute_values' own '%' parsing.
-                sql = ";".join(part.replace("%", "%%") for part in filter(None, before))
-                sql = ";".join(filter(None, (sql, INSERT_EVENTS, *(
-                    part.replace("%", "%%") for part in filter(None, after)))))
+                sql = ";".join([*map(_escape_percent, before), INSERT_EVENTS,
+                                *map(_escape_percent, after)])
                 execute_values(cur, sql, [(event_values(event),) for event in batch.events],
                                template=EVENT_TEMPLATE, page_size=len(batch.events))
-            elif any(before + after):
-                cur.execute(";".join(filter(None, before + after)))
+            elif before or after:
+                cur.execute(";".join(before + after))
 
     def _reject(self, lane, batch, error):
         """A single row PostgreSQL will not take: keep an event's frame as a decode error
@@ -266,7 +264,9 @@ class Writer:
             cur.execute("SELECT tart_ensure_partitions(1)")
 
     def _connection(self, lane):
-        if lane.conn is None or lane.conn.closed:
+        if lane.conn is not None and lane.conn.closed:
+            self._reset(lane)
+        if lane.conn is None:
             lane.conn = self._connect()
             # Each batch is one multi-statement query, which PostgreSQL runs as one transaction.
             lane.conn.autocommit = True
@@ -284,6 +284,10 @@ class Writer:
             lane.gate = None
             self._stats.database_pool_connections -= 1
 
+
+
+def _escape_percent(sql):
+    return sql.replace("%", "%%")
 
 
 class _Rejected:
