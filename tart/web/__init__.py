@@ -4,7 +4,7 @@ from flask import Flask
 
 from tart.config import Settings
 from tart.web import cors, db, errors, live, metrics
-from tart.web.api import BLUEPRINTS
+from tart.web.api import BLUEPRINTS, page_cache
 from tart.web.health import health
 from tart.web.jsonprovider import OrjsonProvider
 
@@ -22,4 +22,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     live.init_app(app)
+    page_cache.init_app(app)
     return app

@@ -77,6 +77,9 @@ class Rows:
                 fetch=True)
             cur.execute("UPDATE nodes SET event_count = event_count + %s WHERE node_id = %s",
                         (len(kinds), node_id))
+            if rows:  # as the ingest writer announces its commits
+                cur.execute("SELECT pg_notify('tart_events', %s)",
+                            (f"{rows[0][0]},{rows[-1][0]}",))
         return [row[0] for row in rows]
 
     def ingest_stats(self, process_id, counters, age_seconds=0):

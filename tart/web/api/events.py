@@ -3,12 +3,14 @@
 Paging is by event id (keyset), never by offset, so every page is a walk down an index however
 deep it goes. Ids grow in commit order (the ingest writer allocates them under a lock), so a
 client that has seen id N has seen every event below N: `since_id` polling misses nothing.
+Pages are kept until the next commit (tart.web.api.page_cache).
 """
 
 from flask import Blueprint, request
 
 from tart.web.api import params, shapes
 from tart.web.api.nodes import node_name_and_version
+from tart.web.api.page_cache import cached
 from tart.web.db import pool
 
 blueprint = Blueprint("events", __name__, url_prefix="/api")
@@ -19,6 +21,7 @@ MAX_SEPARATE_WALKS = 16
 
 
 @blueprint.get("/events")
+@cached
 def recent_events():
     node_ids = None
     if "node_id" in request.args:
@@ -27,6 +30,7 @@ def recent_events():
 
 
 @blueprint.get("/nodes/<node_id>/events")
+@cached
 def node_events(node_id):
     node_id = params.node_id(node_id)
     found = page([node_id])

@@ -2,7 +2,7 @@
 `stats` message it sends its /api/ws clients every few seconds.
 
 Each gunicorn worker has its own Broadcaster (made when the worker builds the app; the listener
-and the stats greenlet start with the first client). Counts are this worker's; the Prometheus
+starts with the first client or event page, the stats greenlet with the first client). Counts are this worker's; the Prometheus
 metrics add all workers up.
 """
 

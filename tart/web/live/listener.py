@@ -10,6 +10,9 @@ moves `delivered_id` on.
 
 If its connection drops, it reconnects and fetches everything after `delivered_id`, so a
 subscriber misses nothing; new subscribers wait until it is connected again.
+
+`committed_id` also tells the worker's event page cache (tart.web.api.page_cache) when a page
+may have changed.
 """
 
 import logging
@@ -46,6 +49,18 @@ class Listener:
         self.delivered_id = None
 
     @property
+    def committed_id(self) -> int | None:
+        """The id up to which this worker has heard of every committed event (the last
+        notification's, once dispatched); None while the listener is not connected, when it
+        cannot know."""
+        return self.delivered_id if self._ready.is_set() else None
+
+    def start(self) -> None:
+        """Connect and follow notifications from now on, unless already doing so."""
+        if self._greenlet is None:
+            self._greenlet = gevent.spawn(self._run)
+
+    @property
     def subscriptions(self) -> int:
         return sum(len(group) for group in self._groups.values())
 
@@ -54,8 +69,7 @@ class Listener:
 
         Every event stored with a higher id will be delivered to it, in id order, exactly once.
         """
-        if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run)
+        self.start()
         if not self._ready.wait(READY_TIMEOUT):
             raise LiveUnavailable("the live stream cannot reach the database")
         # No yield between these two lines: the id returned is exactly where delivery starts.

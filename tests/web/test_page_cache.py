@@ -1,0 +1,132 @@
+"""Event pages are kept by each web worker until the next commit (tart.web.api.page_cache)."""
+
+import time
+
+import gevent
+import requests
+
+from tart.web.api.page_cache import TTL_SECONDS, PageCache
+from tests.support.ingest import query, running_ingest, wait_for_rows
+from tests.support.node import TelemetryNode, best_block
+from tests.web.test_stack import running_web
+
+
+def marked(page, marker):
+    return any(event["data"] == {"marker": marker} for event in page["events"])
+
+
+def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
+    with running_ingest(database_url) as (host, port, _), running_web(database_url) as base, \
+            TelemetryNode(host, port) as node, requests.Session() as session:
+        for slot in range(3):
+            node.send(best_block(slot))
+        wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
+        path = f"{base}/api/nodes/{node.node_id}/events?limit=10"
+
+        def page():
+            response = session.get(path, timeout=10)  # keep-alive: the same worker answers
+            assert response.status_code == 200
+            return response.json()
+
+        def rewrite(marker):
+            """Change a stored event behind the API's back: no NOTIFY, as no writer did it."""
+            query(database_url, "UPDATE events SET data = %s WHERE id = (SELECT min(id) FROM"
+                                " events) RETURNING id", (f'{{"marker": {marker}}}',))
+
+        # The worker's listener connects on its first page; from then on pages are kept.
+        marker, deadline = 0, time.monotonic() + 10
+        while True:
+            marker += 1
+            before = page()
+            rewrite(marker)
+            if page() == before:
+                break
+            assert time.monotonic() < deadline, "pages were never kept"
+        kept_at = time.monotonic()
+
+        # Without a commit, the rewrite shows once the page is TTL_SECONDS old.
+        while not marked(page(), marker):
+            assert time.monotonic() - kept_at < TTL_SECONDS + 2, "the kept page never expired"
+            time.sleep(0.1)
+
+        # A commit shows at once: well within the TTL of the page just rendered.
+        rewrite(marker + 1)
+        assert not marked(page(), marker + 1)
+        node.send(best_block(3))
+        wait_for_rows(database_url, "SELECT count(*) FROM events", 4)
+        committed_at = time.monotonic()
+        while len((latest := page())["events"]) < 4:
+            assert time.monotonic() - committed_at < 1.0, "the commit did not renew the page"
+            time.sleep(0.01)
+        assert marked(latest, marker + 1)
+
+
+class Listener:
+    """What PageCache reads of tart.web.live.listener.Listener."""
+
+    def __init__(self, committed_id):
+        self.committed_id = committed_id
+        self.started = False
+
+    def start(self):
+        self.started = True
+
+
+def test_a_page_asked_for_by_many_at_once_is_rendered_once():
+    cache = PageCache(Listener(committed_id=7))
+    renders = []
+
+    def render():
+        renders.append(1)
+        gevent.sleep(0.05)
+        return b'{"events":[]}'
+
+    bodies = [job.value for job in gevent.joinall(
+        [gevent.spawn(cache.page, "/api/events?", render) for _ in range(10)], raise_error=True)]
+    assert bodies == [b'{"events":[]}'] * 10 and len(renders) == 1
+    assert cache.page("/api/events?", render) == b'{"events":[]}' and len(renders) == 1
+
+
+def test_a_page_rendered_across_a_commit_is_not_kept():
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+    renders = []
+
+    def render():
+        renders.append(1)
+        listener.committed_id = 8  # committed while the page was rendered
+        return b"{}"
+
+    cache.page("/api/events?", render)
+    cache.page("/api/events?", lambda: renders.append(2) or b"{}")
+    assert renders == [1, 2]
+
+
+def test_without_the_listener_every_page_is_rendered_and_the_listener_started():
+    listener = Listener(committed_id=None)
+    cache = PageCache(listener)
+    assert cache.page("/a", lambda: b"1") == b"1" and cache.page("/a", lambda: b"2") == b"2"
+    assert listener.started
+
+
+def test_an_error_is_raised_to_everyone_waiting_and_not_kept():
+    cache = PageCache(Listener(committed_id=7))
+
+    def fail():
+        gevent.sleep(0.05)
+        raise LookupError("no such node")
+
+    jobs = [gevent.spawn(cache.page, "/n", fail) for _ in range(3)]
+    gevent.joinall(jobs)
+    assert all(isinstance(job.exception, LookupError) for job in jobs)
+    assert cache.page("/n", lambda: b"ok") == b"ok"
+
+
+def test_kept_pages_are_bounded_oldest_first(monkeypatch):
+    monkeypatch.setattr("tart.web.api.page_cache.MAX_BYTES", 10)
+    cache = PageCache(Listener(committed_id=7))
+    for key in "abc":
+        cache.page(key, lambda: b"1234")
+    assert cache.page("a", lambda: b"new") == b"new"  # evicted
+    assert cache.page("c", lambda: b"new") == b"1234"  # kept
+    assert cache.page("b", lambda: b"new") == b"new"  # evicted to make room for the new "a"
