@@ -5,7 +5,8 @@ import time
 import gevent
 import requests
 
-from tart.web.api.page_cache import TTL_SECONDS, PageCache
+from tart.web.api import events, nodes
+from tart.web.api.page_cache import PageCache
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
 from tests.web.test_stack import running_web
@@ -44,9 +45,9 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
             assert time.monotonic() < deadline, "pages were never kept"
         kept_at = time.monotonic()
 
-        # Without a commit, the rewrite shows once the page is TTL_SECONDS old.
+        # Without a commit, the rewrite shows once the page is events.PAGE_LIFETIME old.
         while not marked(page(), marker):
-            assert time.monotonic() - kept_at < TTL_SECONDS + 2, "the kept page never expired"
+            assert time.monotonic() - kept_at < events.PAGE_LIFETIME + 2, "never expired"
             time.sleep(0.1)
 
         # A commit shows at once: well within the TTL of the page just rendered.
@@ -59,6 +60,25 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
             assert time.monotonic() - committed_at < 1.0, "the commit did not renew the page"
             time.sleep(0.01)
         assert marked(latest, marker + 1)
+
+
+def test_a_node_page_is_kept_for_at_most_its_lifetime(database_url):
+    with running_ingest(database_url) as (host, port, _), running_web(database_url) as base, \
+            TelemetryNode(host, port) as node, requests.Session() as session:
+        wait_for_rows(database_url, "SELECT count(*) FROM nodes", 1)
+        path = f"{base}/api/nodes/{node.node_id}"
+        marker, deadline = 0, time.monotonic() + 10
+        while True:
+            marker += 1
+            before = session.get(path, timeout=10).json()
+            query(database_url, "UPDATE nodes SET note = %s RETURNING note", (str(marker),))
+            if session.get(path, timeout=10).json() == before:
+                break
+            assert time.monotonic() < deadline, "node pages were never kept"
+        kept_at = time.monotonic()
+        while session.get(path, timeout=10).json()["node_info"]["note"] != str(marker):
+            assert time.monotonic() - kept_at < nodes.PAGE_LIFETIME + 1, "never expired"
+            time.sleep(0.05)
 
 
 class Listener:
@@ -81,10 +101,10 @@ def test_a_page_asked_for_by_many_at_once_is_rendered_once():
         gevent.sleep(0.05)
         return b'{"events":[]}'
 
-    bodies = [job.value for job in gevent.joinall(
-        [gevent.spawn(cache.page, "/api/events?", render) for _ in range(10)], raise_error=True)]
+    jobs = [gevent.spawn(cache.page, "/api/events?", render, 5, True) for _ in range(10)]
+    bodies = [job.value for job in gevent.joinall(jobs, raise_error=True)]
     assert bodies == [b'{"events":[]}'] * 10 and len(renders) == 1
-    assert cache.page("/api/events?", render) == b'{"events":[]}' and len(renders) == 1
+    assert cache.page("/api/events?", render, 5, True) == b'{"events":[]}' and len(renders) == 1
 
 
 def test_a_page_rendered_across_a_commit_is_not_kept():
@@ -97,15 +117,26 @@ def test_a_page_rendered_across_a_commit_is_not_kept():
         listener.committed_id = 8  # committed while the page was rendered
         return b"{}"
 
-    cache.page("/api/events?", render)
-    cache.page("/api/events?", lambda: renders.append(2) or b"{}")
+    cache.page("/api/events?", render, 5, True)
+    cache.page("/api/events?", lambda: renders.append(2) or b"{}", 5, True)
     assert renders == [1, 2]
+
+
+def test_only_pages_kept_until_a_commit_are_renewed_by_one():
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+    cache.page("/api/events?", lambda: b"old", 5, True)
+    cache.page("/api/nodes?", lambda: b"old", 5, False)
+    listener.committed_id = 8
+    assert cache.page("/api/events?", lambda: b"new", 5, True) == b"new"
+    assert cache.page("/api/nodes?", lambda: b"new", 5, False) == b"old"
 
 
 def test_without_the_listener_every_page_is_rendered_and_the_listener_started():
     listener = Listener(committed_id=None)
     cache = PageCache(listener)
-    assert cache.page("/a", lambda: b"1") == b"1" and cache.page("/a", lambda: b"2") == b"2"
+    assert cache.page("/a", lambda: b"1", 5, True) == b"1"
+    assert cache.page("/a", lambda: b"2", 5, True) == b"2"
     assert listener.started
 
 
@@ -116,17 +147,17 @@ def test_an_error_is_raised_to_everyone_waiting_and_not_kept():
         gevent.sleep(0.05)
         raise LookupError("no such node")
 
-    jobs = [gevent.spawn(cache.page, "/n", fail) for _ in range(3)]
+    jobs = [gevent.spawn(cache.page, "/n", fail, 5, True) for _ in range(3)]
     gevent.joinall(jobs)
     assert all(isinstance(job.exception, LookupError) for job in jobs)
-    assert cache.page("/n", lambda: b"ok") == b"ok"
+    assert cache.page("/n", lambda: b"ok", 5, True) == b"ok"
 
 
 def test_kept_pages_are_bounded_oldest_first(monkeypatch):
     monkeypatch.setattr("tart.web.api.page_cache.MAX_BYTES", 10)
     cache = PageCache(Listener(committed_id=7))
     for key in "abc":
-        cache.page(key, lambda: b"1234")
-    assert cache.page("a", lambda: b"new") == b"new"  # evicted
-    assert cache.page("c", lambda: b"new") == b"1234"  # kept
-    assert cache.page("b", lambda: b"new") == b"new"  # evicted to make room for the new "a"
+        cache.page(key, lambda: b"1234", 5, True)
+    assert cache.page("a", lambda: b"new", 5, True) == b"new"  # evicted
+    assert cache.page("c", lambda: b"new", 5, True) == b"1234"  # kept
+    assert cache.page("b", lambda: b"new", 5, True) == b"new"  # evicted for the new "a"

@@ -10,18 +10,20 @@ from flask import Blueprint, request
 
 from tart.web.api import params, shapes
 from tart.web.api.nodes import node_name_and_version
-from tart.web.api.page_cache import cached
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 
 blueprint = Blueprint("events", __name__, url_prefix="/api")
 
+# Without a commit, pages change only by a node's new name or version, or retention.
+PAGE_LIFETIME = 5.0
 # Up to this many node ids or event types, each gets its own walk down its index and the walks
 # are merged; for more, one walk down the primary key that skips other rows is cheaper.
 MAX_SEPARATE_WALKS = 16
 
 
 @blueprint.get("/events")
-@cached
+@kept(PAGE_LIFETIME)
 def recent_events():
     node_ids = None
     if "node_id" in request.args:
@@ -30,7 +32,7 @@ def recent_events():
 
 
 @blueprint.get("/nodes/<node_id>/events")
-@cached
+@kept(PAGE_LIFETIME)
 def node_events(node_id):
     node_id = params.node_id(node_id)
     found = page([node_id])

@@ -3,6 +3,7 @@
 from flask import Blueprint
 
 from tart.web.api import params, shapes
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 
@@ -10,9 +11,13 @@ blueprint = Blueprint("nodes", __name__, url_prefix="/api")
 
 # A node's most recent sessions (telemetry connections) shown with it; open ones come first.
 SESSIONS_SHOWN = 10
+# Node pages are kept this long, commits or not (tart.web.api.page_cache): counters are
+# written about once a second, and connections open and close without a commit of events.
+PAGE_LIFETIME = 2.0
 
 
 @blueprint.get("/nodes")
+@kept(PAGE_LIFETIME, until_commit=False)
 def list_nodes():
     rows = pool().prepared(
         f"SELECT {shapes.NODE_COLUMNS} FROM nodes "
@@ -21,6 +26,7 @@ def list_nodes():
 
 
 @blueprint.get("/nodes/<node_id>")
+@kept(PAGE_LIFETIME, until_commit=False)
 def node_details(node_id):
     node_id = params.node_id(node_id)
     row = pool().prepared_one(
