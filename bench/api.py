@@ -1,7 +1,7 @@
 """HTTP API latency with a large events table: p50/p99 per endpoint under concurrent clients.
 
     .venv/bin/python bench/api.py [--rows 10000000] [--seconds 10] [--clients 20]
-                                  [--data-dir DIR] [--only TEXT]
+                                  [--data-dir DIR] [--only TEXT] [--commits-per-second N]
 
 Starts an embedded PostgreSQL (in DIR if given, kept and reused when it already holds the same
 rows; else a temporary one), fills it with synthetic telemetry of --nodes nodes spread over 30
@@ -10,6 +10,11 @@ endpoint, keeps --clients closed-loop keep-alive HTTP clients (bench/api_load.py
 --seconds. Prints p50/p99 per endpoint and, when every endpoint ran, writes
 bench/results/api.json. Run it on a quiet machine: clients, web workers and PostgreSQL share
 its cores.
+
+Nothing is stored meanwhile unless --commits-per-second is given: then batches of
+--events-per-commit events are committed and announced as ingest does (bench/_committer.py),
+so the web workers' kept event pages go stale as on a live network, and the results go to
+bench/results/api-commits.json.
 """
 import argparse
 import hashlib
@@ -30,6 +35,7 @@ from pathlib import Path
 from psycopg2.extras import Json, execute_values
 
 import api_load
+from _committer import Committer
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
@@ -38,6 +44,7 @@ from tart.protocol.samples import sample
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results" / "api.json"
+RESULTS_WITH_COMMITS = REPO / "bench" / "results" / "api-commits.json"
 TARGET_P99_MS = 20.0
 WORKERS = 2
 DAYS = 30  # the default retention: one partition per day
@@ -90,6 +97,10 @@ def _arguments():
     parser.add_argument("--clients", type=int, default=20, help="concurrent HTTP clients")
     parser.add_argument("--data-dir", help="keep the database here and reuse it next time")
     parser.add_argument("--only", help="load only the endpoints whose name contains this")
+    parser.add_argument("--commits-per-second", type=float, default=0.0,
+                        help="commit batches of events this often while measuring [0: never]")
+    parser.add_argument("--events-per-commit", type=int, default=100,
+                        help="events in each of those batches [100]")
     return parser.parse_args()
 
 
@@ -256,23 +267,34 @@ def _run_web(url, node_ids, options):
                             "wsgi:app"], cwd=REPO, env=env)
     try:
         _wait_until_serving(port, web)
-        results = {}
-        for name, path in _endpoints(node_ids, options.rows).items():
-            if options.only and options.only not in name:
-                continue
-            paths = [path() for _ in range(PATHS_PER_ENDPOINT)]
-            results[name] = api_load.run(port, paths, options.clients, options.seconds,
-                                         check_json=name != "/metrics")
-            figures = results[name]
-            mark = "" if name not in TARGETED else (
-                "  ok" if figures["p99_ms"] <= TARGET_P99_MS else "  ABOVE TARGET")
-            print(f"{name:50} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
-                  f"  {figures['requests_per_second']:7.0f} req/s"
-                  f"  errors {figures['errors']}{mark}")
-        return results
+        if not options.commits_per_second:
+            return _load_endpoints(port, node_ids, options)
+        with Committer(url, options.commits_per_second, options.events_per_commit) as committer:
+            started = time.monotonic()
+            results = _load_endpoints(port, node_ids, options)
+            print(f"committed {committer.commits:,} batches of {options.events_per_commit} "
+                  f"events meanwhile ({committer.commits / (time.monotonic() - started):.1f}/s)")
+            return results
     finally:
         web.terminate()
         web.wait(30)
+
+
+def _load_endpoints(port, node_ids, options):
+    results = {}
+    for name, path in _endpoints(node_ids, options.rows).items():
+        if options.only and options.only not in name:
+            continue
+        paths = [path() for _ in range(PATHS_PER_ENDPOINT)]
+        results[name] = api_load.run(port, paths, options.clients, options.seconds,
+                                     check_json=name != "/metrics")
+        figures = results[name]
+        mark = "" if name not in TARGETED else (
+            "  ok" if figures["p99_ms"] <= TARGET_P99_MS else "  ABOVE TARGET")
+        print(f"{name:50} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+              f"  {figures['requests_per_second']:7.0f} req/s"
+              f"  errors {figures['errors']}{mark}")
+    return results
 
 
 def _free_port():
@@ -297,8 +319,9 @@ def _wait_until_serving(port, web):
 
 
 def _report(results, options):
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps({
+    path = RESULTS_WITH_COMMITS if options.commits_per_second else RESULTS
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps({
         "benchmark": "api",
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         # A busy machine (load average near its cpus before the start) skews every figure.
@@ -307,12 +330,14 @@ def _report(results, options):
                     "load_average_at_end": os.getloadavg()},
         "rows": options.rows, "nodes": options.nodes, "clients": options.clients,
         "seconds_per_endpoint": options.seconds, "web_workers": WORKERS,
+        "commits_per_second": options.commits_per_second,
+        "events_per_commit": options.events_per_commit if options.commits_per_second else 0,
         "client_processes": api_load.PROCESSES,
         "target_p99_ms": TARGET_P99_MS, "targeted": list(TARGETED),
         "endpoints": results,
         "targets_met": all(results[name]["p99_ms"] <= TARGET_P99_MS for name in TARGETED),
     }, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(REPO)}")
+    print(f"wrote {path.relative_to(REPO)}")
 
 
 if __name__ == "__main__":
