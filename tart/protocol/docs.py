@@ -15,10 +15,11 @@ from tart.protocol import types
 from tart.protocol.codec import (
     JAM_COMMON_ERA, PARAMETER_LAYOUTS, EventDecoder, encode_event, jam_timestamp,
 )
+from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.events import EVENTS_BY_VERSION, SECTIONS
 from tart.protocol.primitives import (
-    NUL_SYMBOL, Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, Option, PerCore,
-    Record, SmallInt, String, Vec, encode_natural,
+    NUL_SYMBOL, Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt,
+    String, encode_natural,
 )
 
 

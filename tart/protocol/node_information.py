@@ -4,7 +4,8 @@ JAM Parameters are "exactly as returned by the fetch host call defined in the GP
 no length prefix. Two layouts are in use (see NOTES.md beside the spec); nothing in the message
 says which, so the decoder tries both (see ``tart.protocol.codec``).
 """
-from tart.protocol.primitives import Record, SmallInt, String, Type, u16, u32, u64
+from tart.protocol.composites import Record, Type
+from tart.protocol.primitives import SmallInt, String, u16, u32, u64
 from tart.protocol.types import HeaderHash, PeerAddress, PeerId
 
 # ---------------------------------------------------------------------------------------------

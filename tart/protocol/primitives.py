@@ -1,15 +1,14 @@
-"""The building blocks of JIP-3 messages, as construct pieces.
+"""The leaf building blocks of JIP-3 messages, as construct pieces, and the fast readers their
+compiled parsers call; ``composites.py`` makes records, sequences and options of them.
 
 JIP-3 messages are JAM-serialized: fixed-width little-endian integers, ``len++`` sequences whose
 length is a GP *general natural number* (not LEB128), single-byte tags for ``bool`` and
 ``Option``, and fixed byte arrays. Each piece here parses, builds, and compiles:
 
 - ``parse``/``build`` (construct's interpreter) decode and encode one value; a decoding failure
-  raises :class:`FieldError` with the byte offset and a one-line reason, and :class:`Record` and
-  :class:`Vec` add the field name or index on the way out, so the whole path is known.
-- ``compile()`` emits straight-line Python. A :class:`Record` compiles to a dict literal (no
-  construct ``Container`` or context per record), which is what makes decoding fast. The compiled
-  parser only says *that* a frame is bad; the interpreter then says *where* and *why*.
+  raises :class:`FieldError` with the byte offset and a one-line reason.
+- ``compile()`` emits straight-line Python. The compiled parser only says *that* a frame is bad;
+  the interpreter then says *where* and *why*.
 
 Decoded values are JSON-ready: byte arrays become ``0x`` hex, enums their spec names, addresses
 text. Building accepts the same shapes.
@@ -18,7 +17,7 @@ import ipaddress
 import socket
 import struct
 
-from construct import Construct, Container, Renamed, Struct, StreamError
+from construct import Construct
 from construct import Int8ul, Int16ul, Int32ul, Int64ul
 from construct.core import stream_write
 
@@ -38,16 +37,8 @@ _IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"
 _ZEROS_12 = bytes(12)
 
 
-def Type(name, subcon, meaning=None):
-    """A named JIP-3 type (``Slot = u32``): same bytes as ``subcon``, named for the docs."""
-    return Renamed(subcon, newname=name, newdocs=meaning)
-
-
-def _remaining(stream, offset=None):
-    return len(stream.getvalue()) - (stream.tell() if offset is None else offset)
-
-
-def _read(stream, length, what):
+def read_exactly(stream, length, what):
+    """``length`` bytes of ``stream``, or a :class:`FieldError` saying ``what`` is truncated."""
     offset = stream.tell()
     data = stream.read(length)
     if len(data) != length:
@@ -145,11 +136,11 @@ class Natural(Construct):
 
     def _parse(self, stream, context, path):
         offset = stream.tell()
-        first = _read(stream, 1, "natural")[0]
+        first = read_exactly(stream, 1, "natural")[0]
         if first < 0x80:
             return first
         length = 8 - (first ^ 0xFF).bit_length()
-        rest = _read(stream, length, f"natural with prefix 0x{first:02x}")
+        rest = read_exactly(stream, length, f"natural with prefix 0x{first:02x}")
         if length == 8:
             value = _U64.unpack(rest)[0]
         else:
@@ -174,91 +165,12 @@ class Natural(Construct):
 natural = Natural()
 
 
-class Record(Struct):
-    """``A ++ B ++ …``: named fields in spec order, decoded into a plain dict.
-
-    Unlike construct's Struct, fields cannot refer to earlier fields (JIP-3 has no such field), so
-    the compiled form is a single dict literal.
-    """
-
-    def _parse(self, stream, context, path):
-        context = Container(_=context, _params=context._params, _parsing=True, _building=False,
-                            _sizing=False, _io=stream, _index=context.get("_index"))
-        obj = {}
-        for sc in self.subcons:
-            offset = stream.tell()
-            try:
-                value = sc._parsereport(stream, context, path)
-            except FieldError as e:
-                e.path.insert(0, sc.name)
-                raise
-            except StreamError:
-                error = FieldError(f"truncated: {_describe(sc)} needs {sc.sizeof()} bytes, "
-                                   f"{_remaining(stream, offset)} left", offset)
-                error.path.insert(0, sc.name)
-                raise error
-            obj[sc.name] = context[sc.name] = value
-        return obj
-
-    def _emitparse(self, code):
-        fname = f"parse_record_{code.allocateId()}"
-        fields = "".join(f"{sc.name!r}: {sc._compileparse(code)}, " for sc in self.subcons)
-        code.append(f"def {fname}(io, this):\n    return {{{fields}}}")
-        return f"{fname}(io, this)"
-
-
-class Vec(Construct):
-    """``len++[T]``: a general-natural count, then that many ``T``."""
-
-    def __init__(self, subcon):
-        super().__init__()
-        self.subcon = subcon
-
-    def _parse(self, stream, context, path):
-        count = self._count(stream)
-        items = []
-        for index in range(count):
-            offset = stream.tell()
-            try:
-                items.append(self.subcon._parsereport(stream, context, path))
-            except FieldError as e:
-                e.path.insert(0, index)
-                raise
-            except StreamError:
-                error = FieldError(f"truncated: {_describe(self.subcon)} needs "
-                                   f"{self.subcon.sizeof()} bytes, {_remaining(stream, offset)} "
-                                   f"left", offset)
-                error.path.insert(0, index)
-                raise error
-        return items
-
-    def _count(self, stream):
-        offset = stream.tell()
-        count = natural._parse(stream, None, None)
-        if count > _remaining(stream):
-            raise FieldError(f"len++ {count} exceeds the {_remaining(stream)} bytes left", offset)
-        return count
-
-    def _build(self, obj, stream, context, path):
-        natural._build(len(obj), stream, context, path)
-        for item in obj:
-            self.subcon._build(item, stream, context, path)
-        return obj
-
-    def _emitparse(self, code):
-        fname = f"parse_vec_{code.allocateId()}"
-        code.append("from tart.protocol.primitives import read_natural")
-        code.append(f"def {fname}(io, this):\n"
-                    f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]")
-        return f"{fname}(io, this)"
-
-
 class Bool(Construct):
     """``bool = 0 (False) OR 1 (True)``, one byte; any other byte is an error."""
 
     def _parse(self, stream, context, path):
         offset = stream.tell()
-        byte = _read(stream, 1, "bool")[0]
+        byte = read_exactly(stream, 1, "bool")[0]
         if byte > 1:
             raise FieldError(f"bool must be 0 or 1, got 0x{byte:02x}", offset)
         return byte == 1
@@ -277,41 +189,6 @@ class Bool(Construct):
         return "BOOLS[io.read(1)]"
 
 
-class Option(Construct):
-    """``Option<T> = 0 OR (1 ++ T)``; decodes to None or the value."""
-
-    def __init__(self, subcon):
-        super().__init__()
-        self.subcon = subcon
-
-    def _parse(self, stream, context, path):
-        offset = stream.tell()
-        tag = _read(stream, 1, "Option tag")[0]
-        if tag == 0:
-            return None
-        if tag != 1:
-            raise FieldError(f"Option tag must be 0 or 1, got 0x{tag:02x}", offset)
-        return self.subcon._parsereport(stream, context, path)
-
-    def _build(self, obj, stream, context, path):
-        if obj is None:
-            stream_write(stream, b"\x00", 1, path)
-            return obj
-        stream_write(stream, b"\x01", 1, path)
-        return self.subcon._build(obj, stream, context, path)
-
-    def _emitparse(self, code):
-        fname = f"parse_option_{code.allocateId()}"
-        code.append(f"def {fname}(io, this):\n"
-                    f"    tag = io.read(1)\n"
-                    f"    if tag == b'\\x00':\n"
-                    f"        return None\n"
-                    f"    if tag != b'\\x01':\n"
-                    f"        raise ValueError('bad Option tag')\n"
-                    f"    return {self.subcon._compileparse(code)}")
-        return f"{fname}(io, this)"
-
-
 class String(Construct):
     """``String<N> = len++[u8]``, at most N bytes of valid UTF-8. NUL shows as U+2400."""
 
@@ -324,7 +201,7 @@ class String(Construct):
         length = natural._parse(stream, context, path)
         if length > self.limit:
             raise FieldError(f"String<{self.limit}> length {length} exceeds {self.limit}", offset)
-        data = _read(stream, length, f"String<{self.limit}> of length {length}")
+        data = read_exactly(stream, length, f"String<{self.limit}> of length {length}")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
@@ -353,7 +230,7 @@ class HexBytes(Construct):
         self.length = length
 
     def _parse(self, stream, context, path):
-        return "0x" + _read(stream, self.length, f"[u8; {self.length}]").hex()
+        return "0x" + read_exactly(stream, self.length, f"[u8; {self.length}]").hex()
 
     def _build(self, obj, stream, context, path):
         data = _unhex(obj, self.length)
@@ -379,7 +256,7 @@ class ByteEnum(Construct):
 
     def _parse(self, stream, context, path):
         offset = stream.tell()
-        byte = _read(stream, 1, self.title)[0]
+        byte = read_exactly(stream, 1, self.title)[0]
         try:
             return self.names[byte]
         except KeyError:
@@ -412,7 +289,7 @@ class SmallInt(Construct):
 
     def _parse(self, stream, context, path):
         offset = stream.tell()
-        byte = _read(stream, 1, self.title)[0]
+        byte = read_exactly(stream, 1, self.title)[0]
         if byte > self.maximum:
             raise FieldError(f"{self.title} must be 0 … {self.maximum}, got {byte}", offset)
         return byte
@@ -436,7 +313,7 @@ class IPv6Address(Construct):
     """``[u8; 16]`` IPv6 address, shown as text (IPv4-mapped addresses as plain IPv4)."""
 
     def _parse(self, stream, context, path):
-        return ip_text(_read(stream, 16, "IPv6 address"))
+        return ip_text(read_exactly(stream, 16, "IPv6 address"))
 
     def _build(self, obj, stream, context, path):
         address = ipaddress.ip_address(obj)
@@ -456,7 +333,7 @@ class PerCore(Construct):
     """``[u8; C]``: one byte per core, C being the core count in the node's JAM Parameters."""
 
     def _parse(self, stream, context, path):
-        return list(_read(stream, context._params.C, f"[u8; C] with C={context._params.C}"))
+        return list(read_exactly(stream, context._params.C, f"[u8; C] with C={context._params.C}"))
 
     def _build(self, obj, stream, context, path):
         cores = context._params.C
@@ -478,7 +355,8 @@ class CoreBitfield(Construct):
 
     def _parse(self, stream, context, path):
         length = (context._params.C + 7) // 8
-        return "0x" + _read(stream, length, f"[u8; ceil(C/8)] with C={context._params.C}").hex()
+        what = f"[u8; ceil(C/8)] with C={context._params.C}"
+        return "0x" + read_exactly(stream, length, what).hex()
 
     def _build(self, obj, stream, context, path):
         length = (context._params.C + 7) // 8
@@ -501,19 +379,7 @@ def _unhex(value, length):
     return data
 
 
-def _describe(con):
-    """A short name for a piece, for error messages."""
-    while isinstance(con, Renamed):
-        if con.name and con.name[0].isupper():
-            return con.name
-        con = con.subcon
-    if hasattr(con, "fmtstr"):
-        return f"u{8 * con.length}"
-    return type(con).__name__
-
-
 __all__ = [
-    "u8", "u16", "u32", "u64", "natural", "Type", "Record", "Vec", "Bool", "Option", "String",
-    "HexBytes", "ByteEnum", "SmallInt", "IPv6Address", "PerCore", "CoreBitfield",
-    "encode_natural", "NUL_SYMBOL",
+    "u8", "u16", "u32", "u64", "natural", "Bool", "String", "HexBytes", "ByteEnum", "SmallInt",
+    "IPv6Address", "PerCore", "CoreBitfield", "encode_natural", "NUL_SYMBOL",
 ]

@@ -4,9 +4,9 @@ import random
 
 from construct import FormatField, Renamed
 
+from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.primitives import (
-    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, Option, PerCore, Record,
-    SmallInt, String, Vec,
+    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt, String,
 )
 
 

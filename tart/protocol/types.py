@@ -3,10 +3,8 @@
 Each definition is the spec's, in the spec's order; a field's meaning is its name, or the note
 after it (which the generated docs/PROTOCOL.md shows too).
 """
-from tart.protocol.primitives import (
-    Bool, ByteEnum, HexBytes, IPv6Address, Record, String, Type, Vec,
-    u16, u32, u64,
-)
+from tart.protocol.composites import Record, Type, Vec
+from tart.protocol.primitives import Bool, ByteEnum, HexBytes, IPv6Address, String, u16, u32, u64
 
 bool_ = Type("bool", Bool(), "0 (False) OR 1 (True)")
 Reason = Type("Reason", String(128), "Freeform reason, may be empty if unknown")

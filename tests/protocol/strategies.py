@@ -5,9 +5,9 @@ import ipaddress
 from construct import FormatField, Renamed
 from hypothesis import strategies as st
 
+from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.primitives import (
-    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, Option, PerCore, Record,
-    SmallInt, String, Vec,
+    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt, String,
 )
 
 CORE_COUNTS = (1, 2, 341, 1023)

@@ -7,9 +7,10 @@ import pytest
 from construct import Renamed
 
 from tart.protocol import EVENTS, EVENTS_BY_VERSION
+from tart.protocol.composites import Record, Vec
 from tart.protocol.docs import DOCUMENTED_TYPES, JAM_PARAMETERS, render
 from tart.protocol.events import SECTIONS
-from tart.protocol.primitives import ByteEnum, Record, Vec
+from tart.protocol.primitives import ByteEnum
 from tests.support.procs import REPO, tart
 
 CHECKED_IN = REPO / "docs" / "PROTOCOL.md"

@@ -1,6 +1,6 @@
 """JIP-3 "Block authoring/importing events"."""
+from tart.protocol.composites import Record, Vec
 from tart.protocol.events.event import Event
-from tart.protocol.primitives import Record, Vec
 from tart.protocol.types import (
     AccumulateCost, BlockOutline, EventId, HeaderHash, Reason, ServiceId, Slot,
 )

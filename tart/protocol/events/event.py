@@ -1,7 +1,7 @@
 """What every JIP-3 event definition is: a record of fields under a heading of the spec."""
 import re
 
-from tart.protocol.primitives import Record
+from tart.protocol.composites import Record
 
 
 class Event(Record):

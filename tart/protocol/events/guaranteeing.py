@@ -1,6 +1,6 @@
 """JIP-3 "Guaranteeing events"."""
+from tart.protocol.composites import Vec
 from tart.protocol.events.event import Event
-from tart.protocol.primitives import Vec
 from tart.protocol.types import (
     bool_, CoreIndex, EventId, GuaranteeDiscardReason, GuaranteeOutline, IsAuthorizedCost,
     PeerId, Reason, RefineCost, WorkPackageHash, WorkPackageOutline, WorkReportOutline,

@@ -1,6 +1,6 @@
 """JIP-3 "Networking events"."""
+from tart.protocol.composites import Option
 from tart.protocol.events.event import Event
-from tart.protocol.primitives import Option
 from tart.protocol.types import ConnectionSide, EventId, PeerAddress, PeerId, Reason
 
 # ### 20: Connection refused

@@ -1,6 +1,7 @@
 """JIP-3 "Safrole ticket events"."""
+from tart.protocol.composites import Vec
 from tart.protocol.events.event import Event
-from tart.protocol.primitives import SmallInt, Vec
+from tart.protocol.primitives import SmallInt
 from tart.protocol.types import (
     bool_, ConnectionSide, EpochIndex, EventId, PeerId, Reason, VrfOutput,
 )

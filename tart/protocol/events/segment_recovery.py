@@ -1,7 +1,8 @@
 """JIP-3 "Segment recovery events"."""
+from tart.protocol.composites import Record, Vec
 from tart.protocol.events.event import Event
 from tart.protocol.events.guaranteeing import SubmissionId
-from tart.protocol.primitives import Record, Vec, u16
+from tart.protocol.primitives import u16
 from tart.protocol.types import (
     bool_, ErasureRoot, EventId, ImportSegmentId, PeerId, Reason, SegmentsRoot, ShardIndex,
     WorkPackageHash,
