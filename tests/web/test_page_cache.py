@@ -9,7 +9,7 @@ from tart.web.api import events, nodes
 from tart.web.api.page_cache import PageCache
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
-from tests.web.test_stack import running_web
+from tests.web.test_stack import running_web, scrape
 
 
 def marked(page, marker):
@@ -60,6 +60,10 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
             assert time.monotonic() - committed_at < 1.0, "the commit did not renew the page"
             time.sleep(0.01)
         assert marked(latest, marker + 1)
+
+        served = scrape(base)
+        assert served[("telemetry_api_pages_total", (("how", "kept"),))] >= 2
+        assert served[("telemetry_api_pages_total", (("how", "rendered"),))] >= 3
 
 
 def test_a_node_page_is_kept_for_at_most_its_lifetime(database_url):

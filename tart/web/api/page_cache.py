@@ -26,9 +26,17 @@ from collections import OrderedDict
 import gevent.event
 import orjson
 from flask import current_app, request
+from prometheus_client import Counter
+
+from tart.web import metrics
 
 # Pages kept by a worker, in bytes of JSON; beyond it the oldest go first.
 MAX_BYTES = 32 * 1024 * 1024
+
+pages = Counter("telemetry_api_pages", "Cacheable API pages answered, by how: kept (from "
+                "memory), shared (another request's rendering) or rendered", ["how"],
+                registry=None)
+KEPT, SHARED, RENDERED = (pages.labels(how) for how in ("kept", "shared", "rendered"))
 
 
 class PageCache:
@@ -47,15 +55,19 @@ class PageCache:
         committed_id = self._listener.committed_id
         if committed_id is None:
             self._listener.start()
+            RENDERED.inc()
             return render()
         shows = committed_id if until_commit else None
         kept = self._pages.get(key)
         if kept is not None and kept[0] > time.monotonic() and kept[1] == shows:
+            KEPT.inc()
             return kept[2]
         pending = self._rendering.get((key, shows))
         if pending is not None:
+            SHARED.inc()
             return pending.get()
         pending = self._rendering[key, shows] = gevent.event.AsyncResult()
+        RENDERED.inc()
         try:
             body = render()
         except BaseException as error:
@@ -85,6 +97,7 @@ class PageCache:
 def init_app(app) -> None:
     """Keep pages; after tart.web.live, whose listener says when events were committed."""
     app.extensions["tart_pages"] = PageCache(app.extensions["tart_live"].listener)
+    metrics.register(app, pages)
 
 
 def kept(lifetime: float, until_commit: bool = True):

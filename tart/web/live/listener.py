@@ -11,8 +11,8 @@ moves `delivered_id` on.
 If its connection drops, it reconnects and fetches everything after `delivered_id`, so a
 subscriber misses nothing; new subscribers wait until it is connected again.
 
-`committed_id` also tells the worker's event page cache (tart.web.api.page_cache) when a page
-may have changed.
+`committed_id` also tells the worker's page cache (tart.web.api.page_cache) when a page of
+events may have changed.
 """
 
 import logging
