@@ -9,8 +9,8 @@ The writer is two greenlets, lanes, each with its own connection, taking turns a
 batch n is collected and sent by lane n % 2. While one batch is in PostgreSQL the other lane
 builds the next and, if a batch's worth more is queued behind it, sends it at once to wait there
 at its gate for its predecessor's rows. So under load PostgreSQL has the next batch at hand
-the moment one commits; without a backlog the next batch, already built, waits for the commit,
-as it would with one connection, and its write time (from sending to commit) stays its own. With one connection PostgreSQL sat idle
+the moment one commits; without a backlog the next batch waits for the commit, as it would
+with one connection, and its write time stays its own. With one connection PostgreSQL sat idle
 about 40 % of the time, while the writer waited for its turn behind the connection greenlets
 after every round trip. Committed batches are accounted for (counters, stats) in batch order.
 
@@ -150,16 +150,13 @@ class Writer:
     def _write(self, lane, batch):
         """Write `batch` through its gates; if that fails, store it another way and then let
         the next batch through."""
+        if self.queue.qsize() < self._batch_size:
+            # No backlog: this batch would only wait at its gate. Waiting here instead, as
+            # one connection would, keeps a batch's write time its own.
+            self._wait_accounted(batch.number - 1)
         started = time.perf_counter()
         try:
-            # Built while the previous batch may still be on its way: not part of the wait.
-            statement = self._statement(lane, batch, gated=True)
-            if self.queue.qsize() < self._batch_size:
-                # No backlog: this batch would only wait at its gate. Waiting here instead, as
-                # one connection would, keeps a batch's write time its own.
-                self._wait_accounted(batch.number - 1)
-            started = time.perf_counter()
-            self._send(lane, *statement)
+            self._commit(lane, batch, gated=True)
         except psycopg2.Error as error:
             log.warning("batch of %d failed, storing it again: %s",
                         len(batch.events) + len(batch.errors), first_line(error))
@@ -225,28 +222,19 @@ class Writer:
             return first[0] + second[0], first[1] + second[1]
 
     def _commit(self, lane, batch, gated=False):
-        self._send(lane, *self._statement(lane, batch, gated))
-
-    def _statement(self, lane, batch, gated):
-        """The SQL of `batch` and its event rows (None without events)."""
         before = [wait_at_gate(self._gate_key, batch.number)] if gated else []
         with self._connection(lane).cursor() as cur:
             after = list(filter(None, [
                 errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
                 batch.counters.sql(), open_gate(self._gate_key, batch.number) if gated else ""]))
-        if not batch.events:
-            return ";".join(before + after), None
-        # The other statements go through execute_values' own '%' parsing.
-        sql = ";".join([*map(_escape_percent, before), INSERT_EVENTS,
-                        *map(_escape_percent, after)])
-        return sql, [(event_values(event),) for event in batch.events]
-
-    def _send(self, lane, sql, rows):
-        with self._connection(lane).cursor() as cur:
-            if rows:
-                execute_values(cur, sql, rows, template=EVENT_TEMPLATE, page_size=len(rows))
-            elif sql:
-                cur.execute(sql)
+            if batch.events:
+                # The other statements go through execute_values' own '%' parsing.
+                sql = ";".join([*map(_escape_percent, before), INSERT_EVENTS,
+                                *map(_escape_percent, after)])
+                execute_values(cur, sql, [(event_values(event),) for event in batch.events],
+                               template=EVENT_TEMPLATE, page_size=len(batch.events))
+            elif before or after:
+                cur.execute(";".join(before + after))
 
     def _reject(self, lane, batch, error):
         """A single row PostgreSQL will not take: keep an event's frame as a decode error
