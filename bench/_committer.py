@@ -1,4 +1,4 @@
-"""Batches of events committed while bench/api.py measures, as a live network's ingest commits them.
+"""Batches of events committed while bench/api.py measures, as a live network's ingest would.
 
 Each commit inserts `batch` events copied from the newest stored ones (so spread over the
 nodes as they are) and announces them with the ingest writer's NOTIFY, so that the web
@@ -18,9 +18,7 @@ TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb)"
 
 class Committer:
     def __init__(self, url, per_second: float, batch: int):
-        self.url = url
         self.interval = 1.0 / per_second
-        self.batch = batch
         self.commits = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)

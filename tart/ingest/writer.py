@@ -285,7 +285,6 @@ class Writer:
             self._stats.database_pool_connections -= 1
 
 
-
 def _escape_percent(sql):
     return sql.replace("%", "%%")
 

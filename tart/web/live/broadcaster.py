@@ -2,8 +2,8 @@
 `stats` message it sends its /api/ws clients every few seconds.
 
 Each gunicorn worker has its own Broadcaster (made when the worker builds the app; the listener
-starts with the first client or event page, the stats greenlet with the first client). Counts are this worker's; the Prometheus
-metrics add all workers up.
+starts with the first client or cached page, the stats greenlet with the first client). Counts
+are this worker's; the Prometheus metrics add all workers up.
 """
 
 import contextlib
