@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
-from _tart import Ingest, loadgen
+from _tart import Ingest, loadgen, stop
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -82,7 +82,10 @@ def _measure(ingest, web, postgres, options):
     with open(RESULTS / "live-loadgen.log", "w") as log:
         generator = loadgen(ingest, options.nodes, options.rate / options.nodes, options.seconds,
                             0, "all", RESULTS / "live-loadgen.json", log)
-        generator.wait()
+        try:
+            generator.wait()
+        finally:
+            stop(generator)
     cpu.reaped("loadgen")
     sent = json.loads((RESULTS / "live-loadgen.json").read_text())
     ingest.wait_until(lambda: ingest.counters().get("buffer_pending", 1) == 0
