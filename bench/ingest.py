@@ -16,7 +16,8 @@ In one run, on one embedded PostgreSQL configured as the seed README says for 1,
 
 Prints a table and writes bench/results/ingest.json, with ingest.log and loadgen.log beside
 it. The loadgen, ingest and PostgreSQL share the machine's cores: the figures are for all three
-on one machine.
+on one machine, with the loadgen at a lower CPU priority, as nodes elsewhere would be
+(bench/_tart.py).
 """
 import argparse
 import json
