@@ -3,6 +3,7 @@
 Stored events are counted in the events table; latency, queue depth and rate-limited events
 come from the ingest's own row in ingest_stats; memory and CPU from /proc.
 """
+import contextlib
 import json
 import os
 import signal
@@ -138,25 +139,26 @@ class Ingest:
             time.sleep(0.2)
 
 
+@contextlib.contextmanager
 def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
-    """Start `tart loadgen` at the ingest; its summary will be in summary_path.
+    """`tart loadgen` running at the ingest, stopped on leaving if it has not finished; its
+    summary will be in summary_path.
 
     The loadgen stands in for nodes on other machines, so it takes only the CPU that ingest
     and PostgreSQL leave (see _yield_cpu); each step checks that it still sent its offered rate.
+    It has its own session, which Ctrl-C does not reach: hence the stop here.
     """
     command = [str(BIN / "tart"), "loadgen", "--telemetry", f"127.0.0.1:{ingest.port}",
                "--nodes", str(nodes), "--rate", f"{rate:g}", "--duration", f"{seconds:g}",
                "--ramp-up", f"{ramp_up:g}", "--mix", mix, "--summary-json", str(summary_path)]
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True, preexec_fn=_yield_cpu)
-
-
-def stop(generator):
-    """Stop a loadgen that is still running (it has its own session: Ctrl-C does not reach
-    it)."""
-    if generator.poll() is None:
-        generator.terminate()
-    generator.wait()
+    generator = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True, preexec_fn=_yield_cpu)
+    try:
+        yield generator
+    finally:
+        if generator.poll() is None:
+            generator.terminate()
+        generator.wait()
 
 
 def _yield_cpu():
@@ -178,22 +180,19 @@ def idle_memory(ingest, nodes, mix, log):
     pays once (compiled decoders, database connections) is not counted per connection; 16 of
     them, so that every process of several sharing the port has had some."""
     with tempfile.TemporaryDirectory() as tmp:
-        warm_up = loadgen(ingest, 16, 1000, 1, 0, "all", Path(tmp) / "warm-up.json", log)
-        warm_up.wait()
+        with loadgen(ingest, 16, 1000, 1, 0, "all", Path(tmp) / "warm-up.json", log) as warm_up:
+            warm_up.wait()
         ingest.wait_for_no_connections()
         before = ingest.rss_kb()
         session = ingest.last_session()
         # At this rate no event is due within the run: the nodes connect and stay idle until
         # the memory is read, then the loadgen is stopped.
-        generator = loadgen(ingest, nodes, 0.001, 600, nodes / 500, mix,
-                            Path(tmp) / "summary.json", log)
-        try:
+        with loadgen(ingest, nodes, 0.001, 600, nodes / 500, mix, Path(tmp) / "summary.json",
+                     log):
             ingest.wait_until(lambda: ingest.nodes_identified_since(session) == nodes, 60,
                               f"{nodes} idle nodes to connect")
             time.sleep(1.0)
             idle = ingest.rss_kb()
-        finally:
-            stop(generator)
     ingest.wait_for_no_connections()
     return {"nodes": nodes, "rss_before_kb": before, "rss_idle_kb": idle,
             "per_connection_kb": round((idle - before) / nodes, 2)}
@@ -214,16 +213,13 @@ def step(ingest, nodes, rate, seconds, mix, log):
     with tempfile.TemporaryDirectory() as tmp:
         summary_path = Path(tmp) / "summary.json"
         started = time.monotonic()
-        generator = loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log)
-        try:
+        with loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log) as generator:
             while generator.poll() is None:
                 counters = ingest.counters()
                 samples.append((time.monotonic() - started, max(0, ingest.max_id() - first_id),
                                 counters.get("buffer_pending", 0),
                                 counters.get("active_connections", 0)))
                 time.sleep(1.0)
-        finally:
-            stop(generator)
         summary = json.loads(summary_path.read_text())
     sent = summary["events"]
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
-from _tart import Ingest, loadgen, stop
+from _tart import Ingest, loadgen
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -80,12 +80,9 @@ def _measure(ingest, web, postgres, options):
     cpu = _Cpu(web=web.process.pid, ingest=ingest.process.pid, postgres=postgres,
                subscribers=[process.pid for process in processes])
     with open(RESULTS / "live-loadgen.log", "w") as log:
-        generator = loadgen(ingest, options.nodes, options.rate / options.nodes, options.seconds,
-                            0, "all", RESULTS / "live-loadgen.json", log)
-        try:
+        with loadgen(ingest, options.nodes, options.rate / options.nodes, options.seconds, 0,
+                     "all", RESULTS / "live-loadgen.json", log) as generator:
             generator.wait()
-        finally:
-            stop(generator)
     cpu.reaped("loadgen")
     sent = json.loads((RESULTS / "live-loadgen.json").read_text())
     ingest.wait_until(lambda: ingest.counters().get("buffer_pending", 1) == 0
