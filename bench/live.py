@@ -77,8 +77,8 @@ def _measure(ingest, web, postgres, options):
             raise SystemExit("a subscriber process did not start")
     before = ingest.max_id()
     started = time.monotonic()
-    cpu = _Cpu(web=web.process.pid, ingest=ingest.process.pid, postgres=postgres,
-               subscribers=[process.pid for process in processes])
+    cpu = _Cpu(web=web.process.pid, ingest=[process.pid for process in ingest.processes],
+               postgres=postgres, subscribers=[process.pid for process in processes])
     with open(RESULTS / "live-loadgen.log", "w") as log:
         with loadgen(ingest, options.nodes, options.rate / options.nodes, options.seconds, 0,
                      "all", RESULTS / "live-loadgen.json", log) as generator:
