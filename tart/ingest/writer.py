@@ -34,8 +34,8 @@ from gevent.queue import Empty
 from psycopg2.extras import execute_values
 
 from tart.db.connect import first_line
-from tart.ingest.batch import (EVENT_TEMPLATE, INSERT_EVENTS, LANES, close_gate, errors_sql,
-                               event_values, open_gate, wait_at_gate)
+from tart.ingest.batch import (EVENT_TEMPLATE, LANES, close_gate, errors_sql, event_values,
+                               insert_events, open_gate, wait_at_gate)
 from tart.ingest.counters import COUNTERS_INTERVAL, Counters
 
 log = logging.getLogger(__name__)
@@ -222,19 +222,18 @@ class Writer:
             return first[0] + second[0], first[1] + second[1]
 
     def _commit(self, lane, batch, gated=False):
-        before = [wait_at_gate(self._gate_key, batch.number)] if gated else []
+        wait = wait_at_gate(self._gate_key, batch.number) if gated else None
         with self._connection(lane).cursor() as cur:
             after = list(filter(None, [
                 errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
                 batch.counters.sql(), open_gate(self._gate_key, batch.number) if gated else ""]))
             if batch.events:
                 # The other statements go through execute_values' own '%' parsing.
-                sql = ";".join([*map(_escape_percent, before), INSERT_EVENTS,
-                                *map(_escape_percent, after)])
+                sql = ";".join([insert_events(wait), *map(_escape_percent, after)])
                 execute_values(cur, sql, [(event_values(event),) for event in batch.events],
                                template=EVENT_TEMPLATE, page_size=len(batch.events))
-            elif before or after:
-                cur.execute(";".join(before + after))
+            elif wait or after:
+                cur.execute(";".join(([f"SELECT {wait}"] if wait else []) + after))
 
     def _reject(self, lane, batch, error):
         """A single row PostgreSQL will not take: keep an event's frame as a decode error

@@ -1,4 +1,5 @@
-"""The writer against a real PostgreSQL: a row the database refuses loses none of its batch."""
+"""The writer against a real PostgreSQL: a row the database refuses loses none of its batch, and
+ids become visible in order while several writers write."""
 import time
 from types import SimpleNamespace
 
@@ -69,14 +70,41 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
     assert stats.events_stored == 19 and stats.batches_written == 4
 
 
-def _queued_events(database_url, count, refused):
+def test_ids_become_visible_in_order_while_two_writers_write(database_url):
+    """A batch's rows are analysed before it takes the writers' lock, but the ids they take
+    must still commit in order: a reader never sees an id while a smaller one is missing."""
+    queues = [_queued_events(database_url, count=2000, refused=None, session_id=session_id)
+              for session_id in (1, 2)]
+    settings = SimpleNamespace(batch_size=20, flush_ms=5)
+    seen = []
+    make_green()  # so the writers and the reader wait in PostgreSQL at once
+    try:
+        writers = [gevent.spawn(Writer(queue, lambda: connect(database_url), settings,
+                                       IngestStats()).run) for queue in queues]
+        reader = connect(database_url)
+        reader.autocommit = True
+        with reader.cursor() as cur:
+            while not all(writer.ready() for writer in writers):
+                cur.execute("SELECT count(*), coalesce(max(id) - min(id) + 1, 0) FROM events")
+                seen.append(cur.fetchone())
+        reader.close()
+        gevent.joinall(writers, raise_error=True)
+    finally:
+        psycopg2.extensions.set_wait_callback(None)
+
+    assert len([count for count, _ in seen if 0 < count < 4000]) >= 20, "too few looks"
+    assert [(count, span) for count, span in seen if count != span] == []
+    assert query(database_url, "SELECT count(*) FROM events") == [(4000,)]
+
+
+def _queued_events(database_url, count, refused, session_id=1):
     """A queue of `count` events of one node's session, then STOP; PostgreSQL refuses the one
     numbered `refused`. Each frame is b"frame <number>"."""
-    node_id = "ab" * 32
+    node_id = f"{session_id:02x}" * 32
     query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
                         " INSERT INTO sessions (id, node_id, remote_address)"
-                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
-    session = Session(1, "test")
+                        " VALUES (%s, %s, 'test') RETURNING 1", (node_id, session_id, node_id))
+    session = Session(session_id, "test")
     session.node_id = node_id
     queue = Queue()
     for slot in range(count):
