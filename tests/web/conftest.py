@@ -9,26 +9,24 @@ from psycopg2.extras import Json, execute_values
 from tart.config import Settings
 from tart.db.connect import connect
 from tart.web import create_app
-from tart.web.api.page_cache import PageCache
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
-class Unlistened:
-    """A listener that never connects. These tests write rows straight into the database, with
+class Unkept:
+    """Pages rendered for every request. These tests write rows straight into the database, with
     no commit announced for some, so they must not be answered from kept pages (those have tests
     of their own, in test_page_cache.py)."""
 
-    committed_id = None
-
-    def start(self):
-        pass
+    @staticmethod
+    def page(key, render, lifetime, until_commit):
+        return render()
 
 
 @pytest.fixture
 def app(database_url):
     app = create_app(dataclasses.replace(Settings(), database_url=database_url))
-    app.extensions["tart_pages"] = PageCache(Unlistened())
+    app.extensions["tart_pages"] = Unkept()
     return app
 
 

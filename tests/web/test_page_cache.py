@@ -136,11 +136,13 @@ def test_only_pages_kept_until_a_commit_are_renewed_by_one():
     assert cache.page("/api/nodes?", lambda: b"new", 5, False) == b"old"
 
 
-def test_without_the_listener_every_page_is_rendered_and_the_listener_started():
+def test_without_the_listener_event_pages_are_rendered_node_pages_kept_and_it_started():
     listener = Listener(committed_id=None)
     cache = PageCache(listener)
     assert cache.page("/a", lambda: b"1", 5, True) == b"1"
     assert cache.page("/a", lambda: b"2", 5, True) == b"2"
+    assert cache.page("/n", lambda: b"1", 5, False) == b"1"
+    assert cache.page("/n", lambda: b"2", 5, False) == b"1"
     assert listener.started
 
 

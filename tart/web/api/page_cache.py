@@ -15,7 +15,8 @@ no NOTIFY announces: they are kept for a fixed lifetime instead, about as long a
 trail the events anyway.
 
 Pages are rendered once however many clients ask at once: the first renders, the others wait
-for its answer. While the listener is not connected, every page is rendered.
+for its answer. While the listener is not connected no commit is heard, so event pages are
+rendered for every request; node pages are kept as ever.
 """
 
 import functools
@@ -55,8 +56,9 @@ class PageCache:
         committed_id = self._listener.committed_id
         if committed_id is None:
             self._listener.start()
-            RENDERED.inc()
-            return render()
+            if until_commit:
+                RENDERED.inc()
+                return render()
         shows = committed_id if until_commit else None
         kept = self._pages.get(key)
         if kept is not None and kept[0] > time.monotonic() and kept[1] == shows:
