@@ -8,11 +8,11 @@ go the node and session counters pending longest (:mod:`tart.ingest.counters`).
 The writer is two greenlets, lanes, each with its own connection, taking turns at the queue:
 batch n is collected and sent by lane n % 2. While one batch is in PostgreSQL the other lane
 builds the next and, if a batch's worth more is queued behind it, sends it at once to wait there
-at its gate for its predecessor's rows. So under load PostgreSQL has the next batch at hand
-the moment one commits; without a backlog the next batch waits for the commit, as it would
-with one connection, and its write time stays its own. With one connection PostgreSQL sat idle
-about 40 % of the time, while the writer waited for its turn behind the connection greenlets
-after every round trip. Committed batches are accounted for (counters, stats) in batch order.
+at its gate for its predecessor's rows, its own parsed meanwhile (:mod:`tart.ingest.batch`). So
+under load PostgreSQL has the next batch ready the moment one commits; without a backlog the
+next batch waits for the commit, as it would with one connection, and its write time stays its
+own. With one connection PostgreSQL sat idle about 40 % of the time, while the writer waited
+for its turn behind the connection greenlets after every round trip. Committed batches are accounted for (counters, stats) in batch order.
 
 A row PostgreSQL rejects is found by halving the batch and stored as a decode error; its
 batch-mates are written. A lost database connection is retried (connection greenlets meanwhile
