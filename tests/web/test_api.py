@@ -153,6 +153,22 @@ def test_events_filter_by_one_or_several_event_types(client, rows):
     assert [event["id"] for event in node_types] == [ids[2], ids[0]]
 
 
+def test_one_nodes_events_of_several_types_page_in_either_direction(client, rows):
+    session = rows.node(NODE_A)
+    finalized = (12, {"FinalizedBlockChanged": {"slot": 1, "hash": "0x" + "00" * 32}})
+    a = rows.events(NODE_A, session, [best_block(1), finalized, authored(1)])
+    rows.events(NODE_B, rows.node(NODE_B), [authored(2), best_block(2)])
+    a += rows.events(NODE_A, session, [authored(3)])
+    url = f"/api/events?node_id={NODE_A}&event_type=42,11"
+
+    def ids(query):
+        return [event["id"] for event in client.get(url + query).json["events"]]
+
+    assert ids("") == [a[3], a[2], a[0]]
+    assert ids(f"&since_id={a[0]}&limit=1") == [a[2]]
+    assert ids(f"&before_id={a[3]}&limit=1") == [a[2]]
+
+
 def test_paging_backwards_with_next_visits_every_event_once(client, rows):
     session = rows.node(NODE_A)
     ids = rows.events(NODE_A, session, [best_block(slot) for slot in range(25)])
