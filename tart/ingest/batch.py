@@ -57,7 +57,7 @@ def wait_at_gate(key, number):
     return f"pg_advisory_lock({key},{gate}), pg_advisory_unlock({key},{gate})"
 
 
-def insert_events(wait=None):
+def insert_events(wait):
     """The INSERT of a batch's events (``VALUES %s`` for execute_values), which takes the
     writers' lock after `wait`, if any, and NOTIFYs the range of ids it gave them."""
     turn = ", ".join(filter(None, [wait, f"pg_advisory_xact_lock({WRITERS_LOCK})"]))

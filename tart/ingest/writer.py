@@ -12,7 +12,8 @@ at its gate for its predecessor's rows, its own parsed meanwhile (:mod:`tart.ing
 under load PostgreSQL has the next batch ready the moment one commits; without a backlog the
 next batch waits for the commit, as it would with one connection, and its write time stays its
 own. With one connection PostgreSQL sat idle about 40 % of the time, while the writer waited
-for its turn behind the connection greenlets after every round trip. Committed batches are accounted for (counters, stats) in batch order.
+for its turn behind the connection greenlets after every round trip. Committed batches are
+accounted for (counters, stats) in batch order.
 
 A row PostgreSQL rejects is found by halving the batch and stored as a decode error; its
 batch-mates are written. A lost database connection is retried (connection greenlets meanwhile
