@@ -10,6 +10,8 @@ run: $(VENV)/.installed
 	$(VENV)/bin/tart run
 
 test: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.installed-test

@@ -8,10 +8,11 @@ and session's counters once a second (tart/ingest/counters.py). All rows are mad
 clock starts; only the database work is timed. The connection commits asynchronously, as the
 ingest writer's does.
 """
+
 import io
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 from psycopg2.extras import execute_values
@@ -22,8 +23,7 @@ from tart.loadgen.frames import DISCRIMINATOR_OFFSET
 from tart.loadgen.runner import LoadGenerator, Plan, jam_now
 from tart.protocol import JAM_COMMON_ERA, EventDecoder, EventNumbering
 
-_COLUMNS = ("node_id, session_id, event_id, event_type, node_timestamp, node_time, received_at,"
-            " data")
+_COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, node_time, received_at, data"
 _INSERT = f"INSERT INTO events (id, {_COLUMNS}) VALUES %s"
 _ROW_TEMPLATE = "(%s, %s, %s, %s, %s, %s, to_timestamp(%s), to_timestamp(%s), %s)"
 _COPY = f"COPY events ({_COLUMNS}) FROM STDIN"
@@ -35,18 +35,20 @@ _UPDATE_NODES = (
     " finalized_slot = coalesce(v.finalized_slot, n.finalized_slot),"
     " finalized_hash = coalesce(v.finalized_hash, n.finalized_hash)"
     " FROM (VALUES %s) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
-    " finalized_hash) WHERE n.node_id = v.node_id")
+    " finalized_hash) WHERE n.node_id = v.node_id"
+)
 _NODE_TEMPLATE = "(%s, %s, %s, %s::bigint, %s, %s::bigint, %s)"
 _UPDATE_SESSIONS = (
     "UPDATE sessions AS s SET events_stored = s.events_stored + v.stored"
-    " FROM (VALUES %s) AS v (id, stored) WHERE s.id = v.id")
+    " FROM (VALUES %s) AS v (id, stored) WHERE s.id = v.id"
+)
 _JAM_EPOCH_UNIX = JAM_COMMON_ERA.timestamp()
 WRITER_SYNCHRONOUS_COMMIT = "off"
 COUNTERS_INTERVAL = 1.0  # seconds, as tart.ingest.counters.COUNTERS_INTERVAL
 
 
 class _Batch:
-    __slots__ = ("rows", "copy_text", "nodes", "sessions")
+    __slots__ = ("copy_text", "nodes", "rows", "sessions")
 
 
 def loadgen_events(mix, nodes, per_node):
@@ -57,11 +59,12 @@ def loadgen_events(mix, nodes, per_node):
     decoder, numbering = EventDecoder(0, generator.plan.core_count), EventNumbering()
     events, offset = [], 0
     while offset < len(data):
-        size = int.from_bytes(data[offset:offset + 4], "little")
+        size = int.from_bytes(data[offset : offset + 4], "little")
         assert data[offset + DISCRIMINATOR_OFFSET] != 0xFF
-        event = decoder.decode(data[offset + 4:offset + 4 + size])
-        events.append((numbering.assign(event.dropped), event.discriminator, event.timestamp,
-                       event.data))
+        event = decoder.decode(data[offset + 4 : offset + 4 + size])
+        events.append(
+            (numbering.assign(event.dropped), event.discriminator, event.timestamp, event.data)
+        )
         offset += 4 + size
     return [node.node_id for node in generator.nodes], events
 
@@ -77,20 +80,29 @@ class Baseline:
         sessions = self._open_sessions(node_ids)
         received = time.time()
         flat = [(node_id, sessions[node_id], event) for event in events for node_id in node_ids]
-        self.batches = [self._batch(flat[start:start + batch_size], received)
-                        for start in range(0, rows, batch_size)]
+        self.batches = [
+            self._batch(flat[start : start + batch_size], received)
+            for start in range(0, rows, batch_size)
+        ]
 
     def execute_values(self):
         """Rows/s inserted with execute_values, ids allocated as ingest allocates them."""
+
         def write(cur, batch):
             count = len(batch.rows)
-            cur.execute("SELECT pg_advisory_xact_lock(%s);"
-                        " SELECT setval('events_id_seq', nextval('events_id_seq') + %s - 1)",
-                        (WRITERS_LOCK, count))
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(%s);"
+                " SELECT setval('events_id_seq', nextval('events_id_seq') + %s - 1)",
+                (WRITERS_LOCK, count),
+            )
             first = cur.fetchone()[0] - count + 1
-            execute_values(cur, _INSERT, [(number, *row) for number, row in
-                                          enumerate(batch.rows, first)],
-                           template=_ROW_TEMPLATE, page_size=count)
+            execute_values(
+                cur,
+                _INSERT,
+                [(number, *row) for number, row in enumerate(batch.rows, first)],
+                template=_ROW_TEMPLATE,
+                page_size=count,
+            )
             return first
 
         return self._timed(write)
@@ -98,6 +110,7 @@ class Baseline:
     def copy(self):
         """Rows/s inserted with COPY; ids from the column default while holding the lock, which
         orders them just as well."""
+
         def write(cur, batch):
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (WRITERS_LOCK,))
             cur.copy_expert(_COPY, io.StringIO(batch.copy_text))
@@ -123,15 +136,23 @@ class Baseline:
                 _add_counts(nodes, sessions, batch)
                 with conn.cursor() as cur:
                     first = write(cur, batch)
-                    cur.execute("SELECT pg_notify('tart_events', %s)",
-                                (f"{first},{first + len(batch.rows) - 1}",))
-                    if time.perf_counter() - counted >= COUNTERS_INTERVAL \
-                            or number == len(self.batches):
-                        execute_values(cur, _UPDATE_NODES,
-                                       [(node_id, *counts) for node_id, counts in nodes.items()],
-                                       template=_NODE_TEMPLATE, page_size=len(nodes))
-                        execute_values(cur, _UPDATE_SESSIONS, list(sessions.items()),
-                                       page_size=len(sessions))
+                    cur.execute(
+                        "SELECT pg_notify('tart_events', %s)",
+                        (f"{first},{first + len(batch.rows) - 1}",),
+                    )
+                    if time.perf_counter() - counted >= COUNTERS_INTERVAL or number == len(
+                        self.batches
+                    ):
+                        execute_values(
+                            cur,
+                            _UPDATE_NODES,
+                            [(node_id, *counts) for node_id, counts in nodes.items()],
+                            template=_NODE_TEMPLATE,
+                            page_size=len(nodes),
+                        )
+                        execute_values(
+                            cur, _UPDATE_SESSIONS, list(sessions.items()), page_size=len(sessions)
+                        )
                         nodes, sessions, counted = {}, {}, time.perf_counter()
                 conn.commit()
             seconds = time.perf_counter() - started
@@ -139,19 +160,28 @@ class Baseline:
             conn.close()
         stored = _scalar(self.url, "SELECT count(*) FROM events")
         assert stored == self.rows, f"{stored} rows stored, {self.rows} written"
-        return {"rows": self.rows, "seconds": round(seconds, 3),
-                "rows_per_second": round(self.rows / seconds)}
+        return {
+            "rows": self.rows,
+            "seconds": round(seconds, 3),
+            "rows_per_second": round(self.rows / seconds),
+        }
 
     def _open_sessions(self, node_ids):
         conn = connect(self.url)
         try:
             with conn, conn.cursor() as cur:
-                execute_values(cur, "INSERT INTO nodes (node_id, active_sessions) VALUES %s",
-                               [(node_id, 1) for node_id in node_ids])
+                execute_values(
+                    cur,
+                    "INSERT INTO nodes (node_id, active_sessions) VALUES %s",
+                    [(node_id, 1) for node_id in node_ids],
+                )
                 rows = execute_values(
-                    cur, "INSERT INTO sessions (node_id, remote_address, protocol_version)"
-                         " VALUES %s RETURNING node_id, id",
-                    [(node_id, "127.0.0.1", 0) for node_id in node_ids], fetch=True)
+                    cur,
+                    "INSERT INTO sessions (node_id, remote_address, protocol_version)"
+                    " VALUES %s RETURNING node_id, id",
+                    [(node_id, "127.0.0.1", 0) for node_id in node_ids],
+                    fetch=True,
+                )
             return dict(rows)
         finally:
             conn.close()
@@ -164,12 +194,25 @@ class Baseline:
         for node_id, session_id, (event_id, discriminator, timestamp, data) in items:
             node_time = timestamp / 1e6 + _JAM_EPOCH_UNIX
             text = orjson.dumps(data).decode()
-            batch.rows.append((node_id, session_id, event_id, discriminator, timestamp,
-                               node_time, received, text))
+            batch.rows.append(
+                (node_id, session_id, event_id, discriminator, timestamp, node_time, received, text)
+            )
             # COPY's text format: tab-separated, backslashes escaped.
-            lines.append("\t".join((node_id, str(session_id), str(event_id), str(discriminator),
-                                    str(timestamp), _iso(node_time), received_text,
-                                    text.replace("\\", "\\\\"))) + "\n")
+            lines.append(
+                "\t".join(
+                    (
+                        node_id,
+                        str(session_id),
+                        str(event_id),
+                        str(discriminator),
+                        str(timestamp),
+                        _iso(node_time),
+                        received_text,
+                        text.replace("\\", "\\\\"),
+                    )
+                )
+                + "\n"
+            )
             node = nodes.setdefault(node_id, [0, received, None, None, None, None])
             node[0] += 1
             if discriminator == 11:
@@ -187,8 +230,7 @@ class Baseline:
 
 def _add_counts(nodes, sessions, batch):
     """Add a batch's counts to those not written yet (later blocks replace earlier ones)."""
-    for node_id, stored, seen, best_slot, best_hash, finalized_slot, finalized_hash \
-            in batch.nodes:
+    for node_id, stored, seen, best_slot, best_hash, finalized_slot, finalized_hash in batch.nodes:
         node = nodes.setdefault(node_id, [0, seen, None, None, None, None])
         node[0] += stored
         node[1] = max(node[1], seen)
@@ -201,7 +243,7 @@ def _add_counts(nodes, sessions, batch):
 
 
 def _iso(unix):
-    return datetime.fromtimestamp(unix, timezone.utc).isoformat()
+    return datetime.fromtimestamp(unix, UTC).isoformat()
 
 
 def _scalar(url, sql):

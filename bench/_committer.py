@@ -5,6 +5,7 @@ nodes as they are) and announces them with the ingest writer's NOTIFY, so that t
 workers' kept pages go stale as often as they would under ingest. On stop the events it added
 are deleted again, leaving the database as it was for the next run.
 """
+
 import threading
 import time
 
@@ -26,8 +27,11 @@ class Committer:
         with self._conn, self._conn.cursor() as cur:
             cur.execute("SELECT max(id) FROM events")
             (self.first_id,) = cur.fetchone()
-            cur.execute(f"SELECT {COLUMNS.replace('data', 'data::text')} FROM events"
-                        f" ORDER BY id DESC LIMIT %s", (batch,))
+            cur.execute(
+                f"SELECT {COLUMNS.replace('data', 'data::text')} FROM events"
+                f" ORDER BY id DESC LIMIT %s",
+                (batch,),
+            )
             self._rows = cur.fetchall()
 
     def __enter__(self):
@@ -47,9 +51,15 @@ class Committer:
         due = time.monotonic()
         while not self._stop.wait(max(0.0, due - time.monotonic())):
             with self._conn, self._conn.cursor() as cur:
-                ids = execute_values(cur, f"INSERT INTO events ({COLUMNS}) VALUES %s RETURNING id",
-                                     self._rows, template=TEMPLATE, fetch=True)
-                cur.execute("SELECT pg_notify('tart_events', %s)",
-                            (f"{min(ids)[0]},{max(ids)[0]}",))
+                ids = execute_values(
+                    cur,
+                    f"INSERT INTO events ({COLUMNS}) VALUES %s RETURNING id",
+                    self._rows,
+                    template=TEMPLATE,
+                    fetch=True,
+                )
+                cur.execute(
+                    "SELECT pg_notify('tart_events', %s)", (f"{min(ids)[0]},{max(ids)[0]}",)
+                )
             self.commits += 1
             due += self.interval

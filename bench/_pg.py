@@ -1,4 +1,5 @@
 """The benchmark's own embedded PostgreSQL: a temporary server, a migrated database per phase."""
+
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,12 +11,24 @@ from tart.db.migrate import migrate
 
 # The seed README's PostgreSQL configuration "for production with 1024 nodes" (max_connections
 # aside); everything else, fsync and synchronous_commit included, keeps its default.
-SEED_CONFIGURATION = {"shared_buffers": "2GB", "effective_cache_size": "8GB",
-                      "work_mem": "16MB", "maintenance_work_mem": "512MB",
-                      "wal_buffers": "16MB", "max_wal_size": "4GB"}
+SEED_CONFIGURATION = {
+    "shared_buffers": "2GB",
+    "effective_cache_size": "8GB",
+    "work_mem": "16MB",
+    "maintenance_work_mem": "512MB",
+    "wal_buffers": "16MB",
+    "max_wal_size": "4GB",
+}
 # What decides how fast commits are; printed with the results.
-REPORTED_SETTINGS = ("server_version", "fsync", "synchronous_commit", "shared_buffers",
-                     "wal_buffers", "max_wal_size", "wal_level")
+REPORTED_SETTINGS = (
+    "server_version",
+    "fsync",
+    "synchronous_commit",
+    "shared_buffers",
+    "wal_buffers",
+    "max_wal_size",
+    "wal_level",
+)
 
 
 class BenchPostgres:

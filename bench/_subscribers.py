@@ -12,6 +12,7 @@ parsed one by one: each read is scanned with bytes searches (C speed) for the ev
 it holds, and the latency sample of a read is its *first* event's, the one that waited longest:
 from its `received_at` (when ingest read it) to the moment the read returned.
 """
+
 from gevent import monkey
 
 monkey.patch_all()  # first: the clients are greenlets
@@ -48,9 +49,11 @@ class Subscriber:
         self.connected = gevent.event.Event()
         self.sock = socket.create_connection(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
-        self.sock.sendall(f"GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                          f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                          f"Sec-WebSocket-Version: 13\r\n\r\n".encode())
+        self.sock.sendall(
+            f"GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
 
     def run(self):
         data = b""
@@ -59,7 +62,7 @@ class Subscriber:
         if not data.startswith(b"HTTP/1.1 101"):
             raise SystemExit(f"handshake refused: {data[:100]!r}")
         self.connected.set()
-        data = data[data.index(CONNECTED):]
+        data = data[data.index(CONNECTED) :]
         self._scan(data, time.time())
         ponged = time.monotonic()
         while True:
@@ -70,7 +73,7 @@ class Subscriber:
                 return
             # The end of the previous read, too short to hold a whole event marker (which would
             # be counted twice), in case one was cut in two.
-            data = data[-(len(EVENT) - 1):] + chunk
+            data = data[-(len(EVENT) - 1) :] + chunk
             self._scan(data, now)
             if time.monotonic() - ponged > PONG_EVERY:
                 self.sock.sendall(PONG)
@@ -81,18 +84,23 @@ class Subscriber:
         at = data.find(RECEIVED_AT)
         if at >= 0 and at + len(RECEIVED_AT) + TIME_LENGTH <= len(data):
             start = at + len(RECEIVED_AT)
-            received = datetime.fromisoformat(data[start:start + TIME_LENGTH].decode())
+            received = datetime.fromisoformat(data[start : start + TIME_LENGTH].decode())
             self.latencies.append(round(now - received.timestamp(), 6))
         last = data.rfind(EVENT)
         comma = data.find(b",", last + len(EVENT)) if last >= 0 else -1
         if comma >= 0:
-            event_id = int(data[last + len(EVENT):comma])
+            event_id = int(data[last + len(EVENT) : comma])
             self.backwards = self.backwards or event_id < self.last_id
             self.last_id = event_id
 
     def summary(self):
-        return {"events": self.events, "last_id": self.last_id, "backwards": self.backwards,
-                "close": self.close, "latencies": self.latencies}
+        return {
+            "events": self.events,
+            "last_id": self.last_id,
+            "backwards": self.backwards,
+            "close": self.close,
+            "latencies": self.latencies,
+        }
 
 
 def _close_frame(tail):
@@ -100,8 +108,10 @@ def _close_frame(tail):
     marker = tail.rfind(b"\x88")
     if marker < 0 or marker + 4 > len(tail) or marker + 2 + tail[marker + 1] != len(tail):
         return None
-    return [int.from_bytes(tail[marker + 2:marker + 4], "big"),
-            tail[marker + 4:].decode(errors="replace")]
+    return [
+        int.from_bytes(tail[marker + 2 : marker + 4], "big"),
+        tail[marker + 4 :].decode(errors="replace"),
+    ]
 
 
 def main():

@@ -3,6 +3,7 @@
 Stored events are counted in the events table; latency, queue depth and rate-limited events
 come from the ingest's own row in ingest_stats; memory and CPU from /proc.
 """
+
 import contextlib
 import json
 import os
@@ -35,8 +36,13 @@ class Ingest:
     def __init__(self, url, nodes, log_path, processes=1):
         self.url = url
         self.port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, TELEMETRY_BIND=f"127.0.0.1:{self.port}",
-                   TART_RATE_LIMIT="0", TART_LOG_LEVEL="warning")
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            TELEMETRY_BIND=f"127.0.0.1:{self.port}",
+            TART_RATE_LIMIT="0",
+            TART_LOG_LEVEL="warning",
+        )
         if nodes > 1024:
             env["TART_MAX_CONNECTIONS"] = str(nodes)
         self.log = open(log_path, "w")
@@ -44,12 +50,19 @@ class Ingest:
         self.db.autocommit = True
         self.processes = []
         for _ in range(processes):
-            self.processes.append(subprocess.Popen(
-                [str(BIN / "tart"), "ingest"], env=env, stdout=self.log,
-                stderr=subprocess.STDOUT, start_new_session=True))
+            self.processes.append(
+                subprocess.Popen(
+                    [str(BIN / "tart"), "ingest"],
+                    env=env,
+                    stdout=self.log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
             # Each has reported once it is listening; the port answers once the first is.
-            self.wait_until(lambda: len(self._rows()) == len(self.processes), 30,
-                            "tart ingest to start")
+            self.wait_until(
+                lambda: len(self._rows()) == len(self.processes), 30, "tart ingest to start"
+            )
         _wait_for_port(self.port, self.processes[0], log_path)
 
     def stop(self):
@@ -95,8 +108,10 @@ class Ingest:
         return total
 
     def _rows(self):
-        return self.sql("SELECT counters FROM ingest_stats WHERE pid = ANY(%s)",
-                        ([process.pid for process in self.processes],))
+        return self.sql(
+            "SELECT counters FROM ingest_stats WHERE pid = ANY(%s)",
+            ([process.pid for process in self.processes],),
+        )
 
     def sql(self, query, params=()):
         with self.db.cursor() as cur:
@@ -108,16 +123,18 @@ class Ingest:
 
     def last_id(self):
         """The last id allocated, stored or not (the sequence survives TRUNCATE)."""
-        return self.sql("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END"
-                        " FROM events_id_seq")[0][0]
+        return self.sql(
+            "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END FROM events_id_seq"
+        )[0][0]
 
     def last_session(self):
         return self.sql("SELECT coalesce(max(id), 0) FROM sessions")[0][0]
 
     def nodes_identified_since(self, session):
         """Connections after session id `session` that have sent their node information."""
-        return self.sql("SELECT count(*) FROM sessions WHERE id > %s AND node_id IS NOT NULL",
-                        (session,))[0][0]
+        return self.sql(
+            "SELECT count(*) FROM sessions WHERE id > %s AND node_id IS NOT NULL", (session,)
+        )[0][0]
 
     def connections(self):
         """Open connections, as the ingest last reported them."""
@@ -132,8 +149,9 @@ class Ingest:
         while not condition():
             for process in self.processes:
                 if process.poll() is not None:
-                    raise RuntimeError(f"tart ingest exited with {process.returncode}; "
-                                       f"see {self.log.name}")
+                    raise RuntimeError(
+                        f"tart ingest exited with {process.returncode}; see {self.log.name}"
+                    )
             if time.monotonic() > deadline:
                 raise TimeoutError(f"waited {timeout:g} s for {what}")
             time.sleep(0.2)
@@ -148,11 +166,27 @@ def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
     and PostgreSQL leave (see _yield_cpu); each step checks that it still sent its offered rate.
     It has its own session, which Ctrl-C does not reach: hence the stop here.
     """
-    command = [str(BIN / "tart"), "loadgen", "--telemetry", f"127.0.0.1:{ingest.port}",
-               "--nodes", str(nodes), "--rate", f"{rate:g}", "--duration", f"{seconds:g}",
-               "--ramp-up", f"{ramp_up:g}", "--mix", mix, "--summary-json", str(summary_path)]
-    generator = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True, preexec_fn=_yield_cpu)
+    command = [
+        str(BIN / "tart"),
+        "loadgen",
+        "--telemetry",
+        f"127.0.0.1:{ingest.port}",
+        "--nodes",
+        str(nodes),
+        "--rate",
+        f"{rate:g}",
+        "--duration",
+        f"{seconds:g}",
+        "--ramp-up",
+        f"{ramp_up:g}",
+        "--mix",
+        mix,
+        "--summary-json",
+        str(summary_path),
+    ]
+    generator = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_yield_cpu
+    )
     try:
         yield generator
     finally:
@@ -187,15 +221,21 @@ def idle_memory(ingest, nodes, mix, log):
         session = ingest.last_session()
         # At this rate no event is due within the run: the nodes connect and stay idle until
         # the memory is read, then the loadgen is stopped.
-        with loadgen(ingest, nodes, 0.001, 600, nodes / 500, mix, Path(tmp) / "summary.json",
-                     log):
-            ingest.wait_until(lambda: ingest.nodes_identified_since(session) == nodes, 60,
-                              f"{nodes} idle nodes to connect")
+        with loadgen(ingest, nodes, 0.001, 600, nodes / 500, mix, Path(tmp) / "summary.json", log):
+            ingest.wait_until(
+                lambda: ingest.nodes_identified_since(session) == nodes,
+                60,
+                f"{nodes} idle nodes to connect",
+            )
             time.sleep(1.0)
             idle = ingest.rss_kb()
     ingest.wait_for_no_connections()
-    return {"nodes": nodes, "rss_before_kb": before, "rss_idle_kb": idle,
-            "per_connection_kb": round((idle - before) / nodes, 2)}
+    return {
+        "nodes": nodes,
+        "rss_before_kb": before,
+        "rss_idle_kb": idle,
+        "per_connection_kb": round((idle - before) / nodes, 2),
+    }
 
 
 def step(ingest, nodes, rate, seconds, mix, log):
@@ -216,27 +256,35 @@ def step(ingest, nodes, rate, seconds, mix, log):
         with loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log) as generator:
             while generator.poll() is None:
                 counters = ingest.counters()
-                samples.append((time.monotonic() - started, max(0, ingest.max_id() - first_id),
-                                counters.get("buffer_pending", 0),
-                                counters.get("active_connections", 0)))
+                samples.append(
+                    (
+                        time.monotonic() - started,
+                        max(0, ingest.max_id() - first_id),
+                        counters.get("buffer_pending", 0),
+                        counters.get("active_connections", 0),
+                    )
+                )
                 time.sleep(1.0)
         summary = json.loads(summary_path.read_text())
     sent = summary["events"]
 
     def settled():
         counters = ingest.counters()
-        return counters.get("events_stored", 0) + counters.get("events_rate_limited", 0) \
-            - before["counters"].get("events_stored", 0) \
-            - before["counters"].get("events_rate_limited", 0) >= sent
+        return (
+            counters.get("events_stored", 0)
+            + counters.get("events_rate_limited", 0)
+            - before["counters"].get("events_stored", 0)
+            - before["counters"].get("events_rate_limited", 0)
+            >= sent
+        )
 
-    try:
+    with contextlib.suppress(TimeoutError):  # what is missing shows as loss
         ingest.wait_until(settled, DRAIN_TIMEOUT, "ingest to store the step's events")
-    except TimeoutError:
-        pass  # what is missing shows as loss
     after = _snapshot(ingest)
     stored = ingest.sql("SELECT count(*) FROM events WHERE id > %s", (first_id,))[0][0]
-    rate_limited = after["counters"].get("events_rate_limited", 0) \
-        - before["counters"].get("events_rate_limited", 0)
+    rate_limited = after["counters"].get("events_rate_limited", 0) - before["counters"].get(
+        "events_rate_limited", 0
+    )
     stored_rate = _rate(_steady(samples, ramp_up, seconds))
     latency = _histogram_delta(before["counters"], after["counters"])
     cpu = after["cpu"] - before["cpu"]
@@ -246,8 +294,9 @@ def step(ingest, nodes, rate, seconds, mix, log):
         "sent": sent,
         # Each node sends for `seconds` from its own start; a loadgen slowed by TCP
         # backpressure takes longer than that to send its share.
-        "sent_per_second": round(sent / max(seconds, summary["elapsed_seconds"] - ramp_up
-                                            - LOADGEN_TICK)),
+        "sent_per_second": round(
+            sent / max(seconds, summary["elapsed_seconds"] - ramp_up - LOADGEN_TICK)
+        ),
         "stored": stored,
         "stored_per_second": stored_rate,
         "rate_limited": rate_limited,
@@ -279,12 +328,13 @@ def _steady(samples, ramp_up, seconds):
     if not growing:
         return []
     start = growing[0][0]
-    steady = [sample for sample in growing
-              if start + ramp_up + WARM_UP <= sample[0] <= start + seconds]
+    steady = [
+        sample for sample in growing if start + ramp_up + WARM_UP <= sample[0] <= start + seconds
+    ]
     if len(steady) >= 2:
         return steady
     last = next(sample for sample in growing if sample[1] == growing[-1][1])
-    return empty[-1:] + [last]
+    return [*empty[-1:], last]
 
 
 def _rate(samples):
@@ -297,10 +347,10 @@ def _rate(samples):
 def _histogram_delta(before, after):
     """The batch_write_duration observations between two counter snapshots."""
     empty = {"buckets": {}, "count": 0, "sum": 0.0}
-    start, end = before.get("batch_write_duration", empty), after.get("batch_write_duration",
-                                                                      empty)
-    buckets = {bound: count - start["buckets"].get(bound, 0)
-               for bound, count in end["buckets"].items()}
+    start, end = before.get("batch_write_duration", empty), after.get("batch_write_duration", empty)
+    buckets = {
+        bound: count - start["buckets"].get(bound, 0) for bound, count in end["buckets"].items()
+    }
     return {"buckets": buckets, "count": end["count"] - start["count"]}
 
 
@@ -311,8 +361,10 @@ def _quantile(histogram, q):
     total = histogram["count"]
     if not total:
         return None
-    bounds = sorted(((float(bound), count) for bound, count in histogram["buckets"].items()),
-                    key=lambda pair: pair[0])
+    bounds = sorted(
+        ((float(bound), count) for bound, count in histogram["buckets"].items()),
+        key=lambda pair: pair[0],
+    )
     rank, lower, below = q * total, 0.0, 0
     for bound, cumulative in bounds:
         if cumulative >= rank:
@@ -350,6 +402,7 @@ def _wait_for_port(port, process, log_path):
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"tart ingest did not start; see {log_path}:\n"
-                               f"{Path(log_path).read_text()[-2000:]}")
+            raise RuntimeError(
+                f"tart ingest did not start; see {log_path}:\n{Path(log_path).read_text()[-2000:]}"
+            )
         time.sleep(0.1)

@@ -16,6 +16,7 @@ Nothing is stored meanwhile unless --commits-per-second is given: then batches o
 so the web workers' kept event pages go stale as on a live network, and the results go to
 bench/results/api-commits.json.
 """
+
 import argparse
 import hashlib
 import http.client
@@ -29,13 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-
-from psycopg2.extras import Json, execute_values
 
 import api_load
 from _committer import Committer
+from psycopg2.extras import Json, execute_values
+
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
@@ -54,10 +55,21 @@ CORE_COUNT = 341
 # Events of each kind in one 6-second slot of a validator, as on a large network: blocks,
 # announcements, connections and the work-package pipeline; about 1 in 100 slots authored.
 SLOT_MIX = {
-    "Status": 3, "BestBlockChanged": 1, "FinalizedBlockChanged": 1, "Importing": 1,
-    "BlockVerified": 1, "BlockExecuted": 1, "BlockAnnounced": 24, "ConnectingOut": 4,
-    "ConnectedOut": 4, "Disconnected": 4, "WorkPackageSubmission": 6,
-    "WorkPackageReceived": 6, "Authorized": 6, "Refined": 6, "WorkReportBuilt": 6,
+    "Status": 3,
+    "BestBlockChanged": 1,
+    "FinalizedBlockChanged": 1,
+    "Importing": 1,
+    "BlockVerified": 1,
+    "BlockExecuted": 1,
+    "BlockAnnounced": 24,
+    "ConnectingOut": 4,
+    "ConnectedOut": 4,
+    "Disconnected": 4,
+    "WorkPackageSubmission": 6,
+    "WorkPackageReceived": 6,
+    "Authorized": 6,
+    "Refined": 6,
+    "WorkReportBuilt": 6,
     "GuaranteeBuilt": 6,
 }
 AUTHORED_EVERY = 100  # rows of the slot pattern between two Authored events
@@ -97,10 +109,15 @@ def _arguments():
     parser.add_argument("--clients", type=int, default=20, help="concurrent HTTP clients")
     parser.add_argument("--data-dir", help="keep the database here and reuse it next time")
     parser.add_argument("--only", help="load only the endpoints whose name contains this")
-    parser.add_argument("--commits-per-second", type=float, default=0.0,
-                        help="commit batches of events this often while measuring [0: never]")
-    parser.add_argument("--events-per-commit", type=int, default=100,
-                        help="events in each of those batches [100]")
+    parser.add_argument(
+        "--commits-per-second",
+        type=float,
+        default=0.0,
+        help="commit batches of events this often while measuring [0: never]",
+    )
+    parser.add_argument(
+        "--events-per-commit", type=int, default=100, help="events in each of those batches [100]"
+    )
     return parser.parse_args()
 
 
@@ -109,8 +126,13 @@ def _tune(url):
     conn = connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        for setting in ("fsync = off", "synchronous_commit = off", "max_wal_size = '8GB'",
-                        "full_page_writes = off", "maintenance_work_mem = '512MB'"):
+        for setting in (
+            "fsync = off",
+            "synchronous_commit = off",
+            "max_wal_size = '8GB'",
+            "full_page_writes = off",
+            "maintenance_work_mem = '512MB'",
+        ):
             cur.execute(f"ALTER SYSTEM SET {setting}")
         cur.execute("SELECT pg_reload_conf()")
     conn.close()
@@ -144,13 +166,19 @@ def _load(url, node_ids, rows):
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("TRUNCATE events, decode_errors, sessions, nodes, ingest_stats")
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     for back in range(DAYS + 1):  # the oldest rows are DAYS days old
-        cur.execute("SELECT to_char(%s::date - %s, 'YYYYMMDD'), (%s::date - %s)::timestamp "
-                    "AT TIME ZONE 'UTC'", (today, back, today, back))
+        cur.execute(
+            "SELECT to_char(%s::date - %s, 'YYYYMMDD'), (%s::date - %s)::timestamp "
+            "AT TIME ZONE 'UTC'",
+            (today, back, today, back),
+        )
         name, start = cur.fetchone()
-        cur.execute(f"CREATE TABLE IF NOT EXISTS events_{name} PARTITION OF events "
-                    f"FOR VALUES FROM (%s) TO (%s::timestamptz + interval '1 day')", (start, start))
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS events_{name} PARTITION OF events "
+            f"FOR VALUES FROM (%s) TO (%s::timestamptz + interval '1 day')",
+            (start, start),
+        )
     rng = random.Random(2)
     for n, node_id in enumerate(node_ids):
         cur.execute(
@@ -158,27 +186,46 @@ def _load(url, node_ids, rows):
             " note, flags, genesis, params, peer_address, protocol_version, connected_at,"
             " last_seen_at, active_sessions) VALUES (%s, %s, '0.1.0', '0.7.1', '', 1, %s, %s, %s,"
             " 0, now() - interval '1 hour', now(), %s)",
-            (node_id, IMPLEMENTATIONS[n % len(IMPLEMENTATIONS)], "0x" + "11" * 32,
-             Json({"core_count": CORE_COUNT, "layout": "0.7"}),
-             Json({"address": f"10.0.0.{n % 250 + 1}", "port": 30333}), int(n % 10 != 0)))
-        cur.execute("INSERT INTO sessions (node_id, remote_address, protocol_version) "
-                    "VALUES (%s, %s, 0)", (node_id, f"10.0.0.{n % 250 + 1}:40000"))
+            (
+                node_id,
+                IMPLEMENTATIONS[n % len(IMPLEMENTATIONS)],
+                "0x" + "11" * 32,
+                Json({"core_count": CORE_COUNT, "layout": "0.7"}),
+                Json({"address": f"10.0.0.{n % 250 + 1}", "port": 30333}),
+                int(n % 10 != 0),
+            ),
+        )
+        cur.execute(
+            "INSERT INTO sessions (node_id, remote_address, protocol_version) VALUES (%s, %s, 0)",
+            (node_id, f"10.0.0.{n % 250 + 1}:40000"),
+        )
     cur.execute("CREATE TEMP TABLE pattern (position int, event_type smallint)")
     pattern = _slot_pattern()
     execute_values(cur, "INSERT INTO pattern VALUES %s", list(enumerate(pattern)))
     cur.execute("CREATE TEMP TABLE payloads (event_type smallint, variant int, data jsonb)")
     authored = next(d for d, event in EVENTS.items() if event.event_name == "Authored")
-    execute_values(cur, "INSERT INTO payloads VALUES %s", [
-        (d, v, Json({EVENTS[d].event_name: sample(EVENTS[d], CORE_COUNT, rng)}))
-        for d in {*pattern, authored} for v in range(VARIANTS)])
-    cur.execute("CREATE TEMP TABLE node_list AS SELECT n - 1 AS position, node_id, "
-                "(SELECT id FROM sessions s WHERE s.node_id = l.node_id) AS session_id "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS l(node_id, n)", (node_ids,))
+    execute_values(
+        cur,
+        "INSERT INTO payloads VALUES %s",
+        [
+            (d, v, Json({EVENTS[d].event_name: sample(EVENTS[d], CORE_COUNT, rng)}))
+            for d in {*pattern, authored}
+            for v in range(VARIANTS)
+        ],
+    )
+    cur.execute(
+        "CREATE TEMP TABLE node_list AS SELECT n - 1 AS position, node_id, "
+        "(SELECT id FROM sessions s WHERE s.node_id = l.node_id) AS session_id "
+        "FROM unnest(%s::text[]) WITH ORDINALITY AS l(node_id, n)",
+        (node_ids,),
+    )
     cur.execute("ANALYZE pattern; ANALYZE payloads; ANALYZE node_list")
     # Building the secondary indexes once after the load is several times faster than
     # maintaining them row by row; they are recreated from their own definitions.
-    cur.execute("SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') FROM pg_indexes "
-                "WHERE tablename = 'events' AND indexname <> 'events_pkey'")
+    cur.execute(
+        "SELECT indexname, replace(indexdef, ' ON ONLY ', ' ON ') FROM pg_indexes "
+        "WHERE tablename = 'events' AND indexname <> 'events_pkey'"
+    )
     indexes = cur.fetchall()
     for name, _ in indexes:
         cur.execute(f"DROP INDEX {name}")
@@ -197,16 +244,27 @@ def _load(url, node_ids, rows):
             " (t - 1735732800000000 - 50000)::numeric, to_timestamp((t - 50000) / 1e6),"
             " to_timestamp(t / 1e6), d.data "
             "FROM generate_series(%(low)s::bigint, %(high)s) g"
-            " CROSS JOIN LATERAL (SELECT %(first)s::bigint + (g::numeric * %(span)s / %(rows)s)::bigint AS t,"
+            " CROSS JOIN LATERAL (SELECT"
+            "   %(first)s::bigint + (g::numeric * %(span)s / %(rows)s)::bigint AS t,"
             "   g / %(nodes)s AS k) per_node"
             " JOIN node_list n ON n.position = g %% %(nodes)s"
             " JOIN pattern p0 ON p0.position = k %% %(pattern)s"
             " CROSS JOIN LATERAL (SELECT CASE WHEN k %% %(authored_every)s = 0"
             "   THEN %(authored)s::smallint ELSE p0.event_type END AS event_type) p"
             " JOIN payloads d ON d.event_type = p.event_type AND d.variant = k %% %(variants)s",
-            {"low": low, "high": high, "nodes": len(node_ids), "pattern": len(pattern),
-             "authored_every": AUTHORED_EVERY, "authored": authored, "variants": VARIANTS,
-             "first": first_us, "span": span_us, "rows": rows})
+            {
+                "low": low,
+                "high": high,
+                "nodes": len(node_ids),
+                "pattern": len(pattern),
+                "authored_every": AUTHORED_EVERY,
+                "authored": authored,
+                "variants": VARIANTS,
+                "first": first_us,
+                "span": span_us,
+                "rows": rows,
+            },
+        )
         print(f"\rloaded {high:,} of {rows:,} events", end="", flush=True)
     print()
     for _, definition in indexes:
@@ -216,17 +274,28 @@ def _load(url, node_ids, rows):
         "UPDATE nodes SET event_count = c.events, best_slot = c.events / 10,"
         " finalized_slot = c.events / 10 - 2, best_hash = '0x' || repeat('ab', 32)"
         " FROM (SELECT node_id, count(*) AS events FROM events GROUP BY node_id) c"
-        " WHERE c.node_id = nodes.node_id")
+        " WHERE c.node_id = nodes.node_id"
+    )
     cur.execute(
         "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name,"
         " raw, field_path, byte_offset, reason)"
         " SELECT node_id, session_id, g, 13, 'SyncStatusChanged',"
         " '\\x0000000000000000' || '\\x0d61'::bytea, 'SyncStatusChanged.synced', 9,"
-        " 'invalid boolean 0x61' FROM node_list, generate_series(1, 200) g")
-    cur.execute("INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
-                " VALUES ('bench', 'bench', 1, now(), now(), %s)",
-                (Json({"active_connections": len(node_ids), "events_received": rows,
-                       "events_stored": rows}),))
+        " 'invalid boolean 0x61' FROM node_list, generate_series(1, 200) g"
+    )
+    cur.execute(
+        "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"
+        " VALUES ('bench', 'bench', 1, now(), now(), %s)",
+        (
+            Json(
+                {
+                    "active_connections": len(node_ids),
+                    "events_received": rows,
+                    "events_stored": rows,
+                }
+            ),
+        ),
+    )
     # Autovacuum would get there in time; without it index-only scans visit the heap.
     cur.execute("VACUUM ANALYZE")
     conn.close()
@@ -241,30 +310,44 @@ def _endpoints(node_ids, rows):
         "/api/stats": lambda: "/api/stats",
         "/api/nodes": lambda: "/api/nodes",
         "/api/nodes/<id>": lambda: f"/api/nodes/{rng.choice(node_ids)}",
-        "/api/nodes/<id>/events?limit=100":
-            lambda: f"/api/nodes/{rng.choice(node_ids)}/events?limit=100",
+        "/api/nodes/<id>/events?limit=100": lambda: (
+            f"/api/nodes/{rng.choice(node_ids)}/events?limit=100"
+        ),
         "/api/events?limit=100": lambda: "/api/events?limit=100",
-        "/api/events?limit=100&before_id=<random>":
-            lambda: f"/api/events?limit=100&before_id={rng.randrange(1, rows + 2)}",
+        "/api/events?limit=100&before_id=<random>": lambda: (
+            f"/api/events?limit=100&before_id={rng.randrange(1, rows + 2)}"
+        ),
         "/api/events?event_type=42&limit=100": lambda: "/api/events?event_type=42&limit=100",
-        "/api/events?node_id=<id>&event_type=11&limit=100":
-            lambda: f"/api/events?node_id={rng.choice(node_ids)}&event_type=11&limit=100",
+        "/api/events?node_id=<id>&event_type=11&limit=100": lambda: (
+            f"/api/events?node_id={rng.choice(node_ids)}&event_type=11&limit=100"
+        ),
         "/api/nodes/<id>/errors": lambda: f"/api/nodes/{rng.choice(node_ids)}/errors",
         "/metrics": lambda: "/metrics",
     }
 
 
-TARGETED = ("/api/nodes", "/api/nodes/<id>", "/api/nodes/<id>/events?limit=100",
-            "/api/events?limit=100", "/api/stats")
+TARGETED = (
+    "/api/nodes",
+    "/api/nodes/<id>",
+    "/api/nodes/<id>/events?limit=100",
+    "/api/events?limit=100",
+    "/api/stats",
+)
 
 
 def _run_web(url, node_ids, options):
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, API_BIND=f"127.0.0.1:{port}",
-               TART_WEB_WORKERS=str(WORKERS), TART_LOG_LEVEL="warning")
+    env = dict(
+        os.environ,
+        DATABASE_URL=url,
+        API_BIND=f"127.0.0.1:{port}",
+        TART_WEB_WORKERS=str(WORKERS),
+        TART_LOG_LEVEL="warning",
+    )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    web = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                            "wsgi:app"], cwd=REPO, env=env)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=REPO, env=env
+    )
     try:
         _wait_until_serving(port, web)
         if not options.commits_per_second:
@@ -272,8 +355,10 @@ def _run_web(url, node_ids, options):
         with Committer(url, options.commits_per_second, options.events_per_commit) as committer:
             started = time.monotonic()
             results = _load_endpoints(port, node_ids, options)
-            print(f"committed {committer.commits:,} batches of {options.events_per_commit} "
-                  f"events meanwhile ({committer.commits / (time.monotonic() - started):.1f}/s)")
+            print(
+                f"committed {committer.commits:,} batches of {options.events_per_commit} "
+                f"events meanwhile ({committer.commits / (time.monotonic() - started):.1f}/s)"
+            )
             return results
     finally:
         web.terminate()
@@ -286,14 +371,20 @@ def _load_endpoints(port, node_ids, options):
         if options.only and options.only not in name:
             continue
         paths = [path() for _ in range(PATHS_PER_ENDPOINT)]
-        results[name] = api_load.run(port, paths, options.clients, options.seconds,
-                                     check_json=name != "/metrics")
+        results[name] = api_load.run(
+            port, paths, options.clients, options.seconds, check_json=name != "/metrics"
+        )
         figures = results[name]
-        mark = "" if name not in TARGETED else (
-            "  ok" if figures["p99_ms"] <= TARGET_P99_MS else "  ABOVE TARGET")
-        print(f"{name:50} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
-              f"  {figures['requests_per_second']:7.0f} req/s"
-              f"  errors {figures['errors']}{mark}")
+        mark = (
+            ""
+            if name not in TARGETED
+            else ("  ok" if figures["p99_ms"] <= TARGET_P99_MS else "  ABOVE TARGET")
+        )
+        print(
+            f"{name:50} p50 {figures['p50_ms']:7.2f} ms  p99 {figures['p99_ms']:7.2f} ms"
+            f"  {figures['requests_per_second']:7.0f} req/s"
+            f"  errors {figures['errors']}{mark}"
+        )
     return results
 
 
@@ -321,22 +412,35 @@ def _wait_until_serving(port, web):
 def _report(results, options):
     path = RESULTS_WITH_COMMITS if options.commits_per_second else RESULTS
     path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({
-        "benchmark": "api",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        # A busy machine (load average near its cpus before the start) skews every figure.
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+    path.write_text(
+        json.dumps(
+            {
+                "benchmark": "api",
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                # A busy machine (load average near its cpus before the start) skews every figure.
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
                     "load_average_at_start": options.load_average_at_start,
-                    "load_average_at_end": os.getloadavg()},
-        "rows": options.rows, "nodes": options.nodes, "clients": options.clients,
-        "seconds_per_endpoint": options.seconds, "web_workers": WORKERS,
-        "commits_per_second": options.commits_per_second,
-        "events_per_commit": options.events_per_commit if options.commits_per_second else 0,
-        "client_processes": api_load.PROCESSES,
-        "target_p99_ms": TARGET_P99_MS, "targeted": list(TARGETED),
-        "endpoints": results,
-        "targets_met": all(results[name]["p99_ms"] <= TARGET_P99_MS for name in TARGETED),
-    }, indent=2) + "\n")
+                    "load_average_at_end": os.getloadavg(),
+                },
+                "rows": options.rows,
+                "nodes": options.nodes,
+                "clients": options.clients,
+                "seconds_per_endpoint": options.seconds,
+                "web_workers": WORKERS,
+                "commits_per_second": options.commits_per_second,
+                "events_per_commit": options.events_per_commit if options.commits_per_second else 0,
+                "client_processes": api_load.PROCESSES,
+                "target_p99_ms": TARGET_P99_MS,
+                "targeted": list(TARGETED),
+                "endpoints": results,
+                "targets_met": all(results[name]["p99_ms"] <= TARGET_P99_MS for name in TARGETED),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {path.relative_to(REPO)}")
 
 

@@ -36,8 +36,7 @@ def run(port: int, paths: list[str], clients: int, seconds: float, check_json=Tr
     """Load 127.0.0.1:`port` with `clients` clients for `seconds`, cycling through `paths`
     (each client from its own offset); latency quantiles, requests per second and errors
     (responses other than 200, and with `check_json`, sampled bodies that are not JSON)."""
-    requests = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
-                for path in paths]
+    requests = [f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode() for path in paths]
     start_at = time.monotonic() + START_DELAY + WARMUP_SECONDS  # when measuring starts
     context = multiprocessing.get_context("fork")
     pipes, processes = [], []
@@ -48,7 +47,8 @@ def run(port: int, paths: list[str], clients: int, seconds: float, check_json=Tr
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
             target=_drive,
-            args=(port, requests, list(share), clients, start_at, seconds, check_json, sender))
+            args=(port, requests, list(share), clients, start_at, seconds, check_json, sender),
+        )
         process.start()
         sender.close()
         pipes.append(receiver)
@@ -81,7 +81,7 @@ def _quantile(ordered, q):
 
 
 class _Client:
-    __slots__ = ("sock", "next_request", "buffer", "expected", "sent_at")
+    __slots__ = ("buffer", "expected", "next_request", "sent_at", "sock")
 
     def __init__(self, sock, first_request):
         self.sock = sock
@@ -94,8 +94,9 @@ class _Client:
 def _drive(port, requests, client_numbers, clients, start_at, seconds, check_json, sender):
     """One process's clients, until `seconds` after start_at; sends (latencies, errors, end)."""
     try:
-        sender.send(_closed_loop(port, requests, client_numbers, clients, start_at, seconds,
-                                 check_json))
+        sender.send(
+            _closed_loop(port, requests, client_numbers, clients, start_at, seconds, check_json)
+        )
     except Exception as error:  # reported by run(), in the parent
         sender.send(f"{type(error).__name__}: {error}")
     finally:
@@ -135,10 +136,11 @@ def _closed_loop(port, requests, client_numbers, client_count, start_at, seconds
             if client.sent_at >= start_at:  # not warming up
                 latencies.append(now - client.sent_at)
                 responses += 1
-                if not client.buffer.startswith(b"HTTP/1.1 200 "):
-                    errors += 1
-                elif (check_json and responses % JSON_SAMPLE == 0
-                      and not _is_json(client.buffer)):
+                sampled = check_json and responses % JSON_SAMPLE == 0
+                ok = client.buffer.startswith(b"HTTP/1.1 200 ") and not (
+                    sampled and not _is_json(client.buffer)
+                )
+                if not ok:
                     errors += 1
             client.buffer.clear()
             client.expected = None
@@ -169,11 +171,11 @@ def _response_length(buffer) -> int | None:
     if start < 0:
         raise ProtocolError("a response without Content-Length")
     end = head.find(b"\r\n", start + 2)
-    return head_end + 4 + int(head[start + 17:end if end >= 0 else None])
+    return head_end + 4 + int(head[start + 17 : end if end >= 0 else None])
 
 
 def _is_json(response) -> bool:
-    body = response[response.find(b"\r\n\r\n") + 4:]
+    body = response[response.find(b"\r\n\r\n") + 4 :]
     try:
         json.loads(body)
     except ValueError:

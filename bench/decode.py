@@ -6,12 +6,13 @@ Frames are built once with encode_event; the timed loop calls only EventDecoder.
 ingest greenlet does for every frame. Prints the mix, µs per event of each kind, the figure and
 whether it meets the target; writes bench/results/decode.json.
 """
+
 import argparse
 import json
 import platform
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tart.protocol import EventDecoder, encode_event
@@ -51,28 +52,57 @@ def _exec_cost(rng):
 
 
 def _refine_cost(rng):
-    return {"total": _exec_cost(rng), "load_ns": rng.randrange(10**7),
-            **{calls: _exec_cost(rng) for calls in (
-                "historical_lookup_calls", "machine_expunge_calls", "peek_poke_pages_calls",
-                "invoke_calls", "other_host_calls")}}
+    return {
+        "total": _exec_cost(rng),
+        "load_ns": rng.randrange(10**7),
+        **{
+            calls: _exec_cost(rng)
+            for calls in (
+                "historical_lookup_calls",
+                "machine_expunge_calls",
+                "peek_poke_pages_calls",
+                "invoke_calls",
+                "other_host_calls",
+            )
+        },
+    }
 
 
 def _accumulate_cost(rng):
-    return {"num_calls": 1, "num_transfers": rng.randrange(4), "num_items": rng.randrange(1, 6),
-            "total": _exec_cost(rng), "load_ns": rng.randrange(10**7),
-            **{calls: _exec_cost(rng) for calls in (
-                "read_write_calls", "lookup_calls", "query_solicit_forget_provide_calls",
-                "info_new_upgrade_eject_calls", "transfer_calls")},
-            "transfer_gas": rng.randrange(10**6), "other_host_calls": _exec_cost(rng)}
+    return {
+        "num_calls": 1,
+        "num_transfers": rng.randrange(4),
+        "num_items": rng.randrange(1, 6),
+        "total": _exec_cost(rng),
+        "load_ns": rng.randrange(10**7),
+        **{
+            calls: _exec_cost(rng)
+            for calls in (
+                "read_write_calls",
+                "lookup_calls",
+                "query_solicit_forget_provide_calls",
+                "info_new_upgrade_eject_calls",
+                "transfer_calls",
+            )
+        },
+        "transfer_gas": rng.randrange(10**6),
+        "other_host_calls": _exec_cost(rng),
+    }
 
 
 def _work_item(rng):
-    return {"service": rng.randrange(2**32), "payload_size": rng.randrange(4096),
-            "refine_gas_limit": 5_000_000_000, "accumulate_gas_limit": 10_000_000,
-            "extrinsics_size": rng.randrange(65536),
-            "imports": [{"root": _hash(rng), "export_index": rng.randrange(3072)}
-                        for _ in range(rng.randrange(2, 4))],
-            "num_exports": rng.randrange(16)}
+    return {
+        "service": rng.randrange(2**32),
+        "payload_size": rng.randrange(4096),
+        "refine_gas_limit": 5_000_000_000,
+        "accumulate_gas_limit": 10_000_000,
+        "extrinsics_size": rng.randrange(65536),
+        "imports": [
+            {"root": _hash(rng), "export_index": rng.randrange(3072)}
+            for _ in range(rng.randrange(2, 4))
+        ],
+        "num_exports": rng.randrange(16),
+    }
 
 
 def _fields(name, rng, slot):
@@ -81,40 +111,84 @@ def _fields(name, rng, slot):
     peer = _hash(rng)
     return {
         "Status": lambda: {
-            "num_peers": 1023, "num_val_peers": 1000, "num_sync_peers": 48,
+            "num_peers": 1023,
+            "num_val_peers": 1000,
+            "num_sync_peers": 48,
             "num_guarantees": [rng.choice((0, 0, 0, 1, 2)) for _ in range(CORE_COUNT)],
-            "num_shards": rng.randrange(10**5), "shards_size": rng.randrange(10**10),
-            "num_preimages": rng.randrange(20), "preimages_size": rng.randrange(10**6)},
+            "num_shards": rng.randrange(10**5),
+            "shards_size": rng.randrange(10**10),
+            "num_preimages": rng.randrange(20),
+            "preimages_size": rng.randrange(10**6),
+        },
         "BestBlockChanged": lambda: {"slot": slot, "hash": _hash(rng)},
         "FinalizedBlockChanged": lambda: {"slot": slot - 2, "hash": _hash(rng)},
         "BlockExecuted": lambda: {
             "authoring_or_importing_id": event_id,
-            "accumulated": [{"service": rng.randrange(2**32), "cost": _accumulate_cost(rng)}
-                            for _ in range(4)]},
-        "BlockAnnounced": lambda: {"peer_id": peer, "announcer": "Remote", "slot": slot,
-                                   "hash": _hash(rng)},
-        "ConnectingOut": lambda: {"peer_id": peer, "address": {
-            "address": f"10.{rng.randrange(256)}.{rng.randrange(256)}.7", "port": 40000}},
+            "accumulated": [
+                {"service": rng.randrange(2**32), "cost": _accumulate_cost(rng)} for _ in range(4)
+            ],
+        },
+        "BlockAnnounced": lambda: {
+            "peer_id": peer,
+            "announcer": "Remote",
+            "slot": slot,
+            "hash": _hash(rng),
+        },
+        "ConnectingOut": lambda: {
+            "peer_id": peer,
+            "address": {
+                "address": f"10.{rng.randrange(256)}.{rng.randrange(256)}.7",
+                "port": 40000,
+            },
+        },
         "ConnectedOut": lambda: {"connecting_id": event_id},
-        "Disconnected": lambda: {"peer_id": peer, "terminator": rng.choice((None, "Remote")),
-                                 "reason": "connection timed out"},
+        "Disconnected": lambda: {
+            "peer_id": peer,
+            "terminator": rng.choice((None, "Remote")),
+            "reason": "connection timed out",
+        },
         "WorkPackageSubmission": lambda: {"builder": peer, "ce_146": False},
         "WorkPackageReceived": lambda: {
-            "submission_or_share_id": event_id, "core": rng.randrange(CORE_COUNT),
-            "outline": {"size": rng.randrange(10**6), "hash": _hash(rng), "anchor": _hash(rng),
-                        "lookup_anchor_slot": slot - 1, "prerequisites": [],
-                        "items": [_work_item(rng) for _ in range(2)]}},
-        "Authorized": lambda: {"submission_or_share_id": event_id, "cost": {
-            "total": _exec_cost(rng), "load_ns": rng.randrange(10**7),
-            "host_calls": _exec_cost(rng)}},
-        "Refined": lambda: {"submission_or_share_id": event_id,
-                            "costs": [_refine_cost(rng) for _ in range(2)]},
-        "WorkReportBuilt": lambda: {"submission_or_share_id": event_id, "outline": {
-            "hash": _hash(rng), "bundle_size": rng.randrange(10**6),
-            "erasure_root": _hash(rng), "segments_root": _hash(rng)}},
-        "GuaranteeBuilt": lambda: {"submission_id": event_id, "outline": {
-            "work_report_hash": _hash(rng), "slot": slot,
-            "guarantors": sorted(rng.sample(range(1023), 3))}},
+            "submission_or_share_id": event_id,
+            "core": rng.randrange(CORE_COUNT),
+            "outline": {
+                "size": rng.randrange(10**6),
+                "hash": _hash(rng),
+                "anchor": _hash(rng),
+                "lookup_anchor_slot": slot - 1,
+                "prerequisites": [],
+                "items": [_work_item(rng) for _ in range(2)],
+            },
+        },
+        "Authorized": lambda: {
+            "submission_or_share_id": event_id,
+            "cost": {
+                "total": _exec_cost(rng),
+                "load_ns": rng.randrange(10**7),
+                "host_calls": _exec_cost(rng),
+            },
+        },
+        "Refined": lambda: {
+            "submission_or_share_id": event_id,
+            "costs": [_refine_cost(rng) for _ in range(2)],
+        },
+        "WorkReportBuilt": lambda: {
+            "submission_or_share_id": event_id,
+            "outline": {
+                "hash": _hash(rng),
+                "bundle_size": rng.randrange(10**6),
+                "erasure_root": _hash(rng),
+                "segments_root": _hash(rng),
+            },
+        },
+        "GuaranteeBuilt": lambda: {
+            "submission_id": event_id,
+            "outline": {
+                "work_report_hash": _hash(rng),
+                "slot": slot,
+                "guarantors": sorted(rng.sample(range(1023), 3)),
+            },
+        },
     }[name]()
 
 
@@ -128,8 +202,9 @@ def build_mix(slots=4, seed=0):
             for _ in range(count):
                 data = {name: _fields(name, rng, slot)}
                 timestamp += rng.randrange(1, 100_000)
-                mix[name].append((data, encode_event(data, timestamp, PROTOCOL_VERSION,
-                                                     CORE_COUNT)))
+                mix[name].append(
+                    (data, encode_event(data, timestamp, PROTOCOL_VERSION, CORE_COUNT))
+                )
     return mix
 
 
@@ -163,12 +238,15 @@ def measure(mix, seconds):
             spent[name] += clock() - start
             decoded[name] += len(batch)
     total = sum(decoded.values())
-    kinds = [{
-        "event": name,
-        "share": decoded[name] / total,
-        "bytes": round(sum(len(m) for m in batches[name]) / len(batches[name]), 1),
-        "us_per_event": spent[name] / decoded[name] * 1e6,
-    } for name in batches]
+    kinds = [
+        {
+            "event": name,
+            "share": decoded[name] / total,
+            "bytes": round(sum(len(m) for m in batches[name]) / len(batches[name]), 1),
+            "us_per_event": spent[name] / decoded[name] * 1e6,
+        }
+        for name in batches
+    ]
     return {
         "events_per_second": total / sum(spent.values()),
         "events": total,
@@ -178,35 +256,54 @@ def measure(mix, seconds):
 
 
 def report(result):
-    lines = [f"JIP-3 decode, protocol version {PROTOCOL_VERSION}, C = {CORE_COUNT}, one core "
-             f"(Python {platform.python_version()})", "",
-             f"{'event':<24} {'share':>7} {'bytes':>8} {'µs/event':>9}"]
+    lines = [
+        f"JIP-3 decode, protocol version {PROTOCOL_VERSION}, C = {CORE_COUNT}, one core "
+        f"(Python {platform.python_version()})",
+        "",
+        f"{'event':<24} {'share':>7} {'bytes':>8} {'µs/event':>9}",
+    ]
     for kind in result["mix"]:
-        lines.append(f"{kind['event']:<24} {kind['share']:>7.1%} {kind['bytes']:>8.0f} "
-                     f"{kind['us_per_event']:>9.2f}")
+        lines.append(
+            f"{kind['event']:<24} {kind['share']:>7.1%} {kind['bytes']:>8.0f} "
+            f"{kind['us_per_event']:>9.2f}"
+        )
     figure = result["events_per_second"]
-    lines += ["", f"{result['events']:,} events in {result['seconds']:.2f} s of decoding",
-              f"mix: {figure:,.0f} events/s per core; target ≥ {TARGET:,}: "
-              f"{'met' if figure >= TARGET else 'NOT met'}"]
+    lines += [
+        "",
+        f"{result['events']:,} events in {result['seconds']:.2f} s of decoding",
+        f"mix: {figure:,.0f} events/s per core; target ≥ {TARGET:,}: "
+        f"{'met' if figure >= TARGET else 'NOT met'}",
+    ]
     return "\n".join(lines)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="how long to decode (default 10)")
+    parser.add_argument(
+        "--seconds", type=float, default=10.0, help="how long to decode (default 10)"
+    )
     args = parser.parse_args()
     mix = build_mix()
     check(mix)
     result = measure(mix, args.seconds)
     print(report(result))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        **result, "target": TARGET, "met": result["events_per_second"] >= TARGET,
-        "core_count": CORE_COUNT, "protocol_version": PROTOCOL_VERSION,
-        "python": platform.python_version(), "machine": platform.machine(),
-        "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                **result,
+                "target": TARGET,
+                "met": result["events_per_second"] >= TARGET,
+                "core_count": CORE_COUNT,
+                "protocol_version": PROTOCOL_VERSION,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"written to {RESULTS}")
 
 

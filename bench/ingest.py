@@ -19,12 +19,13 @@ it. The loadgen, ingest and PostgreSQL share the machine's cores: the figures ar
 on one machine, with the loadgen at a lower CPU priority, as nodes elsewhere would be
 (bench/_tart.py).
 """
+
 import argparse
 import json
 import os
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from _baseline import WRITER_SYNCHRONOUS_COMMIT, Baseline
@@ -38,8 +39,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 # so far, or stores less than this share of the offered load (ingest saturated).
 PLATEAU = 1.05
 SATURATED = 0.9
-TARGETS = {"execute_values_ratio": 0.9, "copy_ratio": 0.6, "p99_ms_at_80_percent": 20.0,
-           "kb_per_idle_connection": 16.0}
+TARGETS = {
+    "execute_values_ratio": 0.9,
+    "copy_ratio": 0.6,
+    "p99_ms_at_80_percent": 20.0,
+    "kb_per_idle_connection": 16.0,
+}
 
 
 def main():
@@ -47,26 +52,36 @@ def main():
     batch_size = Settings.from_env().batch_size
     path = args.results or RESULTS / "ingest.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    results = {"command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-               "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "machine": _machine(), "nodes": args.nodes, "mix": args.mix,
-               "ingest_processes": args.ingest_processes,
-               "seconds_per_step": args.seconds, "batch_size": batch_size}
+    results = {
+        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": _machine(),
+        "nodes": args.nodes,
+        "mix": args.mix,
+        "ingest_processes": args.ingest_processes,
+        "seconds_per_step": args.seconds,
+        "batch_size": batch_size,
+    }
     with BenchPostgres() as pg:
-        results["postgres"] = dict(pg.settings(),
-                                   writers_synchronous_commit=WRITER_SYNCHRONOUS_COMMIT)
+        results["postgres"] = dict(
+            pg.settings(), writers_synchronous_commit=WRITER_SYNCHRONOUS_COMMIT
+        )
         _say(f"baseline: {args.baseline_rows:,} rows, batches of {batch_size:,}")
-        baseline = Baseline(pg.database("bench_baseline"), args.mix, args.nodes, args.baseline_rows,
-                            batch_size)
-        results["baseline"] = {"execute_values": baseline.execute_values(),
-                               "data_bytes_per_row": round(baseline.data_size(), 1)}
+        baseline = Baseline(
+            pg.database("bench_baseline"), args.mix, args.nodes, args.baseline_rows, batch_size
+        )
+        results["baseline"] = {
+            "execute_values": baseline.execute_values(),
+            "data_bytes_per_row": round(baseline.data_size(), 1),
+        }
         results["baseline"]["copy"] = baseline.copy()
         results.update(_tart(pg.database("bench_tart"), args, path.parent))
     best = results["best"]
     ceiling = results["baseline"]
     results["ratios"] = {
-        "execute_values": round(best["stored_per_second"]
-                                / ceiling["execute_values"]["rows_per_second"], 3),
+        "execute_values": round(
+            best["stored_per_second"] / ceiling["execute_values"]["rows_per_second"], 3
+        ),
         "copy": round(best["stored_per_second"] / ceiling["copy"]["rows_per_second"], 3),
     }
     results["targets"] = _targets(results)
@@ -87,8 +102,10 @@ def _tart(url, args, logs):
                 result = step(ingest, args.nodes, rate, args.seconds, args.mix, log)
                 best_so_far = max((earlier["stored_per_second"] for earlier in steps), default=0)
                 steps.append(result)
-                if result["stored_per_second"] < PLATEAU * best_so_far \
-                        or result["stored_per_second"] < SATURATED * result["offered_per_second"]:
+                if (
+                    result["stored_per_second"] < PLATEAU * best_so_far
+                    or result["stored_per_second"] < SATURATED * result["offered_per_second"]
+                ):
                     break
             best = max(steps, key=lambda result: result["stored_per_second"])
             rate = 0.8 * best["stored_per_second"] / args.nodes
@@ -99,19 +116,31 @@ def _tart(url, args, logs):
     finally:
         ingest.stop()
     # Retried batches and failed greenlets cost throughput; the figures should say so.
-    problems = [line for line in (logs / "ingest.log").read_text().splitlines()
-                if " WARNING " in line or " ERROR " in line or " failed with " in line]
-    return {"memory": memory, "steps": steps, "best": best, "at_80_percent": at_80,
-            "data_bytes_per_row": round(data_bytes or 0, 1), "ingest_log_problems": problems}
+    problems = [
+        line
+        for line in (logs / "ingest.log").read_text().splitlines()
+        if " WARNING " in line or " ERROR " in line or " failed with " in line
+    ]
+    return {
+        "memory": memory,
+        "steps": steps,
+        "best": best,
+        "at_80_percent": at_80,
+        "data_bytes_per_row": round(data_bytes or 0, 1),
+        "ingest_log_problems": problems,
+    }
 
 
 def _targets(results):
     steps = results["steps"] + [results["at_80_percent"]]
     p99 = results["at_80_percent"]["batch_write_p99_ms"]
     return {
-        "connections_held": all(s["connections_held"] == results["nodes"]
-                                and not s["connect_failures"] and not s["send_errors"]
-                                for s in steps),
+        "connections_held": all(
+            s["connections_held"] == results["nodes"]
+            and not s["connect_failures"]
+            and not s["send_errors"]
+            for s in steps
+        ),
         "no_loss": all(s["loss"] == 0 for s in steps),
         "execute_values_ratio": results["ratios"]["execute_values"]
         >= TARGETS["execute_values_ratio"],
@@ -123,8 +152,12 @@ def _targets(results):
 
 
 def _table(results):
-    base, memory, ratios, targets = (results["baseline"], results["memory"], results["ratios"],
-                                     results["targets"])
+    base, memory, ratios, targets = (
+        results["baseline"],
+        results["memory"],
+        results["ratios"],
+        results["targets"],
+    )
     machine = results["machine"]
     lines = [
         f"TART ingest benchmark — {machine['cpus']} cores ({machine['cpu']}), "
@@ -141,14 +174,16 @@ def _table(results):
         "  offered/s     sent/s   stored/s  loss  p50 ms  p99 ms  queue max  connections"
         "  ingest CPU",
     ]
-    for label, result in [("", s) for s in results["steps"]] + [("  ← 80 % of best",
-                                                                 results["at_80_percent"])]:
+    for label, result in [("", s) for s in results["steps"]] + [
+        ("  ← 80 % of best", results["at_80_percent"])
+    ]:
         lines.append(
             f"  {result['offered_per_second']:>9,} {round(result['sent_per_second']):>10,} "
             f"{result['stored_per_second']:>10,} {result['loss']:>5,} "
             f"{_latency(result, 'batch_write_p50_ms')} {_latency(result, 'batch_write_p99_ms')} "
             f"{result['queue_max']:>10,} {result['connections_held']:>12,} "
-            f"{result['ingest_cpu_percent']:>10}%{label}")
+            f"{result['ingest_cpu_percent']:>10}%{label}"
+        )
     lines += [
         "",
         f"best stored rate {results['best']['stored_per_second']:,}/s = "
@@ -158,30 +193,38 @@ def _table(results):
         f"{memory['rss_idle_kb'] / 1024:.1f} MB with {memory['nodes']:,} idle nodes: "
         f"{memory['per_connection_kb']:.1f} KB per connection "
         f"(peak {memory['peak_rss_kb'] / 1024:.1f} MB)",
-        "targets: " + ", ".join(f"{name} {'met' if met else 'NOT met'}"
-                                for name, met in targets.items()),
+        "targets: "
+        + ", ".join(f"{name} {'met' if met else 'NOT met'}" for name, met in targets.items()),
     ]
     if results["ingest_log_problems"]:
-        lines.append(f"ingest logged {len(results['ingest_log_problems'])} warnings or failures "
-                     f"(in the JSON and ingest.log), e.g. {results['ingest_log_problems'][0]}")
+        lines.append(
+            f"ingest logged {len(results['ingest_log_problems'])} warnings or failures "
+            f"(in the JSON and ingest.log), e.g. {results['ingest_log_problems'][0]}"
+        )
     return "\n".join(lines)
 
 
 def _latency(result, name):
     value = result[name]
-    if value is None:
-        text = ">1000" if result["batches_over_1s"] else "–"
-    else:
-        text = f"{value:.1f}"
+    text = (">1000" if result["batches_over_1s"] else "–") if value is None else f"{value:.1f}"
     return f"{text:>7}"
 
 
 def _machine():
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    return {"cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
-            "system": platform.platform()}
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def _say(message):
@@ -190,23 +233,40 @@ def _say(message):
 
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="256 nodes, 10 s steps, 50,000 baseline rows (about a minute)")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="256 nodes, 10 s steps, 50,000 baseline rows (about a minute)",
+    )
     parser.add_argument("--nodes", type=int, help="simulated nodes [1024; quick: 256]")
     parser.add_argument("--seconds", type=float, help="seconds per step [60; quick: 10]")
-    parser.add_argument("--rates", help="events/s per node of the steps, comma-separated "
-                                        "[6,9,12,15,20,25,50,100; quick: 25,40,60,100,200]")
-    parser.add_argument("--baseline-rows", type=int,
-                        help="rows each baseline writes [500000; quick: 50000]")
+    parser.add_argument(
+        "--rates",
+        help="events/s per node of the steps, comma-separated "
+        "[6,9,12,15,20,25,50,100; quick: 25,40,60,100,200]",
+    )
+    parser.add_argument(
+        "--baseline-rows", type=int, help="rows each baseline writes [500000; quick: 50000]"
+    )
     parser.add_argument("--mix", default="all", help="loadgen mix [all]")
-    parser.add_argument("--ingest-processes", type=int, default=1,
-                        help="tart ingest processes sharing the port (SO_REUSEPORT) [1]")
+    parser.add_argument(
+        "--ingest-processes",
+        type=int,
+        default=1,
+        help="tart ingest processes sharing the port (SO_REUSEPORT) [1]",
+    )
     parser.add_argument("--results", type=Path, help="JSON output [bench/results/ingest.json]")
     args = parser.parse_args()
-    defaults = ({"nodes": 256, "seconds": 10, "rates": "25,40,60,100,200", "baseline_rows": 50_000}
-                if args.quick else
-                {"nodes": 1024, "seconds": 60, "rates": "6,9,12,15,20,25,50,100",
-                 "baseline_rows": 500_000})
+    defaults = (
+        {"nodes": 256, "seconds": 10, "rates": "25,40,60,100,200", "baseline_rows": 50_000}
+        if args.quick
+        else {
+            "nodes": 1024,
+            "seconds": 60,
+            "rates": "6,9,12,15,20,25,50,100",
+            "baseline_rows": 500_000,
+        }
+    )
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)

@@ -12,6 +12,7 @@ checks that every subscriber got every stored event, in order. Prints p50/p99/ma
 seconds each part used, and writes bench/results/live.json. Subscribers, gunicorn, ingest,
 loadgen and PostgreSQL share the machine's cores: the figures are for all on one machine.
 """
+
 import argparse
 import json
 import os
@@ -22,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -47,46 +48,85 @@ def main():
                 results = _measure(ingest, web, _postmaster(pg), options)
         finally:
             ingest.stop()
-    results.update(command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-                   date=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                   machine={"cpus": os.cpu_count(), "python": platform.python_version(),
-                            "load_average": os.getloadavg()},
-                   target_p99_ms=TARGET_P99_MS)
+    results.update(
+        command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        machine={
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+        },
+        target_p99_ms=TARGET_P99_MS,
+    )
     (RESULTS / "live.json").write_text(json.dumps(results, indent=1) + "\n")
-    print(f"{options.subscribers} subscribers, {results['stored_per_second']:,.0f} events/s "
-          f"stored for {options.seconds:g} s: latency p50 {results['p50_ms']} ms, "
-          f"p99 {results['p99_ms']} ms, max {results['max_ms']} ms "
-          f"({'ok' if results['p99_ms'] <= TARGET_P99_MS else 'ABOVE TARGET'} "
-          f"{TARGET_P99_MS:g} ms)")
+    print(
+        f"{options.subscribers} subscribers, {results['stored_per_second']:,.0f} events/s "
+        f"stored for {options.seconds:g} s: latency p50 {results['p50_ms']} ms, "
+        f"p99 {results['p99_ms']} ms, max {results['max_ms']} ms "
+        f"({'ok' if results['p99_ms'] <= TARGET_P99_MS else 'ABOVE TARGET'} "
+        f"{TARGET_P99_MS:g} ms)"
+    )
     print(f"every subscriber got every event in order: {results['complete']}")
-    print("CPU seconds: " + ", ".join(f"{name} {seconds:g}"
-                                      for name, seconds in results["cpu_seconds"].items()))
+    print(
+        "CPU seconds: "
+        + ", ".join(f"{name} {seconds:g}" for name, seconds in results["cpu_seconds"].items())
+    )
     print(f"written to {RESULTS / 'live.json'}")
 
 
 def _measure(ingest, web, postgres, options):
-    per_process = [options.subscribers // options.processes
-                   + (index < options.subscribers % options.processes)
-                   for index in range(options.processes)]
-    processes = [subprocess.Popen([sys.executable, str(Path(__file__).parent / "_subscribers.py"),
-                                   str(web.port), str(clients)],
-                                  stdout=subprocess.PIPE, text=True)
-                 for clients in per_process if clients]
+    per_process = [
+        options.subscribers // options.processes + (index < options.subscribers % options.processes)
+        for index in range(options.processes)
+    ]
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).parent / "_subscribers.py"),
+                str(web.port),
+                str(clients),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for clients in per_process
+        if clients
+    ]
     for process in processes:
         if process.stdout.readline().strip() != "ready":
             raise SystemExit("a subscriber process did not start")
     before = ingest.max_id()
     started = time.monotonic()
-    cpu = _Cpu(web=web.process.pid, ingest=[process.pid for process in ingest.processes],
-               postgres=postgres, subscribers=[process.pid for process in processes])
-    with open(RESULTS / "live-loadgen.log", "w") as log:
-        with loadgen(ingest, options.nodes, options.rate / options.nodes, options.seconds, 0,
-                     "all", RESULTS / "live-loadgen.json", log) as generator:
-            generator.wait()
+    cpu = _Cpu(
+        web=web.process.pid,
+        ingest=[process.pid for process in ingest.processes],
+        postgres=postgres,
+        subscribers=[process.pid for process in processes],
+    )
+    with (
+        open(RESULTS / "live-loadgen.log", "w") as log,
+        loadgen(
+            ingest,
+            options.nodes,
+            options.rate / options.nodes,
+            options.seconds,
+            0,
+            "all",
+            RESULTS / "live-loadgen.json",
+            log,
+        ) as generator,
+    ):
+        generator.wait()
     cpu.reaped("loadgen")
     sent = json.loads((RESULTS / "live-loadgen.json").read_text())
-    ingest.wait_until(lambda: ingest.counters().get("buffer_pending", 1) == 0
-                      and ingest.max_id() == ingest.last_id(), 300, "ingest to store everything")
+    ingest.wait_until(
+        lambda: (
+            ingest.counters().get("buffer_pending", 1) == 0 and ingest.max_id() == ingest.last_id()
+        ),
+        300,
+        "ingest to store everything",
+    )
     elapsed = time.monotonic() - started
     last = ingest.max_id()
     stored = ingest.sql("SELECT count(*) FROM events WHERE id > %s", (before,))[0][0]
@@ -98,15 +138,20 @@ def _measure(ingest, web, postgres, options):
         output, _ = process.communicate(timeout=60)
         subscribers += [json.loads(line) for line in output.splitlines() if line.strip()]
     latencies = sorted(sample for subscriber in subscribers for sample in subscriber["latencies"])
-    complete = all(s["events"] == stored and s["last_id"] == last and not s["backwards"]
-                   for s in subscribers)
+    complete = all(
+        s["events"] == stored and s["last_id"] == last and not s["backwards"] for s in subscribers
+    )
     return {
-        "subscribers": options.subscribers, "nodes": options.nodes,
-        "offered_per_second": options.rate, "seconds": options.seconds,
-        "sent": sent["events"], "stored": stored,
+        "subscribers": options.subscribers,
+        "nodes": options.nodes,
+        "offered_per_second": options.rate,
+        "seconds": options.seconds,
+        "sent": sent["events"],
+        "stored": stored,
         "stored_per_second": round(stored / elapsed, 1),
         "samples": len(latencies),
-        "p50_ms": _ms(latencies, 0.50), "p99_ms": _ms(latencies, 0.99),
+        "p50_ms": _ms(latencies, 0.50),
+        "p99_ms": _ms(latencies, 0.99),
         "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
         "complete": complete,
         "received": sorted({s["events"] for s in subscribers}),
@@ -136,8 +181,13 @@ class _Cpu:
         self.exited[name] = round(self._children() - self.children, 1)
 
     def used(self):
-        return {**{name: round(sum(self._seconds(p) - self.start[p.pid] for p in processes), 1)
-                   for name, processes in self.processes.items()}, **self.exited}
+        return {
+            **{
+                name: round(sum(self._seconds(p) - self.start[p.pid] for p in processes), 1)
+                for name, processes in self.processes.items()
+            },
+            **self.exited,
+        }
 
     @staticmethod
     def _children():
@@ -158,13 +208,22 @@ class _web:
 
     def __init__(self, url):
         self.port = _free_port()
-        env = dict(os.environ, DATABASE_URL=url, API_BIND=f"127.0.0.1:{self.port}",
-                   TART_WEB_WORKERS="2", TART_LOG_LEVEL="warning")
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            API_BIND=f"127.0.0.1:{self.port}",
+            TART_WEB_WORKERS="2",
+            TART_LOG_LEVEL="warning",
+        )
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.log = open(RESULTS / "live-web.log", "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=REPO,
-            env=env, stdout=self.log, stderr=subprocess.STDOUT)
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=REPO,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
 
     def __enter__(self):
         deadline = time.monotonic() + 60

@@ -107,8 +107,16 @@ def web(settings: Settings):
     root = install_root()
     # --pythonpath, not the working directory, is where gunicorn finds wsgi.py, so this
     # works from any directory and from a non-editable install.
-    argv = [sys.executable, "-m", "gunicorn", "-c", str(root / "gunicorn.conf.py"),
-            "--pythonpath", str(root), "wsgi:app"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-c",
+        str(root / "gunicorn.conf.py"),
+        "--pythonpath",
+        str(root),
+        "wsgi:app",
+    ]
     os.execve(sys.executable, argv, dict(os.environ, DATABASE_URL=url))
 
 
@@ -166,7 +174,8 @@ def _check_port_free(variable: str, bind: str) -> None:
     host, port = parse_bind(bind)
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
     except socket.gaierror as error:
         raise TartError(f"{variable}={bind}: cannot resolve {host}: {error.strerror}") from None
     with socket.socket(family, kind, proto) as probe:
@@ -194,8 +203,9 @@ def _stop_requested(signum, frame):
 def _start_child(command: str, env: dict) -> subprocess.Popen:
     # A session of its own, so a terminal's Ctrl-C reaches only `tart run`, which then stops
     # the children in order (ingest must drain its queue) rather than all at once.
-    return subprocess.Popen([sys.executable, "-m", "tart.cli", command], env=env,
-                            start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tart.cli", command], env=env, start_new_session=True
+    )
 
 
 def _wait_for_first_exit(children: dict) -> tuple[str, subprocess.Popen]:
@@ -236,8 +246,10 @@ def _report_listening(settings: Settings) -> None:
         api_host = "localhost"
     elif ":" in api_host:
         api_host = f"[{api_host}]"
-    _note(f"telemetry  {settings.telemetry_bind}; run nodes with "
-          f"--telemetry <this host>:{telemetry_port}")
+    _note(
+        f"telemetry  {settings.telemetry_bind}; run nodes with "
+        f"--telemetry <this host>:{telemetry_port}"
+    )
     _note(f"API        http://{api_host}:{api_port}/api/health")
     _note("Ctrl-C stops everything")
 

@@ -48,7 +48,9 @@ def _number(text: str, kind=float):
     try:
         return kind(text)
     except ValueError:
-        raise ValueError("expected a whole number" if kind is int else "expected a number") from None
+        raise ValueError(
+            "expected a whole number" if kind is int else "expected a number"
+        ) from None
 
 
 def _count(minimum: int):
@@ -96,6 +98,9 @@ def _setting(env: str, default, parse, **options):
     return field(default=default, metadata={"env": env, "parse": parse}, **options)
 
 
+DEFAULT_DATA_DIR = Path("./.tart")
+
+
 @dataclass(frozen=True)
 class Settings:
     # Where PostgreSQL is; None means the embedded server under data_dir. Not in repr()
@@ -103,7 +108,7 @@ class Settings:
     database_url: str | None = _setting("DATABASE_URL", None, str, repr=False)
     telemetry_bind: str = _setting("TELEMETRY_BIND", "0.0.0.0:9000", _bind)
     api_bind: str = _setting("API_BIND", "0.0.0.0:8080", _bind)
-    data_dir: Path = _setting("TART_DATA_DIR", Path("./.tart"), Path)
+    data_dir: Path = _setting("TART_DATA_DIR", DEFAULT_DATA_DIR, Path)  # noqa: RUF009 (a field)
     handshake_timeout: float = _setting("TART_HANDSHAKE_TIMEOUT", 10.0, _seconds)
     idle_timeout: float = _setting("TART_IDLE_TIMEOUT", 120.0, _seconds)
     max_frame: int = _setting("TART_MAX_FRAME", 1048576, _count(1))

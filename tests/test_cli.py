@@ -30,8 +30,7 @@ def data_dir():
 
 def cli_env(data_dir, **variables):
     """The environment for a `tart` command: no DATABASE_URL unless given, our data dir."""
-    env = {name: value for name, value in os.environ.items()
-           if name != "DATABASE_URL"}
+    env = {name: value for name, value in os.environ.items() if name != "DATABASE_URL"}
     env["TART_DATA_DIR"] = str(data_dir)
     env.update(variables)
     return env
@@ -76,10 +75,16 @@ def test_migrate_applies_the_schema(pg):
     pg.drop_database(url)
 
 
-@pytest.mark.parametrize("url, message", [
-    ("postgresql://tart@127.0.0.1:{port}/telemetry", "cannot connect to database 'telemetry' on 127.0.0.1:{port}"),
-    ("not a url", "not a valid PostgreSQL URL"),
-])
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        (
+            "postgresql://tart@127.0.0.1:{port}/telemetry",
+            "cannot connect to database 'telemetry' on 127.0.0.1:{port}",
+        ),
+        ("not a url", "not a valid PostgreSQL URL"),
+    ],
+)
 def test_bad_database_url_is_one_line_error(tmp_path, url, message):
     port = free_port()
     result = run_tart("migrate", env=cli_env(tmp_path, DATABASE_URL=url.format(port=port)))
@@ -100,8 +105,9 @@ def test_unwritable_data_dir_is_one_line_error(tmp_path):
 
 def test_web_serves_health(database_url, tmp_path):
     port = free_port()
-    env = cli_env(tmp_path, DATABASE_URL=database_url, API_BIND=f"127.0.0.1:{port}",
-                  TART_WEB_WORKERS="1")
+    env = cli_env(
+        tmp_path, DATABASE_URL=database_url, API_BIND=f"127.0.0.1:{port}", TART_WEB_WORKERS="1"
+    )
     with running(tart("web"), env, cwd=tmp_path) as web:
         response = wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
         assert response.json() == HEALTH
@@ -113,19 +119,26 @@ def test_port_in_use_is_one_line_error(database_url, tmp_path, command, variable
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = cli_env(tmp_path, DATABASE_URL=database_url,
-                      TELEMETRY_BIND=f"127.0.0.1:{free_port()}", API_BIND=f"127.0.0.1:{free_port()}")
+        env = cli_env(
+            tmp_path,
+            DATABASE_URL=database_url,
+            TELEMETRY_BIND=f"127.0.0.1:{free_port()}",
+            API_BIND=f"127.0.0.1:{free_port()}",
+        )
         env[variable] = f"127.0.0.1:{port}"
         result = run_tart(command, env=env)
     assert_one_line_error(result, variable, f"port {port} is already in use")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tart.ingest.server") is None,
-                    reason="tart run needs the ingest server, tart.ingest.server")
+@pytest.mark.skipif(
+    importlib.util.find_spec("tart.ingest.server") is None,
+    reason="tart run needs the ingest server, tart.ingest.server",
+)
 def test_run_serves_until_sigterm_then_stops_everything(data_dir):
     api_port, telemetry_port = free_port(), free_port()
-    env = cli_env(data_dir, API_BIND=f"127.0.0.1:{api_port}",
-                  TELEMETRY_BIND=f"127.0.0.1:{telemetry_port}")
+    env = cli_env(
+        data_dir, API_BIND=f"127.0.0.1:{api_port}", TELEMETRY_BIND=f"127.0.0.1:{telemetry_port}"
+    )
     with running(tart("run"), env) as run:
         assert wait_for_http(f"http://127.0.0.1:{api_port}/api/health", 60, run).json() == HEALTH
         wait_for_port("127.0.0.1", telemetry_port, 60, run)

@@ -35,17 +35,20 @@ def day_partition(day: datetime.date) -> str:
 
 
 def utc_today() -> datetime.date:
-    return datetime.datetime.now(datetime.timezone.utc).date()
+    return datetime.datetime.now(datetime.UTC).date()
 
 
 def test_migrations_apply_once_and_are_recorded(blank_url):
     assert VERSIONS[0] == "001_initial"
     assert migrate(blank_url) == VERSIONS
     assert migrate(blank_url) == []
-    assert [row[0] for row in query(
-        blank_url, "SELECT version FROM schema_migrations ORDER BY version")] == VERSIONS
-    tables = {row[0] for row in query(
-        blank_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+    assert [
+        row[0] for row in query(blank_url, "SELECT version FROM schema_migrations ORDER BY version")
+    ] == VERSIONS
+    tables = {
+        row[0]
+        for row in query(blank_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    }
     assert {"nodes", "sessions", "decode_errors", "ingest_stats"} <= tables
 
 
@@ -71,7 +74,7 @@ def test_concurrent_migrations_apply_each_file_once(blank_url):
 def test_failed_migration_leaves_nothing_behind(blank_url, tmp_path):
     (tmp_path / "001_good.sql").write_text("CREATE TABLE good (x int);")
     (tmp_path / "002_bad.sql").write_text("CREATE TABLE half (x int); SELECT no_such_column;")
-    with pytest.raises(TartError, match="002_bad.sql failed"):
+    with pytest.raises(TartError, match=r"002_bad\.sql failed"):
         migrate(blank_url, tmp_path)
     assert query(blank_url, "SELECT version FROM schema_migrations") == [("001_good",)]
     assert query(blank_url, "SELECT to_regclass('half')") == [(None,)]
@@ -79,10 +82,14 @@ def test_failed_migration_leaves_nothing_behind(blank_url, tmp_path):
 
 def test_partitions_exist_from_yesterday_to_days_ahead(database_url):
     today = utc_today()
-    partitions = {row[0] for row in query(
-        database_url,
-        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
-        " WHERE i.inhparent = 'events'::regclass")}
+    partitions = {
+        row[0]
+        for row in query(
+            database_url,
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'events'::regclass",
+        )
+    }
     # The template may have been migrated yesterday if the test run crosses midnight.
     assert {day_partition(today + datetime.timedelta(days=n)) for n in range(3)} <= partitions
 
@@ -94,30 +101,37 @@ def test_ensure_partitions_creates_only_missing_days(database_url):
 
 
 def test_drop_partitions_drops_only_days_past_retention(database_url):
-    query(database_url, "CREATE TABLE events_20000101 PARTITION OF events"
-                        " FOR VALUES FROM ('2000-01-01 00:00+00') TO ('2000-01-02 00:00+00')")
+    query(
+        database_url,
+        "CREATE TABLE events_20000101 PARTITION OF events"
+        " FOR VALUES FROM ('2000-01-01 00:00+00') TO ('2000-01-02 00:00+00')",
+    )
     assert query(database_url, "SELECT tart_drop_partitions(30)") == [("events_20000101",)]
-    assert query(database_url, "SELECT to_regclass(%s) IS NOT NULL",
-                 (day_partition(utc_today()),)) == [(True,)]
+    assert query(
+        database_url, "SELECT to_regclass(%s) IS NOT NULL", (day_partition(utc_today()),)
+    ) == [(True,)]
     assert query(database_url, "SELECT tart_drop_partitions(30)") == []
 
 
 def test_event_row_for_now_is_stored_in_todays_partition(database_url):
     data = {"BestBlockChanged": {"slot": 1234, "hash": "0x" + "cd" * 32}}
-    query(database_url,
-          "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, data)"
-          " VALUES (%s, 1, 18446744073709551615, 11, 18446744073709551615, %s)",
-          (NODE_ID, Json(data)))
+    query(
+        database_url,
+        "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, data)"
+        " VALUES (%s, 1, 18446744073709551615, 11, 18446744073709551615, %s)",
+        (NODE_ID, Json(data)),
+    )
     rows = query(database_url, "SELECT tableoid::regclass::text, event_id, data FROM events")
     assert rows == [(day_partition(utc_today()), 18446744073709551615, data)]
 
 
 def test_node_row_keeps_json_and_derives_connected_state(database_url):
     params = {"val_count": 1023, "core_count": 341}
-    query(database_url,
-          "INSERT INTO nodes (node_id, params, peer_address, active_sessions)"
-          " VALUES (%s, %s, %s, 2)",
-          (NODE_ID, Json(params), Json({"address": "::1", "port": 40000})))
+    query(
+        database_url,
+        "INSERT INTO nodes (node_id, params, peer_address, active_sessions) VALUES (%s, %s, %s, 2)",
+        (NODE_ID, Json(params), Json({"address": "::1", "port": 40000})),
+    )
     assert query(database_url, "SELECT params, peer_address->>'port', is_connected FROM nodes") == [
         (params, "40000", True)
     ]

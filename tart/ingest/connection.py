@@ -6,6 +6,7 @@ decode is queued as a decode error and the connection goes on: it still takes a 
 A frame larger than TART_MAX_FRAME closes the connection, since its size prefix can no longer be
 trusted to find the next frame.
 """
+
 import logging
 import struct
 import time
@@ -13,8 +14,8 @@ import time
 import gevent
 from gevent.socket import wait
 
-from tart.protocol import DecodeError, EventDecoder, EventNumbering, decode_node_information
 from tart.ingest.writer import Event, Undecodable
+from tart.protocol import DecodeError, EventDecoder, EventNumbering, decode_node_information
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Draining(Exception):
 class Session:
     """What one connection has done, as its sessions row shows."""
 
-    __slots__ = ("id", "node_id", "remote", "received", "rate_limited", "reported")
+    __slots__ = ("id", "node_id", "rate_limited", "received", "remote", "reported")
 
     def __init__(self, session_id, remote):
         self.id = session_id
@@ -79,8 +80,11 @@ class NodeConnection:
             self._readable.close()
             self.sock.close()
             # A connection that sent nothing and went away is a port probe, not a node.
-            if self.session.id is not None or self._received is not None \
-                    or reason != "closed by node":
+            if (
+                self.session.id is not None
+                or self._received is not None
+                or reason != "closed by node"
+            ):
                 self._record_session()
                 self.ingest.sessions.close(self.session, reason)
         log.info("%s closed: %s", self.remote, reason)
@@ -95,8 +99,10 @@ class NodeConnection:
 
     def _handshake(self):
         ingest = self.ingest
-        with gevent.Timeout(ingest.settings.handshake_timeout, Closed(
-                f"no node information within {ingest.settings.handshake_timeout:g} s")):
+        with gevent.Timeout(
+            ingest.settings.handshake_timeout,
+            Closed(f"no node information within {ingest.settings.handshake_timeout:g} s"),
+        ):
             frame, received = self._next_frame()
         try:
             info = decode_node_information(frame)
@@ -106,10 +112,15 @@ class NodeConnection:
             raise Closed(f"bad node information: {error}") from None
         self._record_session()
         self.session.node_id = ingest.sessions.identify(self.session.id, info)
-        log.info("%s is %s (%s %s, protocol %d, GP %s layout)", self.remote,
-                 self.session.node_id[:16], info.fields["implementation_name"],
-                 info.fields["implementation_version"], info.protocol_version,
-                 info.params_layout)
+        log.info(
+            "%s is %s (%s %s, protocol %d, GP %s layout)",
+            self.remote,
+            self.session.node_id[:16],
+            info.fields["implementation_name"],
+            info.fields["implementation_version"],
+            info.protocol_version,
+            info.params_layout,
+        )
         return EventDecoder(info.protocol_version, info.core_count)
 
     def _stream(self, decoder):
@@ -134,8 +145,17 @@ class NodeConnection:
                 stats.events_undecodable += 1
                 queue.put(Undecodable(session, numbering.assign(), error, received, frame))
                 continue
-            queue.put(Event(session, numbering.assign(event.dropped), event.discriminator,
-                            event.timestamp, event.data, received, frame))
+            queue.put(
+                Event(
+                    session,
+                    numbering.assign(event.dropped),
+                    event.discriminator,
+                    event.timestamp,
+                    event.data,
+                    received,
+                    frame,
+                )
+            )
 
     def _next_frame(self):
         """The next frame and when its last bytes arrived (Unix seconds)."""
@@ -145,11 +165,13 @@ class NodeConnection:
             if available >= 4:
                 size = _SIZE.unpack_from(buffer, start)[0]
                 if size > self.ingest.settings.max_frame:
-                    raise Closed(f"frame of {size} bytes exceeds TART_MAX_FRAME "
-                                 f"({self.ingest.settings.max_frame})")
+                    raise Closed(
+                        f"frame of {size} bytes exceeds TART_MAX_FRAME "
+                        f"({self.ingest.settings.max_frame})"
+                    )
                 if available >= 4 + size:
                     self._buffer, self._start = buffer, start + 4 + size
-                    return buffer[start + 4:start + 4 + size], self._received
+                    return buffer[start + 4 : start + 4 + size], self._received
             # After a short read the socket is empty: waiting first spares the recv that would
             # find nothing. The idle timeout is the server's sweep (tart.ingest.server), which
             # spares a timer per wait.
@@ -166,8 +188,11 @@ class NodeConnection:
                 self.reading = False
             self._emptied = len(data) < _READ
             if not data:
-                raise Closed("closed by node" if not available else
-                             f"closed by node mid-frame ({available} bytes unread)")
+                raise Closed(
+                    "closed by node"
+                    if not available
+                    else f"closed by node mid-frame ({available} bytes unread)"
+                )
             self._received = time.time()
             buffer = buffer[start:] + data if available else data
             start = 0

@@ -12,6 +12,7 @@ stops, everything pending is written.
 The counters therefore trail the events table by up to about COUNTERS_INTERVAL under load, and
 an ingest process that is killed loses the part not yet written (the events are all stored).
 """
+
 import math
 from collections import Counter, OrderedDict
 from operator import attrgetter
@@ -27,7 +28,8 @@ _UPDATE_SESSIONS = (
     "SELECT FROM sessions WHERE id = ANY('{{{ids}}}'::bigint[]) ORDER BY id FOR UPDATE;"
     " UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
     " events_undecodable = s.events_undecodable + v.undecodable"
-    " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id")
+    " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id"
+)
 _UPDATE_NODES = (
     "SELECT FROM nodes WHERE node_id = ANY('{{{ids}}}'::text[]) ORDER BY node_id FOR UPDATE;"
     " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
@@ -37,13 +39,14 @@ _UPDATE_NODES = (
     " finalized_slot = coalesce(v.finalized_slot, n.finalized_slot),"
     " finalized_hash = coalesce(v.finalized_hash, n.finalized_hash)"
     " FROM (VALUES {values}) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
-    " finalized_hash) WHERE n.node_id = v.node_id")
+    " finalized_hash) WHERE n.node_id = v.node_id"
+)
 
 
 class NodeCounts:
     """A node's counts not yet written, and those of its sessions."""
 
-    __slots__ = ("stored", "seen", "best", "finalized", "sessions")
+    __slots__ = ("best", "finalized", "seen", "sessions", "stored")
 
     def __init__(self):
         self.stored = 0
@@ -107,22 +110,37 @@ class Counters:
 
     def sql(self):
         """The statements that add these counts, ``;``-separated ('' when there are none)."""
-        sessions = sorted(((session, counts) for node in self.nodes.values()
-                           for session, counts in node.sessions.items()),
-                          key=lambda item: item[0].id)
-        node_ids = sorted(node_id for node_id, node in self.nodes.items()
-                          if node_id is not None and node.stored)
+        sessions = sorted(
+            (
+                (session, counts)
+                for node in self.nodes.values()
+                for session, counts in node.sessions.items()
+            ),
+            key=lambda item: item[0].id,
+        )
+        node_ids = sorted(
+            node_id for node_id, node in self.nodes.items() if node_id is not None and node.stored
+        )
         statements = []
         if sessions:
-            statements.append(_UPDATE_SESSIONS.format(
-                ids=",".join(str(session.id) for session, _ in sessions),
-                values=",".join(f"({session.id},{stored},{undecodable})"
-                                for session, (stored, undecodable) in sessions)))
+            statements.append(
+                _UPDATE_SESSIONS.format(
+                    ids=",".join(str(session.id) for session, _ in sessions),
+                    values=",".join(
+                        f"({session.id},{stored},{undecodable})"
+                        for session, (stored, undecodable) in sessions
+                    ),
+                )
+            )
         if node_ids:
-            statements.append(_UPDATE_NODES.format(
-                ids=",".join(node_ids),
-                values=",".join(_node_values(node_id, self.nodes[node_id])
-                                for node_id in node_ids)))
+            statements.append(
+                _UPDATE_NODES.format(
+                    ids=",".join(node_ids),
+                    values=",".join(
+                        _node_values(node_id, self.nodes[node_id]) for node_id in node_ids
+                    ),
+                )
+            )
         return ";".join(statements)
 
     def _node(self, node_id):
@@ -135,9 +153,11 @@ class Counters:
 def _node_values(node_id, node):
     best_slot, best_hash = node.best or (None, None)
     finalized_slot, finalized_hash = node.finalized or (None, None)
-    return (f"('{node_id}',{node.stored},{node.seen!r},{_int(best_slot)}::bigint,"
-            f"{_hex(best_hash)}::text,{_int(finalized_slot)}::bigint,"
-            f"{_hex(finalized_hash)}::text)")
+    return (
+        f"('{node_id}',{node.stored},{node.seen!r},{_int(best_slot)}::bigint,"
+        f"{_hex(best_hash)}::text,{_int(finalized_slot)}::bigint,"
+        f"{_hex(finalized_hash)}::text)"
+    )
 
 
 def _int(value):

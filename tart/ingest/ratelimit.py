@@ -1,9 +1,10 @@
 """Per-node token buckets: a node may send ``rate`` events a second, with bursts of ``burst``."""
+
 import time
 
 
 class TokenBucket:
-    __slots__ = ("rate", "burst", "tokens", "updated")
+    __slots__ = ("burst", "rate", "tokens", "updated")
 
     def __init__(self, rate, burst):
         self.rate = rate

@@ -3,6 +3,7 @@
 On SIGTERM or SIGINT nothing that reached us is lost: stop accepting, let each connection read
 what its node has already sent, let the writer commit the whole queue, close the sessions, exit.
 """
+
 import gc
 import logging
 import signal
@@ -54,8 +55,11 @@ class Ingest:
         them, as it would lose the queue anyway, and a commit that waits keeps its row locks
         meanwhile (a heartbeat holding 1,024 sessions' rows through an fsync held up the
         writer's counter updates for as long)."""
-        return connect(self.settings.database_url, application_name="tart-ingest",
-                       options="-c synchronous_commit=off")
+        return connect(
+            self.settings.database_url,
+            application_name="tart-ingest",
+            options="-c synchronous_commit=off",
+        )
 
 
 class IngestServer:
@@ -70,8 +74,9 @@ class IngestServer:
     def start(self):
         self._maintain_partitions()
         self._heartbeat()
-        self._writer = gevent.spawn(Writer(self.ingest.queue, self.ingest.connect,
-                                           self.settings, self.ingest.stats).run)
+        self._writer = gevent.spawn(
+            Writer(self.ingest.queue, self.ingest.connect, self.settings, self.ingest.stats).run
+        )
         self._housekeeping = [
             gevent.spawn(self._close_idle_forever),
             gevent.spawn(self._heartbeat_forever),
@@ -85,8 +90,11 @@ class IngestServer:
         stats = self.ingest.stats
         if len(self.connections) >= self.settings.max_connections:
             stats.connections_rejected += 1
-            log.warning("refused %s: TART_MAX_CONNECTIONS (%d) reached", address[0],
-                        self.settings.max_connections)
+            log.warning(
+                "refused %s: TART_MAX_CONNECTIONS (%d) reached",
+                address[0],
+                self.settings.max_connections,
+            )
             sock.close()
             return
         stats.connections_total += 1
@@ -101,8 +109,11 @@ class IngestServer:
 
     def stop(self):
         """Stop accepting, drain connections and the queue, and wait for the last commit."""
-        log.info("stopping: draining %d connections and %d queued events",
-                 len(self.connections), self.ingest.queue.qsize())
+        log.info(
+            "stopping: draining %d connections and %d queued events",
+            len(self.connections),
+            self.ingest.queue.qsize(),
+        )
         self._server.close()
         for connection, greenlet in list(self.connections.items()):
             connection.drain()

@@ -3,10 +3,10 @@
 These writes are rare (connect, handshake, close) and each needs its answer at once, so the
 connection greenlets make them directly through a small pool instead of via the writer queue.
 """
+
 import orjson
 import psycopg2.extensions
 from gevent.queue import LifoQueue
-
 
 # A transaction PostgreSQL rolled back for a deadlock or serialization failure is tried again.
 ATTEMPTS = 3
@@ -24,6 +24,7 @@ class ConnectionPool:
 
     def run(self, work):
         """``work(cursor)`` in one transaction; returns what it returns."""
+
         def once(conn):
             with conn, conn.cursor() as cur:
                 return work(cur)
@@ -33,6 +34,7 @@ class ConnectionPool:
     def run_at_once(self, sql):
         """Run ``sql`` (statements of literals, ``;``-separated) as one transaction in one round
         trip."""
+
         def once(conn):
             conn.autocommit = True  # PostgreSQL makes the statements one implicit transaction
             try:
@@ -79,34 +81,47 @@ class SessionStore:
     def open(self, remote_address, accepted):
         """A new session for a connection (accepted at Unix time ``accepted``) whose node is
         not known yet; returns its id."""
-        return self._pool.run(lambda cur: _fetch_one(
-            cur, "INSERT INTO sessions (remote_address, opened_at, ingest_process)"
-                 " VALUES (%s, to_timestamp(%s), %s) RETURNING id",
-            (remote_address, accepted, self._process_id)))
+        return self._pool.run(
+            lambda cur: _fetch_one(
+                cur,
+                "INSERT INTO sessions (remote_address, opened_at, ingest_process)"
+                " VALUES (%s, to_timestamp(%s), %s) RETURNING id",
+                (remote_address, accepted, self._process_id),
+            )
+        )
 
     def update_counters(self, sessions):
         """Write the received and rate-limited counts of open sessions that changed."""
-        changed = sorted((s.id, s.received, s.rate_limited) for s in sessions
-                         if s.id is not None and (s.received, s.rate_limited) != s.reported)
+        changed = sorted(
+            (s.id, s.received, s.rate_limited)
+            for s in sessions
+            if s.id is not None and (s.received, s.rate_limited) != s.reported
+        )
         if not changed:
             return
         # One round trip, so the rows stay locked only while PostgreSQL updates them: the
         # writer's counter updates wait for these locks.
         self._pool.run_at_once(
-            "SELECT FROM sessions WHERE id = ANY('{%s}'::bigint[]) ORDER BY id FOR UPDATE;"
+            "SELECT FROM sessions WHERE id = ANY('{{{}}}'::bigint[]) ORDER BY id FOR UPDATE;"
             " UPDATE sessions AS s SET events_received = v.received,"
-            " events_rate_limited = v.rate_limited FROM (VALUES %s)"
-            " AS v (id, received, rate_limited) WHERE s.id = v.id"
-            % (",".join(str(row[0]) for row in changed),
-               ",".join("(%d,%d,%d)" % row for row in changed)))
+            " events_rate_limited = v.rate_limited FROM (VALUES {})"
+            " AS v (id, received, rate_limited) WHERE s.id = v.id".format(
+                ",".join(str(row[0]) for row in changed),
+                ",".join(f"({id},{received},{limited})" for id, received, limited in changed),
+            )
+        )
         for session in sessions:
             session.reported = (session.received, session.rate_limited)
 
     def close_orphans(self, silence_seconds):
         """Close sessions of ingest processes that died; returns how many."""
-        return self._pool.run(lambda cur: _fetch_one(
-            cur, "SELECT tart_close_orphaned_sessions(make_interval(secs => %s))",
-            (silence_seconds,)))
+        return self._pool.run(
+            lambda cur: _fetch_one(
+                cur,
+                "SELECT tart_close_orphaned_sessions(make_interval(secs => %s))",
+                (silence_seconds,),
+            )
+        )
 
     def identify(self, session_id, info):
         """Record the node information of a session's node; the node counts as connected."""
@@ -130,12 +145,23 @@ class SessionStore:
                 " protocol_version = EXCLUDED.protocol_version,"
                 " connected_at = now(), last_seen_at = now(), disconnected_at = NULL,"
                 " active_sessions = n.active_sessions + 1",
-                (node_id, fields["implementation_name"], fields["implementation_version"],
-                 fields["gp_version"], fields["note"], fields["flags"], fields["genesis"],
-                 _json(dict(fields["params"], layout=info.params_layout)),
-                 _json(fields["peer_address"]), fields["protocol_version"]))
-            cur.execute("UPDATE sessions SET node_id = %s, protocol_version = %s WHERE id = %s",
-                        (node_id, fields["protocol_version"], session_id))
+                (
+                    node_id,
+                    fields["implementation_name"],
+                    fields["implementation_version"],
+                    fields["gp_version"],
+                    fields["note"],
+                    fields["flags"],
+                    fields["genesis"],
+                    _json(dict(fields["params"], layout=info.params_layout)),
+                    _json(fields["peer_address"]),
+                    fields["protocol_version"],
+                ),
+            )
+            cur.execute(
+                "UPDATE sessions SET node_id = %s, protocol_version = %s WHERE id = %s",
+                (node_id, fields["protocol_version"], session_id),
+            )
 
         self._pool.run(work)
         return node_id
@@ -149,12 +175,15 @@ class SessionStore:
             cur.execute(
                 "UPDATE sessions SET closed_at = now(), close_reason = %s, events_received = %s,"
                 " events_rate_limited = %s WHERE id = %s",
-                (reason, session.received, session.rate_limited, session.id))
+                (reason, session.received, session.rate_limited, session.id),
+            )
             if session.node_id is not None:
                 cur.execute(
                     "UPDATE nodes SET active_sessions = greatest(active_sessions - 1, 0),"
                     " disconnected_at = CASE WHEN active_sessions <= 1 THEN now()"
-                    " ELSE disconnected_at END WHERE node_id = %s", (session.node_id,))
+                    " ELSE disconnected_at END WHERE node_id = %s",
+                    (session.node_id,),
+                )
 
         self._pool.run(work)
 

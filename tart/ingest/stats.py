@@ -3,6 +3,7 @@
 Ingest and web share nothing but PostgreSQL, so each ingest process upserts its row about once a
 second: counters only ever grow per row, gauges are read from recently updated rows.
 """
+
 import bisect
 import os
 import socket
@@ -90,5 +91,10 @@ class IngestStats:
             " VALUES (%s, %s, %s, now(), now(), %s)"
             " ON CONFLICT (process_id) DO UPDATE"
             " SET updated_at = now(), counters = EXCLUDED.counters",
-            (self.process_id, socket.gethostname(), os.getpid(),
-             orjson.dumps(self.counters()).decode()))
+            (
+                self.process_id,
+                socket.gethostname(),
+                os.getpid(),
+                orjson.dumps(self.counters()).decode(),
+            ),
+        )

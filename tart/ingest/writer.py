@@ -21,6 +21,7 @@ block on the full queue, which is TCP backpressure on the nodes) — nothing que
 The next batch waits at the gate meanwhile, except after a lost connection, whose gate went with
 it: then the next batch may be stored before the retried one.
 """
+
 import logging
 import random
 import time
@@ -35,8 +36,16 @@ from gevent.queue import Empty
 from psycopg2.extras import execute_values
 
 from tart.db.connect import first_line
-from tart.ingest.batch import (EVENT_TEMPLATE, LANES, close_gate, errors_sql, event_values,
-                               insert_events, open_gate, wait_at_gate)
+from tart.ingest.batch import (
+    EVENT_TEMPLATE,
+    LANES,
+    close_gate,
+    errors_sql,
+    event_values,
+    insert_events,
+    open_gate,
+    wait_at_gate,
+)
 from tart.ingest.counters import COUNTERS_INTERVAL, Counters
 
 log = logging.getLogger(__name__)
@@ -52,7 +61,7 @@ COUNTERS_QUIET = 0.05
 class _Batch:
     """A batch on its way: its number, items and the counters that ride along."""
 
-    __slots__ = ("number", "events", "errors", "counters")
+    __slots__ = ("counters", "errors", "events", "number")
 
     def __init__(self, number, items, counters):
         self.number = number
@@ -111,12 +120,17 @@ class Writer:
                 return
             number = self._collected
             if lane.gate != number:
-                self._retrying(lane, lambda: self._close_gate(lane, number))
+                self._retrying(lane, lambda number=number: self._close_gate(lane, number))
             items, self._stopping = self._collect()
             # Counters are taken in batch order, so a node's latest block is written last.
             now = time.monotonic()
-            batch = _Batch(number, items, self._counters.take(
-                (now - self._counters_taken) / COUNTERS_INTERVAL if items else 1.0))
+            batch = _Batch(
+                number,
+                items,
+                self._counters.take(
+                    (now - self._counters_taken) / COUNTERS_INTERVAL if items else 1.0
+                ),
+            )
             self._counters_taken = now
             self._collected += 1
             self._turns[(lane.index + 1) % LANES].set()
@@ -159,10 +173,14 @@ class Writer:
         try:
             self._commit(lane, batch, gated=True)
         except psycopg2.Error as error:
-            log.warning("batch of %d failed, storing it again: %s",
-                        len(batch.events) + len(batch.errors), first_line(error))
+            log.warning(
+                "batch of %d failed, storing it again: %s",
+                len(batch.events) + len(batch.errors),
+                first_line(error),
+            )
             batch.events, batch.errors = self._retrying(
-                lane, lambda: self._commit_or_split(lane, batch))
+                lane, lambda: self._commit_or_split(lane, batch)
+            )
             self._retrying(lane, lambda: self._close_gate(lane, batch.number + LANES))
         else:
             lane.gate = batch.number + LANES
@@ -216,23 +234,35 @@ class Writer:
                     raise
                 return self._reject(lane, batch, error)
             middle = len(items) // 2
-            first = self._commit_or_split(lane, _Batch(batch.number, items[:middle],
-                                                       batch.counters))
-            second = self._commit_or_split(lane, _Batch(batch.number, items[middle:],
-                                                        Counters()))
+            first = self._commit_or_split(
+                lane, _Batch(batch.number, items[:middle], batch.counters)
+            )
+            second = self._commit_or_split(lane, _Batch(batch.number, items[middle:], Counters()))
             return first[0] + second[0], first[1] + second[1]
 
     def _commit(self, lane, batch, gated=False):
         wait = wait_at_gate(self._gate_key, batch.number) if gated else None
         with self._connection(lane).cursor() as cur:
-            after = list(filter(None, [
-                errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
-                batch.counters.sql(), open_gate(self._gate_key, batch.number) if gated else ""]))
+            after = list(
+                filter(
+                    None,
+                    [
+                        errors_sql(batch.errors, cur.mogrify) if batch.errors else "",
+                        batch.counters.sql(),
+                        open_gate(self._gate_key, batch.number) if gated else "",
+                    ],
+                )
+            )
             if batch.events:
                 # The other statements go through execute_values' own '%' parsing.
                 sql = ";".join([insert_events(wait), *map(_escape_percent, after)])
-                execute_values(cur, sql, [(event_values(event),) for event in batch.events],
-                               template=EVENT_TEMPLATE, page_size=len(batch.events))
+                execute_values(
+                    cur,
+                    sql,
+                    [(event_values(event),) for event in batch.events],
+                    template=EVENT_TEMPLATE,
+                    page_size=len(batch.events),
+                )
             elif wait or after:
                 cur.execute(";".join(([f"SELECT {wait}"] if wait else []) + after))
 
@@ -248,8 +278,9 @@ class Writer:
             return [], []
         item = batch.events[0]
         self._stats.drop("rejected by database")
-        rejected = Undecodable(item.session, item.event_id, _Rejected(reason, item),
-                               item.received, item.frame)
+        rejected = Undecodable(
+            item.session, item.event_id, _Rejected(reason, item), item.received, item.frame
+        )
         self._commit(lane, _Batch(batch.number, [rejected], batch.counters))
         return [], [rejected]
 

@@ -5,6 +5,7 @@ so a cycle is encoded once per kind of node (protocol version, core count) befor
 starts. While sending, only what must change is written into the bytes in place: each frame's
 Timestamp, and on each repetition of the cycle the event IDs it refers to and its slots.
 """
+
 import random
 import struct
 
@@ -38,8 +39,9 @@ class Cycle:
             for path, marker in _markers(data):
                 width, base, step = self._marker_value(marker)
                 offset = self._offset_of(data, path, width, message, timestamp)
-                self.patches.append((len(blob) + 4 + offset, _U64 if width == 8 else _U32,
-                                     base, step))
+                self.patches.append(
+                    (len(blob) + 4 + offset, _U64 if width == 8 else _U32, base, step)
+                )
             self.starts.append(len(blob))
             self.discriminators.append(message[8])
             blob += frame(message)
@@ -50,8 +52,10 @@ class Cycle:
 
     def expected(self, repetition):
         """The events of the given repetition as the decoder returns them: (event_id, data)."""
-        return [(event_id + repetition * self.id_advance, self._resolve(data, repetition))
-                for event_id, data in zip(self.event_ids, self.script.events)]
+        return [
+            (event_id + repetition * self.id_advance, self._resolve(data, repetition))
+            for event_id, data in zip(self.event_ids, self.script.events)
+        ]
 
     def stream(self, garbage_rate=0.0, rng=None):
         """A fresh stream for a new connection: event IDs start again at 0."""
@@ -111,12 +115,12 @@ class Stream:
                 pack_timestamp(buffer, start + TIMESTAMP_OFFSET, timestamp)
             if self.garbage_rate:
                 garbled = self._garble(first, last)
-                parts.append(buffer[starts[first]:starts[last]])
+                parts.append(buffer[starts[first] : starts[last]])
                 for index in garbled:
                     buffer[starts[index] + DISCRIMINATOR_OFFSET] = cycle.discriminators[index]
                 garbage += len(garbled)
             else:
-                parts.append(buffer[starts[first]:starts[last]])
+                parts.append(buffer[starts[first] : starts[last]])
             count -= last - first
             self.position = last
             if last == frames:
@@ -145,20 +149,19 @@ def _markers(value, path=()):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from _markers(item, path + (key,))
+            yield from _markers(item, (*path, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _markers(item, path + (index,))
+            yield from _markers(item, (*path, index))
 
 
 def _replace_markers(value, path, resolve):
     if isinstance(value, (Ref, Slot)):
         return resolve(path, value)
     if isinstance(value, dict):
-        return {key: _replace_markers(item, path + (key,), resolve) for key, item in value.items()}
+        return {key: _replace_markers(item, (*path, key), resolve) for key, item in value.items()}
     if isinstance(value, list):
-        return [_replace_markers(item, path + (index,), resolve)
-                for index, item in enumerate(value)]
+        return [_replace_markers(item, (*path, index), resolve) for index, item in enumerate(value)]
     return value
 
 

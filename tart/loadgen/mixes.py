@@ -6,6 +6,7 @@ from the cycle's first slot. Both are shifted on every repetition of the cycle (
 ``frames.py``), so a node can repeat a cycle for hours and every ID still points at the event it
 means, per JIP-3 numbering: first event 0, +1 per event, +N after Dropped(N).
 """
+
 import hashlib
 import random
 import re
@@ -79,9 +80,14 @@ def _exec_cost(gas, ns):
 def status(script):
     cores = script.core_count
     status_fields = {
-        "num_peers": 1022, "num_val_peers": 1019, "num_sync_peers": 1022,
+        "num_peers": 1022,
+        "num_val_peers": 1019,
+        "num_sync_peers": 1022,
         "num_guarantees": [core % 3 for core in range(cores)],
-        "num_shards": 4096, "shards_size": 4096 * 684, "num_preimages": 3, "preimages_size": 1536,
+        "num_shards": 4096,
+        "shards_size": 4096 * 684,
+        "num_preimages": 3,
+        "preimages_size": 1536,
     }
     script.emit("Status", status_fields)
     script.emit("BestBlockChanged", {"slot": Slot(0), "hash": _hash("block", 0)})
@@ -97,25 +103,34 @@ def network(script):
     inbound, outbound, unreachable = script.peers[:3]
     connecting_in = script.emit("ConnectingIn", {"from": {"address": "10.0.0.2", "port": 30333}})
     script.emit("ConnectedIn", {"connecting_id": connecting_in, "peer_id": inbound})
-    opened_in = script.emit("BlockAnnouncementStreamOpened",
-                            {"peer_id": inbound, "opener": "Remote"})
-    connecting_out = script.emit("ConnectingOut", {
-        "peer_id": outbound, "address": {"address": "2001:db8::3", "port": 30333}})
+    opened_in = script.emit(
+        "BlockAnnouncementStreamOpened", {"peer_id": inbound, "opener": "Remote"}
+    )
+    connecting_out = script.emit(
+        "ConnectingOut", {"peer_id": outbound, "address": {"address": "2001:db8::3", "port": 30333}}
+    )
     script.emit("ConnectedOut", {"connecting_id": connecting_out})
-    opened_out = script.emit("BlockAnnouncementStreamOpened",
-                             {"peer_id": outbound, "opener": "Local"})
+    opened_out = script.emit(
+        "BlockAnnouncementStreamOpened", {"peer_id": outbound, "opener": "Local"}
+    )
     for peer in (inbound, outbound):
-        script.emit("BlockAnnounced", {"peer_id": peer, "announcer": "Remote", "slot": Slot(0),
-                                       "hash": _hash("block", 0)})
-    failing_out = script.emit("ConnectingOut", {
-        "peer_id": unreachable, "address": {"address": "2001:db8::4", "port": 30333}})
+        script.emit(
+            "BlockAnnounced",
+            {"peer_id": peer, "announcer": "Remote", "slot": Slot(0), "hash": _hash("block", 0)},
+        )
+    failing_out = script.emit(
+        "ConnectingOut",
+        {"peer_id": unreachable, "address": {"address": "2001:db8::4", "port": 30333}},
+    )
     script.emit("ConnectOutFailed", {"connecting_id": failing_out, "reason": "timed out"})
     script.emit("ConnectionRefused", {"from": {"address": "192.0.2.7", "port": 40123}})
     for peer, opened, closer in ((inbound, opened_in, "Remote"), (outbound, opened_out, "Local")):
         # Protocol version 1 names the stream by the event that opened it, version 0 by peer.
         first = {"opened_id": opened} if script.protocol_version == 1 else {"peer_id": peer}
-        script.emit("BlockAnnouncementStreamClosed",
-                    {**first, "closer": closer, "reason": "peer going offline"})
+        script.emit(
+            "BlockAnnouncementStreamClosed",
+            {**first, "closer": closer, "reason": "peer going offline"},
+        )
         script.emit("Disconnected", {"peer_id": peer, "terminator": closer, "reason": "shutdown"})
 
 
@@ -127,44 +142,93 @@ def pipeline(script):
     secondaries = guarantors[:2]
     core = 7
     package = {
-        "size": 28_431, "hash": _hash("work-package"), "anchor": _hash("block", -1),
-        "lookup_anchor_slot": Slot(-4), "prerequisites": [],
-        "items": [{
-            "service": 42, "payload_size": 1024, "refine_gas_limit": 1_000_000_000,
-            "accumulate_gas_limit": 10_000_000, "extrinsics_size": 4096,
-            "imports": [{"root": _hash("segments-root"), "export_index": 3}],
-            "num_exports": 2,
-        }],
+        "size": 28_431,
+        "hash": _hash("work-package"),
+        "anchor": _hash("block", -1),
+        "lookup_anchor_slot": Slot(-4),
+        "prerequisites": [],
+        "items": [
+            {
+                "service": 42,
+                "payload_size": 1024,
+                "refine_gas_limit": 1_000_000_000,
+                "accumulate_gas_limit": 10_000_000,
+                "extrinsics_size": 4096,
+                "imports": [{"root": _hash("segments-root"), "export_index": 3}],
+                "num_exports": 2,
+            }
+        ],
     }
     submission = script.emit("WorkPackageSubmission", {"builder": builder, "ce_146": False})
-    script.emit("WorkPackageReceived",
-                {"submission_or_share_id": submission, "core": core, "outline": package})
-    script.emit("Authorized", {"submission_or_share_id": submission, "cost": {
-        "total": _exec_cost(1_200_000, 850_000), "load_ns": 120_000,
-        "host_calls": _exec_cost(40_000, 30_000)}})
+    script.emit(
+        "WorkPackageReceived",
+        {"submission_or_share_id": submission, "core": core, "outline": package},
+    )
+    script.emit(
+        "Authorized",
+        {
+            "submission_or_share_id": submission,
+            "cost": {
+                "total": _exec_cost(1_200_000, 850_000),
+                "load_ns": 120_000,
+                "host_calls": _exec_cost(40_000, 30_000),
+            },
+        },
+    )
     script.emit("ExtrinsicDataReceived", {"submission_or_share_id": submission})
     script.emit("ImportsReceived", {"submission_or_share_id": submission})
-    script.emit("Refined", {"submission_or_share_id": submission, "costs": [{
-        "total": _exec_cost(480_000_000, 95_000_000), "load_ns": 2_100_000,
-        "historical_lookup_calls": _exec_cost(1_000, 2_000),
-        "machine_expunge_calls": _exec_cost(0, 0),
-        "peek_poke_pages_calls": _exec_cost(0, 0),
-        "invoke_calls": _exec_cost(0, 0),
-        "other_host_calls": _exec_cost(90_000, 61_000)}]})
-    script.emit("WorkReportBuilt", {"submission_or_share_id": submission, "outline": {
-        "hash": _hash("work-report"), "bundle_size": 33_120,
-        "erasure_root": _hash("erasure-root"), "segments_root": _hash("segments-root", 1)}})
+    script.emit(
+        "Refined",
+        {
+            "submission_or_share_id": submission,
+            "costs": [
+                {
+                    "total": _exec_cost(480_000_000, 95_000_000),
+                    "load_ns": 2_100_000,
+                    "historical_lookup_calls": _exec_cost(1_000, 2_000),
+                    "machine_expunge_calls": _exec_cost(0, 0),
+                    "peek_poke_pages_calls": _exec_cost(0, 0),
+                    "invoke_calls": _exec_cost(0, 0),
+                    "other_host_calls": _exec_cost(90_000, 61_000),
+                }
+            ],
+        },
+    )
+    script.emit(
+        "WorkReportBuilt",
+        {
+            "submission_or_share_id": submission,
+            "outline": {
+                "hash": _hash("work-report"),
+                "bundle_size": 33_120,
+                "erasure_root": _hash("erasure-root"),
+                "segments_root": _hash("segments-root", 1),
+            },
+        },
+    )
     for secondary in secondaries:
         script.emit("SharingWorkPackage", {"submission_id": submission, "secondary": secondary})
     for secondary in secondaries:
         script.emit("BundleSent", {"submission_id": submission, "secondary": secondary})
     for secondary in secondaries:
-        script.emit("WorkReportSignatureReceived",
-                    {"submission_id": submission, "secondary": secondary})
-    built = script.emit("GuaranteeBuilt", {"submission_id": submission, "outline": {
-        "work_report_hash": _hash("work-report"), "slot": Slot(0), "guarantors": [3, 17, 250]}})
-    sending = [script.emit("SendingGuarantee", {"built_id": built, "recipient": recipient})
-               for recipient in guarantors]
+        script.emit(
+            "WorkReportSignatureReceived", {"submission_id": submission, "secondary": secondary}
+        )
+    built = script.emit(
+        "GuaranteeBuilt",
+        {
+            "submission_id": submission,
+            "outline": {
+                "work_report_hash": _hash("work-report"),
+                "slot": Slot(0),
+                "guarantors": [3, 17, 250],
+            },
+        },
+    )
+    sending = [
+        script.emit("SendingGuarantee", {"built_id": built, "recipient": recipient})
+        for recipient in guarantors
+    ]
     for sending_id in sending:
         script.emit("GuaranteeSent", {"sending_id": sending_id})
     script.emit("GuaranteesDistributed", {"submission_id": submission})
@@ -184,8 +248,7 @@ def every_event(script):
         for field in event.subcons:
             chain = _renamings(field)
             if "Event ID" in chain:
-                fields[field.name] = _reference(chain[field.name], names_by_title, latest,
-                                                previous)
+                fields[field.name] = _reference(chain[field.name], names_by_title, latest, previous)
             else:
                 fields[field.name] = sample(field, script.core_count, rng)
         if discriminator == 0:
@@ -206,9 +269,11 @@ def _renamings(con):
 def _reference(doc, names_by_title, latest, previous):
     """The Ref an Event ID field documented as `doc` ("ID of the corresponding "x" event")
     should hold: the latest earlier event of a kind the doc names."""
-    candidates = [latest[names_by_title[title.lower()]]
-                  for title in re.findall(r'"([^"]+)"', doc)
-                  if names_by_title.get(title.lower()) in latest]
+    candidates = [
+        latest[names_by_title[title.lower()]]
+        for title in re.findall(r'"([^"]+)"', doc)
+        if names_by_title.get(title.lower()) in latest
+    ]
     if candidates:
         return max(candidates, key=lambda ref: ref.event_id)
     if previous is None or re.search(r'"', doc):

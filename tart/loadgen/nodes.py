@@ -3,6 +3,7 @@
 Everything is derived from a seed and the node's index, so a benchmark can map the rows TART
 stored (by node_id) back to the simulated node that sent them.
 """
+
 import hashlib
 from dataclasses import dataclass
 
@@ -18,20 +19,42 @@ GP_VERSIONS = {"0.7": "0.7.2", "0.8": "0.8.0"}
 # JAM parameters of a full-size network, by the GP's names. The core count C is the node's own
 # (it sizes the per-core array of every Status event).
 _PARAMS = {
-    "item_deposit": 10, "byte_deposit": 1, "base_deposit": 100, "min_turnaround_period": 19200,
-    "epoch_length": 600, "max_accumulate_gas": 10_000_000, "max_is_authorized_gas": 50_000_000,
-    "max_refine_gas": 5_000_000_000, "max_block_gas": 3_500_000_000, "recent_history_size": 8,
-    "max_work_items": 16, "max_dependencies": 8, "max_tickets_per_block": 16,
-    "max_lookup_anchor_age": 14400, "auth_pool_size": 8, "slot_period": 6,
-    "auth_queue_size": 80, "rotation_period": 10, "max_extrinsics": 128,
-    "availability_timeout": 5, "max_authorizer_code_size": 64000,
-    "max_bundle_size": 13_794_305, "max_service_code_size": 4_000_000, "max_imports": 3072,
-    "max_report_output_size": 49152, "transfer_memo_size": 128, "max_exports": 3072,
+    "item_deposit": 10,
+    "byte_deposit": 1,
+    "base_deposit": 100,
+    "min_turnaround_period": 19200,
+    "epoch_length": 600,
+    "max_accumulate_gas": 10_000_000,
+    "max_is_authorized_gas": 50_000_000,
+    "max_refine_gas": 5_000_000_000,
+    "max_block_gas": 3_500_000_000,
+    "recent_history_size": 8,
+    "max_work_items": 16,
+    "max_dependencies": 8,
+    "max_tickets_per_block": 16,
+    "max_lookup_anchor_age": 14400,
+    "auth_pool_size": 8,
+    "slot_period": 6,
+    "auth_queue_size": 80,
+    "rotation_period": 10,
+    "max_extrinsics": 128,
+    "availability_timeout": 5,
+    "max_authorizer_code_size": 64000,
+    "max_bundle_size": 13_794_305,
+    "max_service_code_size": 4_000_000,
+    "max_imports": 3072,
+    "max_report_output_size": 49152,
+    "transfer_memo_size": 128,
+    "max_exports": 3072,
     "ticket_submission_end": 500,
 }
 # Present only in the GP 0.7 layout.
-_PARAMS_GP07_ONLY = {"ticket_attempts": 2, "validator_count": 1023, "erasure_piece_size": 684,
-                     "segment_pieces": 6}
+_PARAMS_GP07_ONLY = {
+    "ticket_attempts": 2,
+    "validator_count": 1023,
+    "erasure_piece_size": 684,
+    "segment_pieces": 6,
+}
 
 
 def _hash(label: str) -> str:
@@ -75,8 +98,10 @@ class SimulatedNode:
             "params": params,
             "genesis": _hash(f"tart-loadgen/{self.seed}/genesis"),
             "peer_id": self.peer_id,
-            "peer_address": {"address": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
-                             "port": 30333},
+            "peer_address": {
+                "address": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
+                "port": 30333,
+            },
             "flags": 1,  # bit 0: PVM recompiler
             "implementation_name": IMPLEMENTATION_NAME,
             "implementation_version": __version__,

@@ -1,4 +1,5 @@
 """What `tart loadgen` shows while it runs and when it is done."""
+
 import sys
 import time
 
@@ -22,10 +23,12 @@ class _Rate:
 
 
 def _line(snapshot, rate):
-    return (f"{snapshot['elapsed']:6.1f}s  nodes {snapshot['connected']}/{snapshot['nodes']} "
-            f"connected  sent {snapshot['events']:,} events ({rate:,.0f}/s)  "
-            f"garbage {snapshot['garbage']:,}  send errors {snapshot['send_errors']}  "
-            f"connect failures {snapshot['connect_failures']}")
+    return (
+        f"{snapshot['elapsed']:6.1f}s  nodes {snapshot['connected']}/{snapshot['nodes']} "
+        f"connected  sent {snapshot['events']:,} events ({rate:,.0f}/s)  "
+        f"garbage {snapshot['garbage']:,}  send errors {snapshot['send_errors']}  "
+        f"connect failures {snapshot['connect_failures']}"
+    )
 
 
 class PlainProgress:
@@ -58,19 +61,26 @@ class LiveProgress:
         else:
             self.total, self.done = plan.ramp_up + plan.limit_seconds, _seconds
         self.rate = _Rate()
-        self.bar = Progress(BarColumn(bar_width=24), TaskProgressColumn(),
-                            TextColumn("{task.description}"), auto_refresh=False)
+        self.bar = Progress(
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
+            TextColumn("{task.description}"),
+            auto_refresh=False,
+        )
         self.task = self.bar.add_task("starting nodes…", total=self.total)
         self.bar.start()
 
     def __call__(self, snapshot):
         rate = self.rate(snapshot)
-        self.bar.update(self.task, completed=min(self.total, self.done(snapshot)),
-                        description=f"{snapshot['connected']:,}/{snapshot['nodes']:,} nodes"
-                                    f" · {rate:,.0f}/s · sent {snapshot['events']:,}"
-                                    f" · garbage {snapshot['garbage']:,} · failed sends "
-                                    f"{snapshot['send_errors']:,}, connects "
-                                    f"{snapshot['connect_failures']:,}")
+        self.bar.update(
+            self.task,
+            completed=min(self.total, self.done(snapshot)),
+            description=f"{snapshot['connected']:,}/{snapshot['nodes']:,} nodes"
+            f" · {rate:,.0f}/s · sent {snapshot['events']:,}"
+            f" · garbage {snapshot['garbage']:,} · failed sends "
+            f"{snapshot['send_errors']:,}, connects "
+            f"{snapshot['connect_failures']:,}",
+        )
         self.bar.refresh()
 
     def close(self):

@@ -7,6 +7,7 @@ per node and tick would cost the generator more CPU than its writes do. The
 counts a node reports are frames the kernel accepted on a connection that never failed; a
 benchmark compares them with what the server stored.
 """
+
 import functools
 import json
 import math
@@ -71,8 +72,7 @@ class Plan:
 class Tally:
     """What one simulated node did."""
 
-    __slots__ = ("events", "garbage", "connections", "connect_failures", "send_errors",
-                 "connected")
+    __slots__ = ("connect_failures", "connected", "connections", "events", "garbage", "send_errors")
 
     def __init__(self):
         self.events = 0  # valid event frames sent
@@ -91,12 +91,19 @@ def jam_now():
 class LoadGenerator:
     def __init__(self, plan: Plan):
         self.plan = plan
-        self.nodes = [SimulatedNode(plan.seed, index, plan.protocol_version, plan.params_layout,
-                                    plan.core_count) for index in range(plan.nodes)]
+        self.nodes = [
+            SimulatedNode(
+                plan.seed, index, plan.protocol_version, plan.params_layout, plan.core_count
+            )
+            for index in range(plan.nodes)
+        ]
         self.tallies = [Tally() for _ in self.nodes]
         peers = [peer_id(plan.seed, index) for index in range(4)]
-        self.cycle = Cycle(script_of(plan.mix, plan.protocol_version, plan.core_count, peers),
-                           first_slot=jam_now() // 6_000_000, timestamp=jam_now())
+        self.cycle = Cycle(
+            script_of(plan.mix, plan.protocol_version, plan.core_count, peers),
+            first_slot=jam_now() // 6_000_000,
+            timestamp=jam_now(),
+        )
         self.handshakes = [node.handshake() for node in self.nodes]
         self.started = self.finished = None
         self.phases = []  # a _Ticker per phase of the tick, made by run()
@@ -108,8 +115,10 @@ class LoadGenerator:
         """Simulate every node until each has sent its share; `progress(snapshot)` is called
         about once a second meanwhile. Returns the summary."""
         _allow_open_files(self.plan.nodes + 64)
-        handlers = [gevent.signal_handler(signum, self.stopping.set)
-                    for signum in (signal.SIGINT, signal.SIGTERM)]
+        handlers = [
+            gevent.signal_handler(signum, self.stopping.set)
+            for signum in (signal.SIGINT, signal.SIGTERM)
+        ]
         self.started = time.monotonic() + TICK
         self.phases = [_Ticker(self.started + TICK * phase / PHASES) for phase in range(PHASES)]
         tickers = [gevent.spawn(ticker.run) for ticker in self.phases]
@@ -143,16 +152,25 @@ class LoadGenerator:
             "stopped_by_signal": self.stopping.is_set(),
             **totals,
             "achieved_rate": round((totals["events"] + totals["garbage"]) / elapsed, 1),
-            "per_node": [{"index": node.index, "node_id": node.node_id,
-                          **{name: getattr(tally, name) for name in Tally.__slots__
-                             if name != "connected"}}
-                         for node, tally in zip(self.nodes, self.tallies)],
+            "per_node": [
+                {
+                    "index": node.index,
+                    "node_id": node.node_id,
+                    **{
+                        name: getattr(tally, name)
+                        for name in Tally.__slots__
+                        if name != "connected"
+                    },
+                }
+                for node, tally in zip(self.nodes, self.tallies)
+            ],
         }
 
     def _totals(self):
-        return {name: sum(getattr(tally, name) for tally in self.tallies)
-                for name in ("events", "garbage", "connections", "connect_failures",
-                             "send_errors")}
+        return {
+            name: sum(getattr(tally, name) for tally in self.tallies)
+            for name in ("events", "garbage", "connections", "connect_failures", "send_errors")
+        }
 
     def _report(self, progress):
         while True:
@@ -192,8 +210,12 @@ class LoadGenerator:
                         sent += due
                         tally.events += due - garbage
                         tally.garbage += garbage
-                    if sent >= target or now >= end or now >= reconnect_at \
-                            or self.stopping.is_set():
+                    if (
+                        sent >= target
+                        or now >= end
+                        or now >= reconnect_at
+                        or self.stopping.is_set()
+                    ):
                         break
                     tick.wait()
                 if slow:
@@ -209,8 +231,9 @@ class LoadGenerator:
         """A connection to the server, retried until `end`; None if there was none by then."""
         while time.monotonic() < end and not self.stopping.is_set():
             try:
-                sock = gevent.socket.create_connection((self.plan.host, self.plan.port),
-                                                       timeout=CONNECT_TIMEOUT)
+                sock = gevent.socket.create_connection(
+                    (self.plan.host, self.plan.port), timeout=CONNECT_TIMEOUT
+                )
             except OSError:
                 tally.connect_failures += 1
                 self._pause(RETRY_PAUSE)
@@ -255,7 +278,7 @@ class _SlowWriter:
         data = self.held_back + data
         cut = max(0, len(data) - SLOW_HELD_BACK)
         for offset in range(min(SLOW_BYTE_BY_BYTE, cut)):
-            self.sock.sendall(data[offset:offset + 1])
+            self.sock.sendall(data[offset : offset + 1])
             gevent.sleep(SLOW_BYTE_PAUSE)
         self.sock.sendall(data[SLOW_BYTE_BY_BYTE:cut])
         self.held_back = data[cut:]

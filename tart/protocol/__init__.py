@@ -3,9 +3,18 @@
 Read ``types.py``, ``node_information.py`` and ``events/`` (a module per section of the spec) as
 the protocol's documentation; ``codec.py`` is how the rest of TART uses them.
 """
+
 from tart.protocol.codec import (
-    JAM_COMMON_ERA, DecodedEvent, EventDecoder, EventNumbering, NodeInformation,
-    decode_node_information, encode_event, encode_node_information, frame, jam_time,
+    JAM_COMMON_ERA,
+    DecodedEvent,
+    EventDecoder,
+    EventNumbering,
+    NodeInformation,
+    decode_node_information,
+    encode_event,
+    encode_node_information,
+    frame,
+    jam_time,
     jam_timestamp,
 )
 from tart.protocol.errors import DecodeError
@@ -13,7 +22,20 @@ from tart.protocol.events import EVENTS, EVENTS_BY_VERSION
 from tart.protocol.primitives import NUL_SYMBOL, encode_natural
 
 __all__ = [
-    "JAM_COMMON_ERA", "DecodedEvent", "EventDecoder", "EventNumbering", "NodeInformation",
-    "decode_node_information", "encode_event", "encode_node_information", "frame", "jam_time",
-    "jam_timestamp", "DecodeError", "EVENTS", "EVENTS_BY_VERSION", "NUL_SYMBOL", "encode_natural",
+    "EVENTS",
+    "EVENTS_BY_VERSION",
+    "JAM_COMMON_ERA",
+    "NUL_SYMBOL",
+    "DecodeError",
+    "DecodedEvent",
+    "EventDecoder",
+    "EventNumbering",
+    "NodeInformation",
+    "decode_node_information",
+    "encode_event",
+    "encode_natural",
+    "encode_node_information",
+    "frame",
+    "jam_time",
+    "jam_timestamp",
 ]

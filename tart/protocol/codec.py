@@ -5,15 +5,16 @@ protocol version and the core count C, from which an :class:`EventDecoder` is ma
 decodes every following frame with one call. Each event definition is compiled once per process;
 decoding allocates no construct objects.
 """
+
 import struct
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from tart.protocol.errors import DecodeError, FieldError, join_path
 from tart.protocol.events import EVENTS_BY_VERSION, EventMessageV0, EventMessageV1
 from tart.protocol.node_information import NodeInformationGP07, NodeInformationGP08
 
-JAM_COMMON_ERA = datetime(2025, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
+JAM_COMMON_ERA = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
 _HEADER = struct.Struct("<QB")
 _FRAME_SIZE = struct.Struct("<I")
@@ -60,7 +61,7 @@ class NodeInformation:
 class DecodedEvent:
     """One event: discriminator, name, node timestamp and the JSON-ready ``{name: fields}``."""
 
-    __slots__ = ("discriminator", "name", "timestamp", "data")
+    __slots__ = ("data", "discriminator", "name", "timestamp")
 
     def __init__(self, discriminator, name, timestamp, data):
         self.discriminator = discriminator
@@ -97,8 +98,10 @@ def decode_node_information(frame):
     if not fitting:
         error, layout = max(errors, key=lambda pair: pair[0].offset)
         if error.field_path != "NodeInformation.protocol_version":
-            error.reason += f" (reading JAM Parameters in the GP {layout} layout; " \
-                            f"the GP {'0.8' if layout == '0.7' else '0.7'} layout fails earlier)"
+            error.reason += (
+                f" (reading JAM Parameters in the GP {layout} layout; "
+                f"the GP {'0.8' if layout == '0.7' else '0.7'} layout fails earlier)"
+            )
         raise error
     if len(fitting) == 2:
         layout = "0.7" if _gp_version(fitting["0.7"]["gp_version"]) < (0, 8) else "0.8"
@@ -127,21 +130,26 @@ class EventDecoder:
     def decode(self, frame):
         """Decode one event frame (without its 4-byte size); raises :class:`DecodeError`."""
         if len(frame) < 9:
-            raise DecodeError(f"frame of {len(frame)} bytes is shorter than Timestamp and "
-                              f"discriminator (9 bytes)", 0)
+            raise DecodeError(
+                f"frame of {len(frame)} bytes is shorter than Timestamp and "
+                f"discriminator (9 bytes)",
+                0,
+            )
         timestamp, discriminator = _HEADER.unpack_from(frame)
         try:
             event, parse = self._table[discriminator]
         except KeyError:
-            raise DecodeError(f"unknown discriminator {discriminator}", 8,
-                              discriminator=discriminator) from None
+            raise DecodeError(
+                f"unknown discriminator {discriminator}", 8, discriminator=discriminator
+            ) from None
         io = BytesIO(frame)
         io.seek(9)
         try:
             fields = parse(io, self._context)
             if io.tell() == len(frame):
-                return DecodedEvent(discriminator, event.event_name, timestamp,
-                                    {event.event_name: fields})
+                return DecodedEvent(
+                    discriminator, event.event_name, timestamp, {event.event_name: fields}
+                )
         except Exception:  # the compiled parser cannot say what is wrong; the interpreter can
             pass
         fields = _parse_exactly(event, frame, 9, {"C": self.core_count}, discriminator)
@@ -156,12 +164,22 @@ def _parse_exactly(record, frame, start, params, discriminator=None):
     try:
         fields = record.parse_stream(io, **params)
     except FieldError as error:
-        raise DecodeError(error.reason, error.offset, join_path(name, error.path),
-                          discriminator, name if discriminator is not None else None) from None
+        raise DecodeError(
+            error.reason,
+            error.offset,
+            join_path(name, error.path),
+            discriminator,
+            name if discriminator is not None else None,
+        ) from None
     if io.tell() != len(frame):
         trailing = len(frame) - io.tell()
-        raise DecodeError(f"{trailing} trailing byte{'s' if trailing > 1 else ''}", io.tell(),
-                          name, discriminator, name if discriminator is not None else None)
+        raise DecodeError(
+            f"{trailing} trailing byte{'s' if trailing > 1 else ''}",
+            io.tell(),
+            name,
+            discriminator,
+            name if discriminator is not None else None,
+        )
     return fields
 
 
@@ -195,8 +213,10 @@ class EventNumbering:
 
 
 _EVENT_MESSAGES = {0: EventMessageV0, 1: EventMessageV1}
-_DISCRIMINATORS = {version: {event.event_name: d for d, event in table.items()}
-                   for version, table in EVENTS_BY_VERSION.items()}
+_DISCRIMINATORS = {
+    version: {event.event_name: d for d, event in table.items()}
+    for version, table in EVENTS_BY_VERSION.items()
+}
 
 
 def encode_event(data, timestamp, protocol_version=0, core_count=341):
@@ -204,7 +224,8 @@ def encode_event(data, timestamp, protocol_version=0, core_count=341):
     ((name, fields),) = data.items()
     discriminator = _DISCRIMINATORS[protocol_version][name]
     return _EVENT_MESSAGES[protocol_version].build(
-        {"timestamp": timestamp, "discriminator": discriminator, "event": fields}, C=core_count)
+        {"timestamp": timestamp, "discriminator": discriminator, "event": fields}, C=core_count
+    )
 
 
 def encode_node_information(fields, params_layout="0.7"):

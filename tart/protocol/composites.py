@@ -6,7 +6,8 @@
 - ``compile()``: a :class:`Record` compiles to a dict literal (no construct ``Container`` or
   context per record), which is what makes decoding fast.
 """
-from construct import Construct, Container, Renamed, Struct, StreamError
+
+from construct import Construct, Container, Renamed, StreamError, Struct
 from construct.core import stream_write
 
 from tart.protocol.errors import FieldError
@@ -30,8 +31,15 @@ class Record(Struct):
     """
 
     def _parse(self, stream, context, path):
-        context = Container(_=context, _params=context._params, _parsing=True, _building=False,
-                            _sizing=False, _io=stream, _index=context.get("_index"))
+        context = Container(
+            _=context,
+            _params=context._params,
+            _parsing=True,
+            _building=False,
+            _sizing=False,
+            _io=stream,
+            _index=context.get("_index"),
+        )
         obj = {}
         for sc in self.subcons:
             offset = stream.tell()
@@ -41,10 +49,13 @@ class Record(Struct):
                 e.path.insert(0, sc.name)
                 raise
             except StreamError:
-                error = FieldError(f"truncated: {_describe(sc)} needs {sc.sizeof()} bytes, "
-                                   f"{_remaining(stream, offset)} left", offset)
+                error = FieldError(
+                    f"truncated: {_describe(sc)} needs {sc.sizeof()} bytes, "
+                    f"{_remaining(stream, offset)} left",
+                    offset,
+                )
                 error.path.insert(0, sc.name)
-                raise error
+                raise error from None
             obj[sc.name] = context[sc.name] = value
         return obj
 
@@ -73,11 +84,14 @@ class Vec(Construct):
                 e.path.insert(0, index)
                 raise
             except StreamError:
-                error = FieldError(f"truncated: {_describe(self.subcon)} needs "
-                                   f"{self.subcon.sizeof()} bytes, {_remaining(stream, offset)} "
-                                   f"left", offset)
+                error = FieldError(
+                    f"truncated: {_describe(self.subcon)} needs "
+                    f"{self.subcon.sizeof()} bytes, {_remaining(stream, offset)} "
+                    f"left",
+                    offset,
+                )
                 error.path.insert(0, index)
-                raise error
+                raise error from None
         return items
 
     def _count(self, stream):
@@ -96,8 +110,10 @@ class Vec(Construct):
     def _emitparse(self, code):
         fname = f"parse_vec_{code.allocateId()}"
         code.append("from tart.protocol.primitives import read_natural")
-        code.append(f"def {fname}(io, this):\n"
-                    f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]")
+        code.append(
+            f"def {fname}(io, this):\n"
+            f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]"
+        )
         return f"{fname}(io, this)"
 
 
@@ -126,13 +142,15 @@ class Option(Construct):
 
     def _emitparse(self, code):
         fname = f"parse_option_{code.allocateId()}"
-        code.append(f"def {fname}(io, this):\n"
-                    f"    tag = io.read(1)\n"
-                    f"    if tag == b'\\x00':\n"
-                    f"        return None\n"
-                    f"    if tag != b'\\x01':\n"
-                    f"        raise ValueError('bad Option tag')\n"
-                    f"    return {self.subcon._compileparse(code)}")
+        code.append(
+            f"def {fname}(io, this):\n"
+            f"    tag = io.read(1)\n"
+            f"    if tag == b'\\x00':\n"
+            f"        return None\n"
+            f"    if tag != b'\\x01':\n"
+            f"        raise ValueError('bad Option tag')\n"
+            f"    return {self.subcon._compileparse(code)}"
+        )
         return f"{fname}(io, this)"
 
 
@@ -147,4 +165,4 @@ def _describe(con):
     return type(con).__name__
 
 
-__all__ = ["Type", "Record", "Vec", "Option"]
+__all__ = ["Option", "Record", "Type", "Vec"]

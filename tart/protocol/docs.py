@@ -5,21 +5,35 @@ Nothing here describes the protocol a second time. Every table is read off the d
 and the JSON examples are what the decoder returns for bytes the encoder built. ``tart spec``
 prints the result; a test fails when the checked-in copy is stale.
 """
+
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from construct import FormatField, Renamed
 
 from tart.protocol import types
 from tart.protocol.codec import (
-    JAM_COMMON_ERA, PARAMETER_LAYOUTS, EventDecoder, encode_event, jam_timestamp,
+    JAM_COMMON_ERA,
+    PARAMETER_LAYOUTS,
+    EventDecoder,
+    encode_event,
+    jam_timestamp,
 )
 from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.events import EVENTS_BY_VERSION, SECTIONS
 from tart.protocol.primitives import (
-    NUL_SYMBOL, Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt,
-    String, encode_natural,
+    NUL_SYMBOL,
+    Bool,
+    ByteEnum,
+    CoreBitfield,
+    HexBytes,
+    IPv6Address,
+    Natural,
+    PerCore,
+    SmallInt,
+    String,
+    encode_natural,
 )
 
 
@@ -41,8 +55,9 @@ def _field_type(field):
 # The spec's named types, in its order; tables link to those that have a section of their own.
 DOCUMENTED_TYPES = [value for value in vars(types).values() if isinstance(value, Renamed)]
 # JAM Parameters in each layout that the node information may carry.
-JAM_PARAMETERS = {layout: _field_type(record.params)
-                  for layout, record in PARAMETER_LAYOUTS.items()}
+JAM_PARAMETERS = {
+    layout: _field_type(record.params) for layout, record in PARAMETER_LAYOUTS.items()
+}
 _BY_NAME = {con.name: con for con in DOCUMENTED_TYPES + list(JAM_PARAMETERS.values())}
 
 # Timestamp and discriminator, before every event's fields.
@@ -134,8 +149,11 @@ def _bytes(measure, extra=0):
 
 def _size_line(measure, header=None):
     """The total size; for an event, of its fields and of the message with its ``header``."""
-    line = f"**Size:** {_bytes(measure)}" if header is None else \
-        f"**Size:** fields {_bytes(measure)}, message {_bytes(measure, header)}"
+    line = (
+        f"**Size:** {_bytes(measure)}"
+        if header is None
+        else f"**Size:** fields {_bytes(measure)}, message {_bytes(measure, header)}"
+    )
     return line + (" (variable)." if measure[2] else ".")
 
 
@@ -190,8 +208,9 @@ def _merged_rows(records):
 # Sections
 # ---------------------------------------------------------------------------------------------
 def _encoding_notes():
-    naturals = ", ".join(f"{value} → `{encode_natural(value).hex(' ')}`"
-                         for value in (127, 128, 200, 512, 16384))
+    naturals = ", ".join(
+        f"{value} → `{encode_natural(value).hex(' ')}`" for value in (127, 128, 200, 512, 16384)
+    )
     era = JAM_COMMON_ERA.strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"""## Encoding
 
@@ -220,10 +239,15 @@ def _encoding_notes():
 
 def _types_section():
     simple = [con for con in DOCUMENTED_TYPES if not _is_section_type(con)]
-    rows = [(f"`{con.name}`", _type_cell(*_type(con.subcon)), _size_cell(con), _cell(con.docs))
-            for con in simple]
-    parts = ["## Types", "The spec's named types; compound types and enumerations follow.",
-             _table(("type", "definition", "size (bytes)", "meaning"), rows)]
+    rows = [
+        (f"`{con.name}`", _type_cell(*_type(con.subcon)), _size_cell(con), _cell(con.docs))
+        for con in simple
+    ]
+    parts = [
+        "## Types",
+        "The spec's named types; compound types and enumerations follow.",
+        _table(("type", "definition", "size (bytes)", "meaning"), rows),
+    ]
     for con in DOCUMENTED_TYPES:
         if _is_section_type(con):
             parts.append(_type_section(con))
@@ -236,14 +260,15 @@ def _type_section(con):
     if isinstance(base, ByteEnum):
         rows = [(str(value), f"`{name}`") for value, name in sorted(base.names.items())]
         return "\n\n".join([heading, "A single byte:", _table(("value", "name"), rows)])
-    return "\n\n".join([heading, _size_line(_measure(con)),
-                        _table(FIELD_HEADER, _rows(base))])
+    return "\n\n".join([heading, _size_line(_measure(con)), _table(FIELD_HEADER, _rows(base))])
 
 
 def _node_information_section():
     records = list(PARAMETER_LAYOUTS.values())
-    sizes = ", ".join(f"{_bytes(_measure(record))} with GP {layout} parameters"
-                      for layout, record in PARAMETER_LAYOUTS.items())
+    sizes = ", ".join(
+        f"{_bytes(_measure(record))} with GP {layout} parameters"
+        for layout, record in PARAMETER_LAYOUTS.items()
+    )
     parts = [
         "## Node information message",
         "The first message on every connection. JAM Parameters carry no length and two layouts "
@@ -253,8 +278,11 @@ def _node_information_section():
         _table(FIELD_HEADER, _merged_rows(records)),
     ]
     for layout in JAM_PARAMETERS.values():
-        parts += [f"### {layout.name}", _size_line(_measure(layout)),
-                  _table(FIELD_HEADER, _rows(_base(layout)))]
+        parts += [
+            f"### {layout.name}",
+            _size_line(_measure(layout)),
+            _table(FIELD_HEADER, _rows(_base(layout))),
+        ]
     return "\n\n".join(parts)
 
 
@@ -275,31 +303,49 @@ def _event_definitions():
 
 
 # Events shown as bytes and as the JSON the decoder makes of them.
-_EXAMPLE_TIME = jam_timestamp(datetime(2025, 6, 1, 12, 0, 0, tzinfo=timezone.utc))
+_EXAMPLE_TIME = jam_timestamp(datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC))
 _EXAMPLES = [
     {"BestBlockChanged": {"slot": 1234, "hash": "0x" + "ab" * 32}},
-    {"Disconnected": {"peer_id": "0x" + "3b" * 32, "terminator": "Remote",
-                      "reason": "stream reset\x00"}},
-    {"WorkPackageReceived": {
-        "submission_or_share_id": 41, "core": 3,
-        "outline": {
-            "size": 2048, "hash": "0x" + "77" * 32, "anchor": "0x" + "a1" * 32,
-            "lookup_anchor_slot": 1230, "prerequisites": [],
-            "items": [{
-                "service": 7, "payload_size": 96, "refine_gas_limit": 5_000_000,
-                "accumulate_gas_limit": 100_000, "extrinsics_size": 0,
-                "imports": [{"root": "0x" + "5e" * 32, "export_index": 2}],
-                "num_exports": 1,
-            }],
-        },
-    }},
+    {
+        "Disconnected": {
+            "peer_id": "0x" + "3b" * 32,
+            "terminator": "Remote",
+            "reason": "stream reset\x00",
+        }
+    },
+    {
+        "WorkPackageReceived": {
+            "submission_or_share_id": 41,
+            "core": 3,
+            "outline": {
+                "size": 2048,
+                "hash": "0x" + "77" * 32,
+                "anchor": "0x" + "a1" * 32,
+                "lookup_anchor_slot": 1230,
+                "prerequisites": [],
+                "items": [
+                    {
+                        "service": 7,
+                        "payload_size": 96,
+                        "refine_gas_limit": 5_000_000,
+                        "accumulate_gas_limit": 100_000,
+                        "extrinsics_size": 0,
+                        "imports": [{"root": "0x" + "5e" * 32, "export_index": 2}],
+                        "num_exports": 1,
+                    }
+                ],
+            },
+        }
+    },
 ]
 _EXAMPLE_CORES = 2
 
 
 def _events_intro():
-    header = [("`timestamp`", "`Timestamp`", "8", "Time of the event"),
-              ("`discriminator`", "`u8`", "1", "Which event follows")]
+    header = [
+        ("`timestamp`", "`Timestamp`", "8", "Time of the event"),
+        ("`discriminator`", "`u8`", "1", "Which event follows"),
+    ]
     parts = [
         "## Event messages",
         "Every event message is a Timestamp and a one-byte discriminator, then the event's "
@@ -315,7 +361,7 @@ def _events_intro():
     for data in _EXAMPLES:
         message = encode_event(data, _EXAMPLE_TIME, 0, _EXAMPLE_CORES)
         decoded = EventDecoder(0, _EXAMPLE_CORES).decode(message)
-        hex_lines = [message[i:i + 32].hex(" ") for i in range(0, len(message), 32)]
+        hex_lines = [message[i : i + 32].hex(" ") for i in range(0, len(message), 32)]
         parts.append(f"`{decoded.name}`, a {len(message)}-byte message:")
         parts.append("```\n" + "\n".join(hex_lines) + "\n```")
         parts.append("```json\n" + json.dumps(decoded.data, indent=2, ensure_ascii=False) + "\n```")
@@ -324,21 +370,31 @@ def _events_intro():
 
 def _event_section(discriminator, version, event):
     measure = _measure(event)
-    return "\n\n".join([f"### {_event_heading(discriminator, event, version)}",
-                        _size_line(measure, _EVENT_HEADER),
-                        _table(FIELD_HEADER, _rows(event))])
+    return "\n\n".join(
+        [
+            f"### {_event_heading(discriminator, event, version)}",
+            _size_line(measure, _EVENT_HEADER),
+            _table(FIELD_HEADER, _rows(event)),
+        ]
+    )
 
 
 def _contents():
-    lines = ["## Contents", "",
-             "- [Encoding](#encoding) · [Types](#types) · "
-             "[Node information message](#node-information-message) · "
-             "[Event messages](#event-messages)"]
+    lines = [
+        "## Contents",
+        "",
+        "- [Encoding](#encoding) · [Types](#types) · "
+        "[Node information message](#node-information-message) · "
+        "[Event messages](#event-messages)",
+    ]
     definitions = list(_event_definitions())
     for title, discriminators in SECTIONS.items():
-        links = [f"[{d}{'' if v is None else f' (v{v})'} {e.event_name}]"
-                 f"(#{_anchor(_event_heading(d, e, v))})"
-                 for d, v, e in definitions if d in discriminators]
+        links = [
+            f"[{d}{'' if v is None else f' (v{v})'} {e.event_name}]"
+            f"(#{_anchor(_event_heading(d, e, v))})"
+            for d, v, e in definitions
+            if d in discriminators
+        ]
         lines.append(f"- [{title}](#{_anchor(title)}): " + (", ".join(links) or "none yet"))
     return "\n".join(lines)
 

@@ -29,8 +29,11 @@ class DecodeError(Exception):
         super().__init__(str(self))
 
     def __str__(self):
-        where = self.field_path or self.event_name or (
-            f"event {self.discriminator}" if self.discriminator is not None else "frame")
+        where = (
+            self.field_path
+            or self.event_name
+            or (f"event {self.discriminator}" if self.discriminator is not None else "frame")
+        )
         return f"{where}: {self.reason} (at byte {self.offset})"
 
     def as_dict(self):

@@ -13,12 +13,12 @@ length is a GP *general natural number* (not LEB128), single-byte tags for ``boo
 Decoded values are JSON-ready: byte arrays become ``0x`` hex, enums their spec names, addresses
 text. Building accepts the same shapes.
 """
+
 import ipaddress
 import socket
 import struct
 
-from construct import Construct
-from construct import Int8ul, Int16ul, Int32ul, Int64ul
+from construct import Construct, Int8ul, Int16ul, Int32ul, Int64ul
 from construct.core import stream_write
 
 from tart.protocol.errors import FieldError
@@ -60,7 +60,9 @@ def read_natural(io):
     if length == 8:
         value = _U64.unpack(rest)[0]
     else:
-        value = ((first & ((1 << (7 - length)) - 1)) << (8 * length)) | int.from_bytes(rest, "little")
+        value = ((first & ((1 << (7 - length)) - 1)) << (8 * length)) | int.from_bytes(
+            rest, "little"
+        )
     if value < 1 << (7 * length):
         raise ValueError("non-canonical natural")
     return value
@@ -149,7 +151,9 @@ class Natural(Construct):
         if value < 1 << (7 * length):
             raise FieldError(
                 f"non-canonical natural: {value} encoded in {length + 1} bytes "
-                f"({(bytes((first,)) + rest).hex(' ')}); LEB128 instead of the GP encoding?", offset)
+                f"({(bytes((first,)) + rest).hex(' ')}); LEB128 instead of the GP encoding?",
+                offset,
+            )
         return value
 
     def _build(self, obj, stream, context, path):
@@ -205,8 +209,11 @@ class String(Construct):
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise FieldError(f"String<{self.limit}> is not valid UTF-8 at byte {e.start} "
-                             f"of the string (0x{data[e.start]:02x})", offset) from None
+            raise FieldError(
+                f"String<{self.limit}> is not valid UTF-8 at byte {e.start} "
+                f"of the string (0x{data[e.start]:02x})",
+                offset,
+            ) from None
         return text.replace("\x00", NUL_SYMBOL)
 
     def _build(self, obj, stream, context, path):
@@ -372,14 +379,30 @@ class CoreBitfield(Construct):
 
 
 def _unhex(value, length):
-    data = bytes.fromhex(value[2:] if value.startswith(("0x", "0X")) else value) \
-        if isinstance(value, str) else bytes(value)
+    data = (
+        bytes.fromhex(value[2:] if value.startswith(("0x", "0X")) else value)
+        if isinstance(value, str)
+        else bytes(value)
+    )
     if len(data) != length:
         raise ValueError(f"[u8; {length}] given {len(data)} bytes")
     return data
 
 
 __all__ = [
-    "u8", "u16", "u32", "u64", "natural", "Bool", "String", "HexBytes", "ByteEnum", "SmallInt",
-    "IPv6Address", "PerCore", "CoreBitfield", "encode_natural", "NUL_SYMBOL",
+    "NUL_SYMBOL",
+    "Bool",
+    "ByteEnum",
+    "CoreBitfield",
+    "HexBytes",
+    "IPv6Address",
+    "PerCore",
+    "SmallInt",
+    "String",
+    "encode_natural",
+    "natural",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
 ]

@@ -1,12 +1,21 @@
 """Plausible values for any message, made from its definition: for tests, the load generator
 and benchmarks, so none of them needs a second description of the protocol."""
+
 import random
 
 from construct import FormatField, Renamed
 
 from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.primitives import (
-    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt, String,
+    Bool,
+    ByteEnum,
+    CoreBitfield,
+    HexBytes,
+    IPv6Address,
+    Natural,
+    PerCore,
+    SmallInt,
+    String,
 )
 
 
@@ -26,7 +35,7 @@ def sample(con, cores, rng=None, list_size=2):
     if isinstance(con, Option):
         return sample(con.subcon, cores, rng, list_size) if rng.random() < 0.5 else None
     if isinstance(con, String):
-        return rng.choice(("timeout", "peer went away", "invalid signature", ""))[:con.limit]
+        return rng.choice(("timeout", "peer went away", "invalid signature", ""))[: con.limit]
     if isinstance(con, HexBytes):
         return "0x" + rng.randbytes(con.length).hex()
     if isinstance(con, ByteEnum):

@@ -80,7 +80,8 @@ class Pool:
         if not self._slots.acquire(timeout=ACQUIRE_TIMEOUT):
             raise DatabaseUnavailable(
                 f"all {POOL_SIZE} database connections of this worker stayed busy for "
-                f"{ACQUIRE_TIMEOUT} s")
+                f"{ACQUIRE_TIMEOUT} s"
+            )
         try:
             yield
         finally:
@@ -95,8 +96,9 @@ class Pool:
         if not self.url:
             raise DatabaseUnavailable("DATABASE_URL is not set")
         options = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
-        conn = connect(self.url, application_name="tart web", connect_timeout=CONNECT_TIMEOUT,
-                       options=options)
+        conn = connect(
+            self.url, application_name="tart web", connect_timeout=CONNECT_TIMEOUT, options=options
+        )
         conn.autocommit = True
         web_pool_connections.inc()
         return _Session(conn)

@@ -49,7 +49,8 @@ def _http_error(error: HTTPException):
     if isinstance(error, MethodNotAllowed):
         allowed = sorted(error.valid_methods or ())
         response = error_response(
-            405, f"{request.method} is not allowed on {request.path}", {"allowed": allowed})
+            405, f"{request.method} is not allowed on {request.path}", {"allowed": allowed}
+        )
         return (*response, {"Allow": ", ".join(allowed)})
     return error_response(error.code or 500, error.description or error.name)
 

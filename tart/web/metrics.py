@@ -20,7 +20,9 @@ from flask import Response, current_app, request
 from prometheus_client import CollectorRegistry, Gauge
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import (
-    CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
 )
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.utils import floatToGoString
@@ -34,18 +36,25 @@ MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 # The live stream (tart/web/live/) feeds these two: inc()/dec() as WebSocket subscribers come
 # and go, inc(n) as it sends events to them. Summed over live workers / all workers.
 broadcaster_subscribers = Gauge(
-    "telemetry_broadcaster_subscribers", "Active WebSocket subscribers",
-    multiprocess_mode="livesum", registry=None)
+    "telemetry_broadcaster_subscribers",
+    "Active WebSocket subscribers",
+    multiprocess_mode="livesum",
+    registry=None,
+)
 broadcaster_total_broadcast = Gauge(
     "telemetry_broadcaster_total_broadcast",
     "Events sent to WebSocket subscribers (monotonic; gauge-typed to keep the seed's name)",
-    multiprocess_mode="sum", registry=None)
+    multiprocess_mode="sum",
+    registry=None,
+)
 # Fed by tart.web.db; telemetry_database_pool_connections adds it to the ingest processes'.
 WEB_POOL_NAME = "telemetry_web_database_pool_connections"
 web_pool_connections = Gauge(
     WEB_POOL_NAME,
     "Open PostgreSQL connections of the web workers' pools",
-    multiprocess_mode="livesum", registry=None)
+    multiprocess_mode="livesum",
+    registry=None,
+)
 WEB_METRICS = (broadcaster_subscribers, broadcaster_total_broadcast, web_pool_connections)
 
 # Ingest processes that have not updated their ingest_stats row for this long are gone: their
@@ -54,16 +63,28 @@ LIVE_SECONDS = 15
 
 # (counters key, metric name, help) of the monotonic ingest counts, exposed gauge-typed.
 INGEST_COUNTS = (
-    ("connections_rejected", "telemetry_connections_rejected",
-     "Node connections refused because TART_MAX_CONNECTIONS were open"),
+    (
+        "connections_rejected",
+        "telemetry_connections_rejected",
+        "Node connections refused because TART_MAX_CONNECTIONS were open",
+    ),
     ("events_received", "telemetry_events_received", "Event frames received from nodes"),
     ("events_stored", "telemetry_events_stored", "Events written to the database"),
-    ("events_dropped", "telemetry_events_dropped",
-     "Events not stored for a reason other than rate limiting (e.g. a full write queue)"),
-    ("events_rate_limited", "telemetry_events_rate_limited",
-     "Events not stored because their node exceeded TART_RATE_LIMIT"),
-    ("events_undecodable", "telemetry_decode_errors",
-     "Frames that did not decode as JIP-3 (see /api/nodes/<node_id>/errors)"),
+    (
+        "events_dropped",
+        "telemetry_events_dropped",
+        "Events not stored for a reason other than rate limiting (e.g. a full write queue)",
+    ),
+    (
+        "events_rate_limited",
+        "telemetry_events_rate_limited",
+        "Events not stored because their node exceeded TART_RATE_LIMIT",
+    ),
+    (
+        "events_undecodable",
+        "telemetry_decode_errors",
+        "Frames that did not decode as JIP-3 (see /api/nodes/<node_id>/errors)",
+    ),
 )
 INGEST_GAUGES = (
     ("active_connections", "telemetry_active_connections", "Open node connections"),
@@ -91,8 +112,9 @@ def init_app(app) -> None:
     @exporter.do_not_track()
     def metrics():
         families = web_families()
-        ingest = IngestCollector(current_app.extensions["tart_db"],
-                                 web_pool=sample(families, WEB_POOL_NAME))
+        ingest = IngestCollector(
+            current_app.extensions["tart_db"], web_pool=sample(families, WEB_POOL_NAME)
+        )
         exposition = _Families(families + ingest.collect())
         encode, content_type = choose_encoder(request.headers.get("Accept"))
         return Response(encode(exposition), content_type=content_type)
@@ -143,31 +165,46 @@ class IngestCollector:
     def collect(self) -> list:
         try:
             rows = self.pool.prepared(
-                "SELECT counters, updated_at > now() - make_interval(secs => $1) "
-                "FROM ingest_stats", (LIVE_SECONDS,))
+                "SELECT counters, updated_at > now() - make_interval(secs => $1) FROM ingest_stats",
+                (LIVE_SECONDS,),
+            )
         except Exception as error:  # /metrics still serves the web side without the database
             log.warning("ingest metrics unavailable: %s", error)
             return []
         live = [counters for counters, is_live in rows if is_live]
-        families = [GaugeMetricFamily("telemetry_ingest_processes",
-                                      "Ingest processes that reported in the last 15 s",
-                                      value=len(live))]
+        families = [
+            GaugeMetricFamily(
+                "telemetry_ingest_processes",
+                "Ingest processes that reported in the last 15 s",
+                value=len(live),
+            )
+        ]
         for key, name, text in INGEST_GAUGES:
             families.append(GaugeMetricFamily(name, text, value=_total(live, key)))
-        families.append(GaugeMetricFamily(
-            "telemetry_database_pool_connections",
-            "Open PostgreSQL connections of the ingest processes and web workers",
-            value=_total(live, "database_pool_connections") + self.web_pool))
+        families.append(
+            GaugeMetricFamily(
+                "telemetry_database_pool_connections",
+                "Open PostgreSQL connections of the ingest processes and web workers",
+                value=_total(live, "database_pool_connections") + self.web_pool,
+            )
+        )
         everyone = [counters for counters, _ in rows]
-        families.append(CounterMetricFamily(
-            "telemetry_connections_total", "Node connections accepted",
-            value=_total(everyone, "connections_total")))
+        families.append(
+            CounterMetricFamily(
+                "telemetry_connections_total",
+                "Node connections accepted",
+                value=_total(everyone, "connections_total"),
+            )
+        )
         for key, name, text in INGEST_COUNTS:
-            families.append(GaugeMetricFamily(name, f"{text} (monotonic)",
-                                              value=_total(everyone, key)))
+            families.append(
+                GaugeMetricFamily(name, f"{text} (monotonic)", value=_total(everyone, key))
+            )
         dropped = GaugeMetricFamily(
             "telemetry_events_dropped_by_reason",
-            "telemetry_events_dropped by reason (monotonic)", labels=["reason"])
+            "telemetry_events_dropped by reason (monotonic)",
+            labels=["reason"],
+        )
         for reason, count in _by_reason(everyone).items():
             dropped.add_metric([reason], count)
         families.append(dropped)
@@ -198,8 +235,11 @@ def _batch_write_duration(counters_rows) -> HistogramMetricFamily:
     # Bounds spelled as prometheus_client spells them ("1.0", "+Inf"): one series per bound.
     ordered = [(floatToGoString(bound), count) for bound, count in sorted(buckets.items())]
     return HistogramMetricFamily(
-        "telemetry_batch_write_duration", "Time to write one batch of events, in seconds",
-        buckets=ordered, sum_value=total)
+        "telemetry_batch_write_duration",
+        "Time to write one batch of events, in seconds",
+        buckets=ordered,
+        sum_value=total,
+    )
 
 
 class _Families:

@@ -1,4 +1,5 @@
 """Node and session counters: added up in memory, written a share at a time."""
+
 import time
 from types import SimpleNamespace
 
@@ -60,13 +61,23 @@ def test_later_counts_add_up_and_replace_blocks_and_the_oldest_are_taken_first()
 
 def test_counters_reach_the_database_while_events_never_stop(database_url):
     node_id = "cd" * 32
-    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
-                        " INSERT INTO sessions (id, node_id, remote_address)"
-                        " VALUES (1, %s, 'test') RETURNING 1", (node_id, node_id))
+    query(
+        database_url,
+        "INSERT INTO nodes (node_id) VALUES (%s);"
+        " INSERT INTO sessions (id, node_id, remote_address)"
+        " VALUES (1, %s, 'test') RETURNING 1",
+        (node_id, node_id),
+    )
     session = _session(1, node_id)
     queue = Queue()
-    writer = gevent.spawn(Writer(queue, lambda: connect(database_url),
-                                 SimpleNamespace(batch_size=100, flush_ms=5), IngestStats()).run)
+    writer = gevent.spawn(
+        Writer(
+            queue,
+            lambda: connect(database_url),
+            SimpleNamespace(batch_size=100, flush_ms=5),
+            IngestStats(),
+        ).run
+    )
     # An event every 10 ms: the queue never stays quiet long enough for the counters alone.
     seen_while_busy = []
     for slot in range(300):

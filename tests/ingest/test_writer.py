@@ -1,5 +1,6 @@
 """The writer against a real PostgreSQL: a row the database refuses loses none of its batch, and
 ids become visible in order while several writers write."""
+
 import time
 from types import SimpleNamespace
 
@@ -15,23 +16,31 @@ from tart.ingest.writer import STOP, Event, Writer
 from tests.support.ingest import query
 
 
-def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(
-        database_url):
+def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(database_url):
     queue = _queued_events(database_url, count=10, refused=4)
     stats = IngestStats()
     settings = SimpleNamespace(batch_size=100, flush_ms=5)
     Writer(queue, lambda: connect(database_url), settings, stats).run()
 
-    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] \
-        == [0, 1, 2, 3, 5, 6, 7, 8, 9]
-    (error,) = query(database_url, "SELECT event_id, discriminator, event_name, raw, reason"
-                                   " FROM decode_errors")
+    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
+        0,
+        1,
+        2,
+        3,
+        5,
+        6,
+        7,
+        8,
+        9,
+    ]
+    (error,) = query(
+        database_url, "SELECT event_id, discriminator, event_name, raw, reason FROM decode_errors"
+    )
     assert error[:3] == (4, 28, "PeerMisbehaved")
     assert bytes(error[3]) == b"frame 4"
     assert error[4].startswith("rejected by PostgreSQL: ")
     assert query(database_url, "SELECT event_count FROM nodes") == [(9,)]
-    assert query(database_url, "SELECT events_stored, events_undecodable FROM sessions") \
-        == [(9, 1)]
+    assert query(database_url, "SELECT events_stored, events_undecodable FROM sessions") == [(9, 1)]
     assert stats.events_stored == 9
     assert stats.dropped == {"rejected by database": 1}
 
@@ -49,11 +58,18 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         holder.autocommit = True
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
-        writer = gevent.spawn(Writer(queue, lambda: connect(database_url),
-                                     SimpleNamespace(batch_size=5, flush_ms=5), stats).run)
+        writer = gevent.spawn(
+            Writer(
+                queue,
+                lambda: connect(database_url),
+                SimpleNamespace(batch_size=5, flush_ms=5),
+                stats,
+            ).run
+        )
         deadline = time.monotonic() + 10
-        while query(database_url, "SELECT count(*) FROM pg_stat_activity"
-                                  " WHERE wait_event_type = 'Lock'") != [(2,)]:
+        while query(
+            database_url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        ) != [(2,)]:
             assert time.monotonic() < deadline, "the two batches never both waited"
             gevent.sleep(0.01)
         with holder.cursor() as cur:
@@ -63,8 +79,9 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
     finally:
         psycopg2.extensions.set_wait_callback(None)
 
-    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] \
-        == [slot for slot in range(20) if slot != 2]
+    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
+        slot for slot in range(20) if slot != 2
+    ]
     assert query(database_url, "SELECT event_id FROM decode_errors") == [(2,)]
     assert query(database_url, "SELECT event_count FROM nodes") == [(19,)]
     assert stats.events_stored == 19 and stats.batches_written == 4
@@ -73,14 +90,18 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
 def test_ids_become_visible_in_order_while_two_writers_write(database_url):
     """A batch's rows are analysed before it takes the writers' lock, but the ids they take
     must still commit in order: a reader never sees an id while a smaller one is missing."""
-    queues = [_queued_events(database_url, count=2000, refused=None, session_id=session_id)
-              for session_id in (1, 2)]
+    queues = [
+        _queued_events(database_url, count=2000, refused=None, session_id=session_id)
+        for session_id in (1, 2)
+    ]
     settings = SimpleNamespace(batch_size=20, flush_ms=5)
     seen = []
     make_green()  # so the writers and the reader wait in PostgreSQL at once
     try:
-        writers = [gevent.spawn(Writer(queue, lambda: connect(database_url), settings,
-                                       IngestStats()).run) for queue in queues]
+        writers = [
+            gevent.spawn(Writer(queue, lambda: connect(database_url), settings, IngestStats()).run)
+            for queue in queues
+        ]
         reader = connect(database_url)
         reader.autocommit = True
         with reader.cursor() as cur:
@@ -101,9 +122,13 @@ def _queued_events(database_url, count, refused, session_id=1):
     """A queue of `count` events of one node's session, then STOP; PostgreSQL refuses the one
     numbered `refused`. Each frame is b"frame <number>"."""
     node_id = f"{session_id:02x}" * 32
-    query(database_url, "INSERT INTO nodes (node_id) VALUES (%s);"
-                        " INSERT INTO sessions (id, node_id, remote_address)"
-                        " VALUES (%s, %s, 'test') RETURNING 1", (node_id, session_id, node_id))
+    query(
+        database_url,
+        "INSERT INTO nodes (node_id) VALUES (%s);"
+        " INSERT INTO sessions (id, node_id, remote_address)"
+        " VALUES (%s, %s, 'test') RETURNING 1",
+        (node_id, session_id, node_id),
+    )
     session = Session(session_id, "test")
     session.node_id = node_id
     queue = Queue()

@@ -20,8 +20,12 @@ TIMEOUT = 20
 def running_web(database_url, workers=2, **env):
     """gunicorn with `workers` gevent workers serving wsgi:app; yield (port, process)."""
     port = free_port()
-    environ = {"DATABASE_URL": database_url, "API_BIND": f"127.0.0.1:{port}",
-               "TART_WEB_WORKERS": str(workers), "TART_LOG_LEVEL": "warning"}
+    environ = {
+        "DATABASE_URL": database_url,
+        "API_BIND": f"127.0.0.1:{port}",
+        "TART_WEB_WORKERS": str(workers),
+        "TART_LOG_LEVEL": "warning",
+    }
     environ.update({name: str(value) for name, value in env.items()})
     with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], environ) as web:
         wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
@@ -32,8 +36,9 @@ class LiveClient:
     """A websocket-client connection to /api/ws that has read its `connected` message."""
 
     def __init__(self, port, path="/api/ws"):
-        self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}{path}", timeout=TIMEOUT,
-                                             skip_utf8_validation=True)
+        self.ws = websocket.create_connection(
+            f"ws://127.0.0.1:{port}{path}", timeout=TIMEOUT, skip_utf8_validation=True
+        )
         self.connected = self.next("connected") if path == "/api/ws" else None
 
     @property
@@ -119,11 +124,12 @@ class StalledClient:
         self.sock.sendall(
             f"GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\n\r\n".encode())
+            f"Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
         self.buffer, self.position = bytearray(), 0
         head = self._read_until(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 101"), head
-        opcode, payload = self.frame()
+        _opcode, payload = self.frame()
         self.connected = json.loads(payload)["data"]
 
     @property
@@ -153,10 +159,10 @@ class StalledClient:
     def _read(self, count: int) -> bytes:
         while len(self.buffer) - self.position < count:
             self._receive()
-        data = bytes(self.buffer[self.position:self.position + count])
+        data = bytes(self.buffer[self.position : self.position + count])
         self.position += count
         if self.position > 1 << 20:
-            del self.buffer[:self.position]
+            del self.buffer[: self.position]
             self.position = 0
         return data
 

@@ -27,13 +27,15 @@ def send_paced(node, count, per_step=500, step=0.125):
     """Send `count` events at a steady pace that a reading client keeps up with."""
     messages = [frame(node.encode(best_block(slot))) for slot in range(count)]
     for start in range(0, count, per_step):
-        node.send_bytes(b"".join(messages[start:start + per_step]))
+        node.send_bytes(b"".join(messages[start : start + per_step]))
         time.sleep(step)
 
 
 def test_a_client_that_stops_reading_is_closed_while_the_others_get_everything(database_url):
-    with running_ingest(database_url) as (host, port, _), \
-            running_web(database_url, TART_WS_QUEUE=QUEUE) as (web, _):
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url, TART_WS_QUEUE=QUEUE) as (web, _),
+    ):
         stalled = StalledClient(web)
         reader = client_on(web, stalled.worker)  # the same worker, so the same listener
         with TelemetryNode(host, port) as node:
@@ -42,8 +44,9 @@ def test_a_client_that_stops_reading_is_closed_while_the_others_get_everything(d
             events = reader.events(EVENTS)
             sender.join()
         assert [e["event"] for e in events] == [best_block(slot) for slot in range(EVENTS)]
-        assert [e["id"] for e in events] == [row[0] for row in query(
-            database_url, "SELECT id FROM events ORDER BY id")]
+        assert [e["id"] for e in events] == [
+            row[0] for row in query(database_url, "SELECT id FROM events ORDER BY id")
+        ]
 
         code, reason = stalled.close_frame()
         assert code == 1008
@@ -54,8 +57,12 @@ def test_a_client_that_stops_reading_is_closed_while_the_others_get_everything(d
         assert metric(web, "telemetry_broadcaster_slow_clients_closed_total") == 1
         # Ingest never waited for the web side: everything stored, nothing dropped.
         wait_for_rows(database_url, "SELECT count(*) FROM events", EVENTS)
-        assert scalar(database_url, "SELECT sum((counters->>'events_dropped')::bigint)"
-                                    " FROM ingest_stats") == 0
+        assert (
+            scalar(
+                database_url, "SELECT sum((counters->>'events_dropped')::bigint) FROM ingest_stats"
+            )
+            == 0
+        )
         reader.close()
         stalled.close()
 

@@ -13,19 +13,25 @@ from tests.support.procs import free_port
 def nodes_on_both(database_url, host, port) -> list[TelemetryNode]:
     """Connect nodes until both ingest processes sharing `port` have some (SO_REUSEPORT picks)."""
     nodes = []
-    while len(nodes) < 4 or scalar(
-            database_url, "SELECT count(DISTINCT ingest_process) FROM sessions") < 2:
+    while (
+        len(nodes) < 4
+        or scalar(database_url, "SELECT count(DISTINCT ingest_process) FROM sessions") < 2
+    ):
         assert len(nodes) < 64, "SO_REUSEPORT gave every connection to one process"
         nodes.append(TelemetryNode(host, port))
-        wait_for_rows(database_url, "SELECT count(*) FROM sessions WHERE node_id IS NOT NULL",
-                      len(nodes))
+        wait_for_rows(
+            database_url, "SELECT count(*) FROM sessions WHERE node_id IS NOT NULL", len(nodes)
+        )
     return nodes
 
 
 def test_subscribers_on_every_worker_see_the_events_of_every_ingest_process(database_url):
     port = free_port()
-    with running_ingest(database_url, port=port) as (host, _, _), \
-            running_ingest(database_url, port=port), running_web(database_url) as (web, _):
+    with (
+        running_ingest(database_url, port=port) as (host, _, _),
+        running_ingest(database_url, port=port),
+        running_web(database_url) as (web, _),
+    ):
         clients = one_client_per_worker(web)
         nodes = nodes_on_both(database_url, host, port)
         for slot in range(50):
@@ -34,11 +40,14 @@ def test_subscribers_on_every_worker_see_the_events_of_every_ingest_process(data
         total = 50 * len(nodes)
         for client in clients:
             events = client.events(total)
-            assert [(e["id"], e["node_id"]) for e in events] == [tuple(row) for row in query(
-                database_url, "SELECT id, node_id FROM events ORDER BY id")]
+            assert [(e["id"], e["node_id"]) for e in events] == [
+                tuple(row)
+                for row in query(database_url, "SELECT id, node_id FROM events ORDER BY id")
+            ]
             for node in nodes:
                 assert [e["event"] for e in events if e["node_id"] == node.node_id] == [
-                    best_block(slot) for slot in range(50)]
+                    best_block(slot) for slot in range(50)
+                ]
         assert metric(web, "telemetry_broadcaster_subscribers") == 2
         assert metric(web, "telemetry_broadcaster_total_broadcast") == 2 * total
         for thing in clients + nodes:
@@ -46,27 +55,37 @@ def test_subscribers_on_every_worker_see_the_events_of_every_ingest_process(data
 
 
 def test_events_stored_while_the_listener_is_disconnected_are_delivered(database_url):
-    with running_ingest(database_url) as (host, port, _), \
-            running_web(database_url, workers=1) as (web, _):
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url, workers=1) as (web, _),
+    ):
         with LiveClient(web) as client, TelemetryNode(host, port) as node:
             node.send(best_block(0))
             client.events(1)
             for outage in range(1, 3):
-                assert scalar(database_url, "SELECT count(pg_terminate_backend(pid))"
-                                            " FROM pg_stat_activity"
-                                            " WHERE application_name = 'tart web live'") == 1
+                assert (
+                    scalar(
+                        database_url,
+                        "SELECT count(pg_terminate_backend(pid))"
+                        " FROM pg_stat_activity"
+                        " WHERE application_name = 'tart web live'",
+                    )
+                    == 1
+                )
                 for slot in range(outage * 100 - 99, outage * 100 + 1):
                     node.send(best_block(slot))
                 events = client.events(100)
                 assert [e["event"] for e in events] == [
-                    best_block(slot) for slot in range(outage * 100 - 99, outage * 100 + 1)]
-            assert [e["id"] for e in events] == [row[0] for row in query(
-                database_url, "SELECT id FROM events ORDER BY id OFFSET 101")]
+                    best_block(slot) for slot in range(outage * 100 - 99, outage * 100 + 1)
+                ]
+            assert [e["id"] for e in events] == [
+                row[0]
+                for row in query(database_url, "SELECT id FROM events ORDER BY id OFFSET 101")
+            ]
 
 
 def test_clients_are_told_when_the_server_shuts_down(database_url):
-    with running_web(database_url) as (web, process):
-        with LiveClient(web) as client:
-            process.send_signal(signal.SIGTERM)
-            assert client.closed() == (1001, "server shutting down")
-            process.wait(timeout=20)
+    with running_web(database_url) as (web, process), LiveClient(web) as client:
+        process.send_signal(signal.SIGTERM)
+        assert client.closed() == (1001, "server shutting down")
+        process.wait(timeout=20)

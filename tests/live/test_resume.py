@@ -26,11 +26,11 @@ def test_a_client_resumes_where_it_left_off(database_url):
             wait_for_rows(database_url, "SELECT count(*) FROM events", 1200)
 
             # More arrive while it resubscribes, so live events race the replay.
-            more = threading.Thread(target=lambda: [node.send(best_block(slot))
-                                                    for slot in range(1200, 1700)])
+            more = threading.Thread(
+                target=lambda: [node.send(best_block(slot)) for slot in range(1200, 1700)]
+            )
             with LiveClient(web) as client:
-                client.send({"type": "Subscribe", "filter": {"type": "All"},
-                             "since_id": last_seen})
+                client.send({"type": "Subscribe", "filter": {"type": "All"}, "since_id": last_seen})
                 more.start()
                 assert client.next("subscribed")["since_id"] == last_seen
                 received = []
@@ -45,8 +45,9 @@ def test_a_client_resumes_where_it_left_off(database_url):
                 wait_for_rows(database_url, "SELECT count(*) FROM events", 1700)
                 received += client.events(1700 - 150 - len(received))
 
-    stored = query(database_url, "SELECT id, event_id FROM events WHERE id > %s ORDER BY id",
-                   (last_seen,))
+    stored = query(
+        database_url, "SELECT id, event_id FROM events WHERE id > %s ORDER BY id", (last_seen,)
+    )
     assert [(e["id"], e["event_id"]) for e in received] == [tuple(row) for row in stored]
     assert [e["event"] for e in received] == [best_block(slot) for slot in range(150, 1700)]
 
@@ -63,8 +64,9 @@ def test_resuming_a_filtered_stream(database_url):
                 b.send(best_block(101))
                 a.send(best_block(102))
                 live = ws.stream(2)
-    assert [e["event"] for e in replayed + live] == [best_block(slot)
-                                                     for slot in [*range(1, 100, 2), 100, 102]]
+    assert [e["event"] for e in replayed + live] == [
+        best_block(slot) for slot in [*range(1, 100, 2), 100, 102]
+    ]
     assert {e["node_id"] for e in replayed + live} == {a.node_id}
 
 
@@ -73,19 +75,31 @@ def test_a_replay_beyond_the_limit_says_what_to_read_from_the_rest_api(database_
     insert_events(database_url, stored)
     with running_web(database_url) as (web, _):
         with LiveClient(web) as client:
-            client.send({"type": "Subscribe", "filter": {"type": "EventType", "event_type": 11},
-                         "since_id": 0})
+            client.send(
+                {
+                    "type": "Subscribe",
+                    "filter": {"type": "EventType", "event_type": 11},
+                    "since_id": 0,
+                }
+            )
             client.next("subscribed")
             replayed = client.events(REPLAY_LIMIT)
             summary = client.next("replayed")
             assert summary == {
-                "since_id": 0, "events": REPLAY_LIMIT, "last_id": REPLAY_LIMIT,
+                "since_id": 0,
+                "events": REPLAY_LIMIT,
+                "last_id": REPLAY_LIMIT,
                 "complete": False,
-                "missing": {"after_id": REPLAY_LIMIT, "through_id": stored,
-                            "rest": f"/api/events?since_id={REPLAY_LIMIT}&event_type=11"}}
+                "missing": {
+                    "after_id": REPLAY_LIMIT,
+                    "through_id": stored,
+                    "rest": f"/api/events?since_id={REPLAY_LIMIT}&event_type=11",
+                },
+            }
             assert [e["id"] for e in replayed] == list(range(1, REPLAY_LIMIT + 1))
-            page = requests.get(f"http://127.0.0.1:{web}{summary['missing']['rest']}",
-                                timeout=10).json()
+            page = requests.get(
+                f"http://127.0.0.1:{web}{summary['missing']['rest']}", timeout=10
+            ).json()
             assert page["events"][0]["id"] == REPLAY_LIMIT + 1
             # Live goes on after `through_id`.
             insert_events(database_url, 1)
@@ -93,9 +107,13 @@ def test_a_replay_beyond_the_limit_says_what_to_read_from_the_rest_api(database_
 
         with LiveClient(web, "/api/events/stream?event_type=11&since_id=5") as client:
             assert [e["id"] for e in client.stream(REPLAY_LIMIT)] == list(
-                range(6, REPLAY_LIMIT + 6))
-            assert client.closed() == (1000, f"replay limit of {REPLAY_LIMIT} events reached: "
-                                             f"reconnect with since_id={REPLAY_LIMIT + 5}")
+                range(6, REPLAY_LIMIT + 6)
+            )
+            assert client.closed() == (
+                1000,
+                f"replay limit of {REPLAY_LIMIT} events reached: "
+                f"reconnect with since_id={REPLAY_LIMIT + 5}",
+            )
 
 
 def insert_events(database_url, count):
@@ -105,13 +123,16 @@ def insert_events(database_url, count):
         with conn, conn.cursor() as cur:
             node = "ab" * 32
             cur.execute("INSERT INTO nodes (node_id) VALUES (%s) ON CONFLICT DO NOTHING", (node,))
-            cur.execute("INSERT INTO sessions (node_id, remote_address) VALUES (%s, 'test')"
-                        " RETURNING id", (node,))
+            cur.execute(
+                "INSERT INTO sessions (node_id, remote_address) VALUES (%s, 'test') RETURNING id",
+                (node,),
+            )
             session = cur.fetchone()[0]
             cur.execute(
                 "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp,"
                 " data) SELECT %s, %s, n, 11, 0, %s FROM generate_series(1, %s) n RETURNING id",
-                (node, session, Json(best_block(1)), count))
+                (node, session, Json(best_block(1)), count),
+            )
             ids = [row[0] for row in cur.fetchall()]
             cur.execute("SELECT pg_notify('tart_events', %s)", (f"{min(ids)},{max(ids)}",))
     finally:

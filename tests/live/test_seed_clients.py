@@ -5,6 +5,7 @@ WebSocket in Node offer permessage-deflate), so this is what dashboards built fr
 """
 
 import asyncio
+import contextlib
 import json
 import subprocess
 import threading
@@ -141,9 +142,17 @@ def test_the_seed_javascript_client(database_url, tmp_path):
     with running_ingest(database_url) as (host, port, _), running_web(database_url) as (web, _):
         with TelemetryNode(host, port) as a, TelemetryNode(host, port) as b:
             node = subprocess.Popen(
-                ["node", "--experimental-websocket", "--no-warnings", str(script),
-                 f"ws://127.0.0.1:{web}/api/ws", b.node_id],
-                stdout=subprocess.PIPE, text=True)
+                [
+                    "node",
+                    "--experimental-websocket",
+                    "--no-warnings",
+                    str(script),
+                    f"ws://127.0.0.1:{web}/api/ws",
+                    b.node_id,
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             try:
                 assert _line(node) == "Connected to TART telemetry"
                 assert _line(node) == "ready all"
@@ -158,7 +167,8 @@ def test_the_seed_javascript_client(database_url, tmp_path):
                 node.wait()
     assert [event[3] for event in seen["all"]] == [best_block(slot) for slot in range(10)]
     assert [event[1:] for event in seen["node"]] == [
-        [b.node_id, 11, best_block(slot)] for slot in range(10, 20, 2)]
+        [b.node_id, 11, best_block(slot)] for slot in range(10, 20, 2)
+    ]
     assert seen["pong"]["events_received"] == 15
     assert seen["recent"] == 3
 
@@ -182,7 +192,8 @@ def test_the_seed_python_client(database_url):
 
             async def on_subscribed(data):
                 threading.Thread(
-                    target=lambda: [node.send(best_block(slot)) for slot in range(20)]).start()
+                    target=lambda: [node.send(best_block(slot)) for slot in range(20)]
+                ).start()
 
             async def on_event(data):
                 events.append(data)
@@ -195,10 +206,9 @@ def test_the_seed_python_client(database_url):
             client.on("subscribed", on_subscribed)
             client.on("event", on_event)
             client.on("stats", on_stats)
-            try:
+            with contextlib.suppress(Done):
                 asyncio.run(asyncio.wait_for(client.connect(), TIMEOUT))
-            except Done:
-                pass
     assert [(e["node_id"], e["event_type"], e["event"]) for e in events] == [
-        (node.node_id, 11, best_block(slot)) for slot in range(20)]
+        (node.node_id, 11, best_block(slot)) for slot in range(20)
+    ]
     assert stats[-1]["connections"] == {"total": 1, "nodes": [node.node_id]}

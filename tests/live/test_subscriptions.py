@@ -5,7 +5,13 @@ from wsproto.frame_protocol import FrameProtocol
 
 from tart.web.live.messages import frame
 from tart.web.live.subscriptions import (
-    ALL, Filter, FilterError, Outbox, Subscription, parse_filter, parse_query,
+    ALL,
+    Filter,
+    FilterError,
+    Outbox,
+    Subscription,
+    parse_filter,
+    parse_query,
 )
 
 NODE = "ab" * 32
@@ -25,13 +31,21 @@ def test_ws_filters():
     assert node == Filter(node_id=NODE) and node.spec == {"type": "Node", "node_id": NODE}
     assert parse_filter({"type": "EventType", "event_type": 0}).event_types == {0}
     assert parse_filter({"type": "EventTypeRange", "start": 90, "end": 113}).event_types == set(
-        range(90, 114))
-    for spec in [None, [], {"type": 11}, {"type": "Nodes"}, {"type": "Node"},
-                 {"type": "Node", "node_id": NODE[:-1]}, {"type": "EventType"},
-                 {"type": "EventType", "event_type": True},
-                 {"type": "EventType", "event_type": 11.0},
-                 {"type": "EventTypeRange", "start": 0, "end": 256},
-                 {"type": "EventTypeRange", "start": 12, "end": 11}]:
+        range(90, 114)
+    )
+    for spec in [
+        None,
+        [],
+        {"type": 11},
+        {"type": "Nodes"},
+        {"type": "Node"},
+        {"type": "Node", "node_id": NODE[:-1]},
+        {"type": "EventType"},
+        {"type": "EventType", "event_type": True},
+        {"type": "EventType", "event_type": 11.0},
+        {"type": "EventTypeRange", "start": 0, "end": 256},
+        {"type": "EventTypeRange", "start": 12, "end": 11},
+    ]:
         with pytest.raises(FilterError):
             parse_filter(spec)
 
@@ -42,8 +56,14 @@ def test_stream_parameters_combine():
     assert filter.matches(Event(1, NODE, 91)) and not filter.matches(Event(1, NODE, 12))
     assert not filter.matches(Event(1, "cd" * 32, 11))
     assert parse_query({}) == (ALL, None) and parse_query({})[0].everything
-    for args in [{"event_type": ""}, {"event_type": "1,,2"}, {"event_type": "a"},
-                 {"event_type": "5-"}, {"since_id": "1e3"}, {"since_id": str(2**63)}]:
+    for args in [
+        {"event_type": ""},
+        {"event_type": "1,,2"},
+        {"event_type": "a"},
+        {"event_type": "5-"},
+        {"since_id": "1e3"},
+        {"since_id": str(2**63)},
+    ]:
         with pytest.raises(FilterError):
             parse_query(args)
 

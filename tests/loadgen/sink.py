@@ -1,4 +1,5 @@
 """A TCP server for tests that takes what the load generator sends and counts it by node."""
+
 import socketserver
 import struct
 import threading
@@ -50,7 +51,7 @@ class _Connection(socketserver.BaseRequestHandler):
             (size,) = struct.unpack_from("<I", data, offset)
             if offset + 4 + size > len(data):
                 break
-            frames.append(data[offset + 4:offset + 4 + size])
+            frames.append(data[offset + 4 : offset + 4 + size])
             offset += 4 + size
         with sink.lock:
             if offset != len(data):

@@ -1,4 +1,5 @@
 """bench/ingest.py end to end in a tiny run: correctness only (no loss, ratios, JSON), no timing."""
+
 import json
 import subprocess
 import sys
@@ -12,10 +13,27 @@ from tests.support.procs import REPO
 def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path, processes):
     results = tmp_path / "ingest.json"
     result = subprocess.run(
-        [sys.executable, "bench/ingest.py", "--nodes", "16", "--seconds", "3", "--rates", "50",
-         "--baseline-rows", "20000", "--ingest-processes", str(processes),
-         "--results", str(results)],
-        cwd=REPO, capture_output=True, text=True, timeout=240)
+        [
+            sys.executable,
+            "bench/ingest.py",
+            "--nodes",
+            "16",
+            "--seconds",
+            "3",
+            "--rates",
+            "50",
+            "--baseline-rows",
+            "20000",
+            "--ingest-processes",
+            str(processes),
+            "--results",
+            str(results),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     figures = json.loads(results.read_text())
     assert figures["ingest_processes"] == processes

@@ -1,4 +1,5 @@
 """The bytes the load generator sends decode, with TART's codec, to exactly what it meant."""
+
 import random
 import re
 import struct
@@ -9,7 +10,11 @@ from tart.loadgen.frames import Cycle
 from tart.loadgen.mixes import MIXES, script_of
 from tart.loadgen.nodes import SimulatedNode, node_id, peer_id
 from tart.protocol import (
-    EVENTS_BY_VERSION, DecodeError, EventDecoder, EventNumbering, decode_node_information,
+    EVENTS_BY_VERSION,
+    DecodeError,
+    EventDecoder,
+    EventNumbering,
+    decode_node_information,
 )
 
 PEERS = [peer_id(7, index) for index in range(4)]
@@ -21,7 +26,7 @@ def split_frames(data):
     frames, offset = [], 0
     while offset < len(data):
         (size,) = struct.unpack_from("<I", data, offset)
-        frames.append(data[offset + 4:offset + 4 + size])
+        frames.append(data[offset + 4 : offset + 4 + size])
         offset += 4 + size
     assert offset == len(data), "the bytes end mid-frame"
     return frames
@@ -68,8 +73,11 @@ def test_frames_decode_to_what_the_mix_meant(mix, version, layout):
 def test_ids_and_slots_move_on_with_each_repetition():
     cycle = make_cycle("status", 0)
     events = sent_events(cycle, [2 * cycle.frames])
-    best = [(event_id, event.fields["slot"]) for event_id, event in events
-            if event.name == "BestBlockChanged"]
+    best = [
+        (event_id, event.fields["slot"])
+        for event_id, event in events
+        if event.name == "BestBlockChanged"
+    ]
     assert best == [(1, FIRST_SLOT), (5, FIRST_SLOT + 1)]
     statuses = [event.fields for _, event in events if event.name == "Status"]
     assert all(len(fields["num_guarantees"]) == 341 for fields in statuses)
@@ -83,11 +91,27 @@ def test_a_new_connection_numbers_from_zero_again():
 
 
 PIPELINE = [
-    "WorkPackageSubmission", "WorkPackageReceived", "Authorized", "ExtrinsicDataReceived",
-    "ImportsReceived", "Refined", "WorkReportBuilt", "SharingWorkPackage", "SharingWorkPackage",
-    "BundleSent", "BundleSent", "WorkReportSignatureReceived", "WorkReportSignatureReceived",
-    "GuaranteeBuilt", "SendingGuarantee", "SendingGuarantee", "SendingGuarantee",
-    "GuaranteeSent", "GuaranteeSent", "GuaranteeSent", "GuaranteesDistributed",
+    "WorkPackageSubmission",
+    "WorkPackageReceived",
+    "Authorized",
+    "ExtrinsicDataReceived",
+    "ImportsReceived",
+    "Refined",
+    "WorkReportBuilt",
+    "SharingWorkPackage",
+    "SharingWorkPackage",
+    "BundleSent",
+    "BundleSent",
+    "WorkReportSignatureReceived",
+    "WorkReportSignatureReceived",
+    "GuaranteeBuilt",
+    "SendingGuarantee",
+    "SendingGuarantee",
+    "SendingGuarantee",
+    "GuaranteeSent",
+    "GuaranteeSent",
+    "GuaranteeSent",
+    "GuaranteesDistributed",
 ]
 # What each Event ID field of the pipeline must point at (from JIP-3's field descriptions).
 REFERENCES = {
@@ -115,8 +139,9 @@ def test_pipeline_ids_point_at_earlier_events_of_the_right_kind(version):
                 checked += 1
     assert checked == 3 * (len(PIPELINE) - 1)
     sending = {event_id for event_id, event in events if event.name == "SendingGuarantee"}
-    assert {event.fields["sending_id"] for _, event in events
-            if event.name == "GuaranteeSent"} == sending
+    assert {
+        event.fields["sending_id"] for _, event in events if event.name == "GuaranteeSent"
+    } == sending
 
 
 @pytest.mark.parametrize("version", [0, 1])
@@ -125,7 +150,7 @@ def test_all_sends_every_kind_and_its_ids_name_earlier_events(version):
     names_by_title = {event.title.lower(): event.event_name for event in table.values()}
     cycle = make_cycle("all", version)
     events = sent_events(cycle, [2 * cycle.frames])
-    assert sorted(event.discriminator for _, event in events[:cycle.frames]) == sorted(table)
+    assert sorted(event.discriminator for _, event in events[: cycle.frames]) == sorted(table)
     # Dropped(3) leads the cycle, so the next event's ID is 3 and each cycle moves IDs 117.
     assert [event_id for event_id, _ in events[:3]] == [0, 3, 4]
     assert events[cycle.frames][0] == 117

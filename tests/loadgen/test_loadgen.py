@@ -1,4 +1,5 @@
 """`tart loadgen` against a TCP sink that decodes and counts everything it receives."""
+
 import json
 import subprocess
 import time
@@ -9,8 +10,12 @@ from tests.support.procs import free_port, tart
 
 
 def loadgen(port, *options, timeout=60):
-    return subprocess.run(tart("loadgen", "--telemetry", f"127.0.0.1:{port}", *options),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        tart("loadgen", "--telemetry", f"127.0.0.1:{port}", *options),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def wait_for_connections(sink, expected, timeout=10.0):
@@ -24,9 +29,23 @@ def wait_for_connections(sink, expected, timeout=10.0):
 def test_each_node_sends_what_the_summary_says(tmp_path):
     summary_path = tmp_path / "summary.json"
     with Sink() as sink:
-        result = loadgen(sink.port, "--nodes", "8", "--count", "120", "--rate", "400",
-                         "--mix", "network", "--protocol-version", "1", "--params-layout", "0.8",
-                         "--summary-json", summary_path)
+        result = loadgen(
+            sink.port,
+            "--nodes",
+            "8",
+            "--count",
+            "120",
+            "--rate",
+            "400",
+            "--mix",
+            "network",
+            "--protocol-version",
+            "1",
+            "--params-layout",
+            "0.8",
+            "--summary-json",
+            summary_path,
+        )
         assert result.returncode == 0, result.stderr
         wait_for_connections(sink, 8)
     summary = json.loads(summary_path.read_text())
@@ -43,9 +62,23 @@ def test_each_node_sends_what_the_summary_says(tmp_path):
 def test_misbehaving_nodes_are_counted_exactly(tmp_path):
     summary_path = tmp_path / "summary.json"
     with Sink() as sink:
-        result = loadgen(sink.port, "--nodes", "4", "--duration", "1.5", "--rate", "200",
-                         "--garbage-rate", "0.2", "--reconnect-every", "0.5", "--slow", "2",
-                         "--summary-json", summary_path)
+        result = loadgen(
+            sink.port,
+            "--nodes",
+            "4",
+            "--duration",
+            "1.5",
+            "--rate",
+            "200",
+            "--garbage-rate",
+            "0.2",
+            "--reconnect-every",
+            "0.5",
+            "--slow",
+            "2",
+            "--summary-json",
+            summary_path,
+        )
         assert result.returncode == 0, result.stderr
         summary = json.loads(summary_path.read_text())
         wait_for_connections(sink, summary["connections"])
@@ -64,8 +97,17 @@ def test_misbehaving_nodes_are_counted_exactly(tmp_path):
 def test_sigterm_stops_the_nodes_with_exact_counts(tmp_path):
     summary_path = tmp_path / "summary.json"
     with Sink() as sink:
-        command = tart("loadgen", "--telemetry", f"127.0.0.1:{sink.port}", "--nodes", "6",
-                       "--duration", "300", "--summary-json", summary_path)
+        command = tart(
+            "loadgen",
+            "--telemetry",
+            f"127.0.0.1:{sink.port}",
+            "--nodes",
+            "6",
+            "--duration",
+            "300",
+            "--summary-json",
+            summary_path,
+        )
         with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
             deadline = time.monotonic() + 30
             while sink.received < 20_000 and time.monotonic() < deadline:
@@ -77,8 +119,9 @@ def test_sigterm_stops_the_nodes_with_exact_counts(tmp_path):
         wait_for_connections(sink, 6)
     assert summary["stopped_by_signal"] is True
     assert summary["events"] > 0
-    assert {node["node_id"]: node["events"] for node in summary["per_node"]
-            if node["events"]} == sink.events
+    assert {
+        node["node_id"]: node["events"] for node in summary["per_node"] if node["events"]
+    } == sink.events
     assert sink.problems == []
     assert "stopped early by a signal" in output
 
@@ -106,8 +149,7 @@ def test_a_slow_node_writes_byte_by_byte_and_stalls_mid_frame():
 
 def test_an_unreachable_server_fails_the_run(tmp_path):
     summary_path = tmp_path / "summary.json"
-    result = loadgen(free_port(), "--nodes", "2", "--duration", "1", "--summary-json",
-                     summary_path)
+    result = loadgen(free_port(), "--nodes", "2", "--duration", "1", "--summary-json", summary_path)
     assert result.returncode == 1
     assert "Error: some connections or sends failed" in result.stderr
     summary = json.loads(summary_path.read_text())

@@ -1,5 +1,6 @@
 """Hypothesis strategies made from the construct definitions themselves, so every field of every
 message is covered without a second description of the protocol."""
+
 import ipaddress
 
 from construct import FormatField, Renamed
@@ -7,7 +8,15 @@ from hypothesis import strategies as st
 
 from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.primitives import (
-    Bool, ByteEnum, CoreBitfield, HexBytes, IPv6Address, Natural, PerCore, SmallInt, String,
+    Bool,
+    ByteEnum,
+    CoreBitfield,
+    HexBytes,
+    IPv6Address,
+    Natural,
+    PerCore,
+    SmallInt,
+    String,
 )
 
 CORE_COUNTS = (1, 2, 341, 1023)
@@ -18,7 +27,9 @@ _TEXT = st.characters(blacklist_characters="\x00\u2400", blacklist_categories=("
 
 def strings(limit):
     """Valid UTF-8 of at most ``limit`` bytes, often exactly ``limit``."""
-    exact = st.sampled_from(["a" * limit, "é" * (limit // 2), "€" * (limit // 3) + "x" * (limit % 3)])
+    exact = st.sampled_from(
+        ["a" * limit, "é" * (limit // 2), "€" * (limit // 3) + "x" * (limit % 3)]
+    )
     short = st.text(_TEXT, max_size=limit // 4)
     return st.one_of(exact, short)
 
@@ -35,8 +46,11 @@ def values(con, cores):
         con = con.subcon
     if isinstance(con, FormatField):
         bits = 8 * con.length
-        return st.one_of(st.integers(0, (1 << bits) - 1), st.just((1 << bits) - 1),
-                         st.integers(1 << (bits - 1), (1 << bits) - 1))
+        return st.one_of(
+            st.integers(0, (1 << bits) - 1),
+            st.just((1 << bits) - 1),
+            st.integers(1 << (bits - 1), (1 << bits) - 1),
+        )
     if isinstance(con, Record):
         return st.fixed_dictionaries({sc.name: values(sc, cores) for sc in con.subcons})
     if isinstance(con, Vec):

@@ -1,4 +1,5 @@
 """bench/decode.py measures decoding of what it encoded; checked for correctness, never timing."""
+
 import importlib.util
 
 from tart.protocol import EventDecoder

@@ -1,4 +1,5 @@
 """docs/PROTOCOL.md: current, complete, and saying what the definitions say."""
+
 import difflib
 import re
 import subprocess
@@ -38,10 +39,17 @@ def test_checked_in_docs_are_what_tart_spec_prints():
     assert result.returncode == 0, result.stderr
     checked_in = CHECKED_IN.read_text()
     if result.stdout != checked_in:
-        diff = difflib.unified_diff(checked_in.splitlines(True), result.stdout.splitlines(True),
-                                    "docs/PROTOCOL.md", "tart spec")
-        pytest.fail("docs/PROTOCOL.md is stale: run `tart spec > docs/PROTOCOL.md`\n"
-                    + "".join(list(diff)[:30]), pytrace=False)
+        diff = difflib.unified_diff(
+            checked_in.splitlines(True),
+            result.stdout.splitlines(True),
+            "docs/PROTOCOL.md",
+            "tart spec",
+        )
+        pytest.fail(
+            "docs/PROTOCOL.md is stale: run `tart spec > docs/PROTOCOL.md`\n"
+            + "".join(list(diff)[:30]),
+            pytrace=False,
+        )
 
 
 def test_sections_cover_every_event_once_in_spec_order():
@@ -85,10 +93,14 @@ def test_every_event_has_a_heading_and_a_row_per_field(sections):
 
 
 def test_event_61_is_shown_in_both_protocol_versions(sections):
-    v0 = sections["61: Block announcement stream closed (protocol version 0) — "
-                  "`BlockAnnouncementStreamClosed`"]
-    v1 = sections["61: Block announcement stream closed (protocol version 1) — "
-                  "`BlockAnnouncementStreamClosed`"]
+    v0 = sections[
+        "61: Block announcement stream closed (protocol version 0) — "
+        "`BlockAnnouncementStreamClosed`"
+    ]
+    v1 = sections[
+        "61: Block announcement stream closed (protocol version 1) — "
+        "`BlockAnnouncementStreamClosed`"
+    ]
     assert "| `peer_id` |" in v0 and "| `opened_id` |" not in v0
     assert "| `opened_id` |" in v1 and "| `peer_id` |" not in v1
 

@@ -1,4 +1,5 @@
 """Every kind of bad frame names the event, the field path, the byte offset and the reason."""
+
 import struct
 
 import pytest
@@ -55,8 +56,16 @@ def test_unknown_discriminator():
 def test_path_into_nested_lists():
     item = struct.pack("<IIQQI", 7, 100, 5_000, 6_000, 64) + b"\x00" + struct.pack("<H", 3)
     broken = struct.pack("<IIQQI", 7, 100, 5_000, 6_000, 64) + b"\x01" + b"\x33" * 20
-    outline = (struct.pack("<I", 4096) + b"\x55" * 32 + b"\x66" * 32 + struct.pack("<I", 99)
-               + b"\x00" + b"\x02" + item + broken)
+    outline = (
+        struct.pack("<I", 4096)
+        + b"\x55" * 32
+        + b"\x66" * 32
+        + struct.pack("<I", 99)
+        + b"\x00"
+        + b"\x02"
+        + item
+        + broken
+    )
     message = header(94) + struct.pack("<QH", 12, 3) + outline
     error = decode_error(message)
     assert error.field_path == "WorkPackageReceived.outline.items[1].imports[0].root"

@@ -9,8 +9,8 @@ def test_ids_start_at_zero_and_count_up():
 def test_dropped_shifts_the_next_id_by_its_count():
     numbering = EventNumbering()
     assert numbering.assign() == 0
-    assert numbering.assign(dropped=10) == 1   # Dropped(10) is event 1
-    assert numbering.assign() == 11            # the next event is 1 + 10
+    assert numbering.assign(dropped=10) == 1  # Dropped(10) is event 1
+    assert numbering.assign() == 11  # the next event is 1 + 10
     assert numbering.assign() == 12
 
 

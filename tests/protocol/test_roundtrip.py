@@ -1,25 +1,46 @@
 """build → parse → equal, for every message of both protocol versions."""
+
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tart.protocol import (
-    EVENTS_BY_VERSION, EventDecoder, decode_node_information, encode_event,
+    EVENTS_BY_VERSION,
+    EventDecoder,
+    decode_node_information,
+    encode_event,
     encode_node_information,
 )
 from tart.protocol.codec import PARAMETER_LAYOUTS
 
 from .strategies import CORE_COUNTS, values
 
-EVENT_CASES = [(version, discriminator) for version, table in EVENTS_BY_VERSION.items()
-               for discriminator in table]
-SLOW = settings(max_examples=25, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+EVENT_CASES = [
+    (version, discriminator)
+    for version, table in EVENTS_BY_VERSION.items()
+    for discriminator in table
+]
+SLOW = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def test_every_event_of_the_spec_is_defined():
-    expected = [0, *range(10, 14), *range(20, 29), *range(40, 48), *range(60, 69),
-                *range(80, 85), *range(90, 114), *range(120, 132), *range(140, 154),
-                *range(160, 179), *range(190, 200)]
+    expected = [
+        0,
+        *range(10, 14),
+        *range(20, 29),
+        *range(40, 48),
+        *range(60, 69),
+        *range(80, 85),
+        *range(90, 114),
+        *range(120, 132),
+        *range(140, 154),
+        *range(160, 179),
+        *range(190, 200),
+    ]
     assert len(expected) == 115
     for table in EVENTS_BY_VERSION.values():
         assert sorted(table) == expected
@@ -28,8 +49,7 @@ def test_every_event_of_the_spec_is_defined():
 
 @pytest.mark.parametrize("version,discriminator", EVENT_CASES)
 @SLOW
-@given(data=st.data(), cores=st.sampled_from(CORE_COUNTS),
-       timestamp=st.integers(0, (1 << 64) - 1))
+@given(data=st.data(), cores=st.sampled_from(CORE_COUNTS), timestamp=st.integers(0, (1 << 64) - 1))
 def test_event_round_trip(version, discriminator, data, cores, timestamp):
     event = EVENTS_BY_VERSION[version][discriminator]
     fields = data.draw(values(event, cores))

@@ -1,10 +1,14 @@
 """Byte-exact vectors written by hand from the JIP-3 text and NOTES.md, not by our encoder."""
+
 import struct
 
 import pytest
 
 from tart.protocol import (
-    EventDecoder, decode_node_information, encode_event, encode_natural,
+    EventDecoder,
+    decode_node_information,
+    encode_event,
+    encode_natural,
     encode_node_information,
 )
 from tart.protocol.primitives import natural
@@ -13,43 +17,78 @@ GP07_PARAMS = bytes.fromhex(
     "0a00000000000000"  # B_I item deposit = 10
     "0100000000000000"  # B_L byte deposit = 1
     "6400000000000000"  # B_S base deposit = 100
-    "0200"              # C core count = 2
-    "80700000"          # D = 28800
-    "58020000"          # E epoch length = 600
+    "0200"  # C core count = 2
+    "80700000"  # D = 28800
+    "58020000"  # E epoch length = 600
     "8096980000000000"  # G_A = 10,000,000
     "80f0fa0200000000"  # G_I = 50,000,000
     "00f2052a01000000"  # G_R = 5,000,000,000
     "00c39dd000000000"  # G_T = 3,500,000,000
-    "0800" "1000" "0800" "1000"  # H = 8, I = 16, J = 8, K = 16
-    "40380000"          # L = 14400
-    "0200"              # N = 2            (GP 0.7 only)
-    "0800" "0600" "5000" "0a00" "8000" "0500"  # O = 8, P = 6, Q = 80, R = 10, T = 128, U = 5
-    "ff03"              # V = 1023         (GP 0.7 only)
-    "00fa0000"          # W_A = 64000
-    "017cd200"          # W_B = 13794305
-    "00093d00"          # W_C = 4000000
-    "ac020000"          # W_E = 684        (GP 0.7 only)
-    "000c0000"          # W_M = 3072
-    "06000000"          # W_P = 6          (GP 0.7 only)
-    "00c00000"          # W_R = 49152
-    "80000000"          # W_T = 128
-    "000c0000"          # W_X = 3072
-    "f4010000"          # Y = 500
+    "0800"
+    "1000"
+    "0800"
+    "1000"  # H = 8, I = 16, J = 8, K = 16
+    "40380000"  # L = 14400
+    "0200"  # N = 2            (GP 0.7 only)
+    "0800"
+    "0600"
+    "5000"
+    "0a00"
+    "8000"
+    "0500"  # O = 8, P = 6, Q = 80, R = 10, T = 128, U = 5
+    "ff03"  # V = 1023         (GP 0.7 only)
+    "00fa0000"  # W_A = 64000
+    "017cd200"  # W_B = 13794305
+    "00093d00"  # W_C = 4000000
+    "ac020000"  # W_E = 684        (GP 0.7 only)
+    "000c0000"  # W_M = 3072
+    "06000000"  # W_P = 6          (GP 0.7 only)
+    "00c00000"  # W_R = 49152
+    "80000000"  # W_T = 128
+    "000c0000"  # W_X = 3072
+    "f4010000"  # Y = 500
 )
 GP08_PARAMS = bytes.fromhex(
-    "0a00000000000000" "0100000000000000" "6400000000000000" "0200" "80700000" "58020000"
-    "8096980000000000" "80f0fa0200000000" "00f2052a01000000" "00c39dd000000000"
-    "0800" "1000" "0800" "1000" "40380000"
-    "0800" "0600" "5000" "0a00" "8000" "0500"
-    "00fa0000" "017cd200" "00093d00" "000c0000" "00c00000" "80000000" "000c0000" "f4010000"
+    "0a00000000000000"
+    "0100000000000000"
+    "6400000000000000"
+    "0200"
+    "80700000"
+    "58020000"
+    "8096980000000000"
+    "80f0fa0200000000"
+    "00f2052a01000000"
+    "00c39dd000000000"
+    "0800"
+    "1000"
+    "0800"
+    "1000"
+    "40380000"
+    "0800"
+    "0600"
+    "5000"
+    "0a00"
+    "8000"
+    "0500"
+    "00fa0000"
+    "017cd200"
+    "00093d00"
+    "000c0000"
+    "00c00000"
+    "80000000"
+    "000c0000"
+    "f4010000"
 )
 NODE_TAIL = bytes.fromhex(
-    "11" * 32               # genesis header hash
-    + "22" * 32             # peer id
-    + "00000000000000000000ffff7f000001" "409c"  # ::ffff:127.0.0.1, port 40000
-    + "01000000"            # flags: recompiler
-    + "08" + b"PolkaJam".hex()
-    + "05" + b"0.1.0".hex()
+    "11" * 32  # genesis header hash
+    + "22" * 32  # peer id
+    + "00000000000000000000ffff7f000001"
+    "409c"  # ::ffff:127.0.0.1, port 40000
+    + "01000000"  # flags: recompiler
+    + "08"
+    + b"PolkaJam".hex()
+    + "05"
+    + b"0.1.0".hex()
 )
 
 
@@ -81,8 +120,15 @@ def test_node_information_gp07():
 
 def test_node_information_gp08_protocol_version_1():
     note = "n" * 512
-    message = (b"\x01" + GP08_PARAMS + NODE_TAIL + b"\x05" + b"0.8.0"
-               + bytes.fromhex("8200") + note.encode())
+    message = (
+        b"\x01"
+        + GP08_PARAMS
+        + NODE_TAIL
+        + b"\x05"
+        + b"0.8.0"
+        + bytes.fromhex("8200")
+        + note.encode()
+    )
     info = decode_node_information(message)
     assert info.params_layout == "0.8"
     assert info.protocol_version == 1
@@ -95,23 +141,35 @@ def test_node_information_gp08_protocol_version_1():
 def test_status_with_two_cores():
     message = bytes.fromhex(
         "40420f0000000000"  # timestamp 1,000,000 µs
-        "0a"                # discriminator 10
-        "05000000" "03000000" "02000000"  # peers, validator peers, stream peers
-        "0100"              # [u8; 2] guarantees by core
-        "07000000"          # shards
+        "0a"  # discriminator 10
+        "05000000"
+        "03000000"
+        "02000000"  # peers, validator peers, stream peers
+        "0100"  # [u8; 2] guarantees by core
+        "07000000"  # shards
         "0010000000000000"  # shards size 4096
-        "01000000" "64000000"  # preimages, preimages size 100
+        "01000000"
+        "64000000"  # preimages, preimages size 100
     )
     event = EventDecoder(0, 2).decode(message)
     assert event.name == "Status" and event.timestamp == 1_000_000
-    assert event.data == {"Status": {
-        "num_peers": 5, "num_val_peers": 3, "num_sync_peers": 2, "num_guarantees": [1, 0],
-        "num_shards": 7, "shards_size": 4096, "num_preimages": 1, "preimages_size": 100}}
+    assert event.data == {
+        "Status": {
+            "num_peers": 5,
+            "num_val_peers": 3,
+            "num_sync_peers": 2,
+            "num_guarantees": [1, 0],
+            "num_shards": 7,
+            "shards_size": 4096,
+            "num_preimages": 1,
+            "preimages_size": 100,
+        }
+    }
     assert encode_event(event.data, 1_000_000, core_count=2) == message
 
 
 def test_best_block_changed():
-    message = bytes.fromhex("0060d71d14000000" "0b" "d2040000" + "aa" * 32)
+    message = bytes.fromhex("0060d71d140000000bd2040000" + "aa" * 32)
     event = EventDecoder(0, 341).decode(message)
     assert event.timestamp == 86_400_000_000  # one day into the JAM Common Era
     assert event.time.isoformat() == "2025-01-02T12:00:00+00:00"
@@ -119,7 +177,7 @@ def test_best_block_changed():
 
 
 def test_dropped():
-    message = bytes.fromhex("0100000000000000" "00" "0200000000000000" "2c01000000000000")
+    message = bytes.fromhex("01000000000000000002000000000000002c01000000000000")
     event = EventDecoder(0, 341).decode(message)
     assert event.data == {"Dropped": {"last_timestamp": 2, "num_dropped": 300}}
     assert event.dropped == 300
@@ -127,8 +185,14 @@ def test_dropped():
 
 def test_block_executed_with_200_services():
     exec_cost = struct.pack("<QQ", 1000, 2000)
-    cost = (struct.pack("<III", 1, 2, 3) + exec_cost + struct.pack("<Q", 55)
-            + exec_cost * 5 + struct.pack("<Q", 77) + exec_cost)
+    cost = (
+        struct.pack("<III", 1, 2, 3)
+        + exec_cost
+        + struct.pack("<Q", 55)
+        + exec_cost * 5
+        + struct.pack("<Q", 77)
+        + exec_cost
+    )
     assert len(cost) == 140
     entries = b"".join(struct.pack("<I", service) + cost for service in range(200))
     message = struct.pack("<QB", 9, 47) + struct.pack("<Q", 7) + bytes.fromhex("80c8") + entries
@@ -144,14 +208,26 @@ def test_block_executed_with_200_services():
 
 
 def test_work_package_received_with_imports():
-    item = (struct.pack("<IIQQI", 7, 100, 5_000, 6_000, 64)
-            + b"\x02"                                  # len++ imports
-            + b"\x33" * 32 + struct.pack("<H", 1)      # segments-root import, index 1
-            + b"\x44" * 32 + struct.pack("<H", 0x8002)  # work-package-hash import, 2^15 + 2
-            + struct.pack("<H", 3))                    # exported segments
-    outline = (struct.pack("<I", 4096) + b"\x55" * 32 + b"\x66" * 32 + struct.pack("<I", 99)
-               + b"\x01" + b"\x77" * 32                # len++ prerequisites
-               + b"\x02" + item + item)                # len++ items
+    item = (
+        struct.pack("<IIQQI", 7, 100, 5_000, 6_000, 64)
+        + b"\x02"  # len++ imports
+        + b"\x33" * 32
+        + struct.pack("<H", 1)  # segments-root import, index 1
+        + b"\x44" * 32
+        + struct.pack("<H", 0x8002)  # work-package-hash import, 2^15 + 2
+        + struct.pack("<H", 3)
+    )  # exported segments
+    outline = (
+        struct.pack("<I", 4096)
+        + b"\x55" * 32
+        + b"\x66" * 32
+        + struct.pack("<I", 99)
+        + b"\x01"
+        + b"\x77" * 32  # len++ prerequisites
+        + b"\x02"
+        + item
+        + item
+    )  # len++ items
     message = struct.pack("<QB", 1, 94) + struct.pack("<QH", 12, 3) + outline
     event = EventDecoder(0, 341).decode(message)
     received = event.data["WorkPackageReceived"]
@@ -160,24 +236,41 @@ def test_work_package_received_with_imports():
     assert received["outline"]["prerequisites"] == ["0x" + "77" * 32]
     second = received["outline"]["items"][1]
     assert second["service"] == 7 and second["num_exports"] == 3
-    assert second["imports"] == [{"root": "0x" + "33" * 32, "export_index": 1},
-                                 {"root": "0x" + "44" * 32, "export_index": 0x8002}]
+    assert second["imports"] == [
+        {"root": "0x" + "33" * 32, "export_index": 1},
+        {"root": "0x" + "44" * 32, "export_index": 0x8002},
+    ]
     assert encode_event(event.data, 1) == message
 
 
 def test_event_61_in_both_versions():
     v0 = struct.pack("<QB", 5, 61) + b"\x99" * 32 + b"\x01" + b"\x04" + b"gone"
     v1 = struct.pack("<QB", 5, 61) + struct.pack("<Q", 42) + b"\x00" + b"\x00"
-    assert EventDecoder(0, 341).decode(v0).data == {"BlockAnnouncementStreamClosed": {
-        "peer_id": "0x" + "99" * 32, "closer": "Remote", "reason": "gone"}}
-    assert EventDecoder(1, 341).decode(v1).data == {"BlockAnnouncementStreamClosed": {
-        "opened_id": 42, "closer": "Local", "reason": ""}}
+    assert EventDecoder(0, 341).decode(v0).data == {
+        "BlockAnnouncementStreamClosed": {
+            "peer_id": "0x" + "99" * 32,
+            "closer": "Remote",
+            "reason": "gone",
+        }
+    }
+    assert EventDecoder(1, 341).decode(v1).data == {
+        "BlockAnnouncementStreamClosed": {"opened_id": 42, "closer": "Local", "reason": ""}
+    }
 
 
 NATURALS = [
-    (0, "00"), (1, "01"), (127, "7f"), (128, "8080"), (200, "80c8"), (512, "8200"),
-    (16383, "bfff"), (16384, "c00040"), (2**21 - 1, "dfffff"), (2**56 - 1, "fe" + "ff" * 7),
-    (2**56, "ff" + "00" * 7 + "01"), (2**64 - 1, "ff" + "ff" * 8),
+    (0, "00"),
+    (1, "01"),
+    (127, "7f"),
+    (128, "8080"),
+    (200, "80c8"),
+    (512, "8200"),
+    (16383, "bfff"),
+    (16384, "c00040"),
+    (2**21 - 1, "dfffff"),
+    (2**56 - 1, "fe" + "ff" * 7),
+    (2**56, "ff" + "00" * 7 + "01"),
+    (2**64 - 1, "ff" + "ff" * 8),
 ]
 
 
@@ -196,19 +289,24 @@ def test_a_200_byte_reason_length_is_two_bytes_not_leb128():
 def test_reason_with_nul_is_decoded_as_the_nul_symbol():
     message = struct.pack("<QB", 0, 28) + b"\x01" * 32 + b"\x03a\x00b"
     assert EventDecoder(0, 341).decode(message).fields["reason"] == "a\u2400b"
-    assert encode_event({"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": "a\u2400b"}},
-                        0) == message
+    assert (
+        encode_event({"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": "a\u2400b"}}, 0)
+        == message
+    )
 
 
-@pytest.mark.parametrize("raw,text", [
-    ("00000000000000000000ffff0a000001", "10.0.0.1"),
-    ("00000000000000000000000000000001", "::1"),
-    ("00000000000000000000000000000000", "::"),
-    ("00000000000000000000000001020304", "::102:304"),
-    ("20010db8000000000000000000000001", "2001:db8::1"),
-    ("20010db8000100000000000100000001", "2001:db8:1::1:0:1"),
-    ("fe800000000000000000000000000000", "fe80::"),
-])
+@pytest.mark.parametrize(
+    "raw,text",
+    [
+        ("00000000000000000000ffff0a000001", "10.0.0.1"),
+        ("00000000000000000000000000000001", "::1"),
+        ("00000000000000000000000000000000", "::"),
+        ("00000000000000000000000001020304", "::102:304"),
+        ("20010db8000000000000000000000001", "2001:db8::1"),
+        ("20010db8000100000000000100000001", "2001:db8:1::1:0:1"),
+        ("fe800000000000000000000000000000", "fe80::"),
+    ],
+)
 def test_peer_address_text_is_rfc5952(raw, text):
     message = struct.pack("<QB", 0, 20) + bytes.fromhex(raw) + struct.pack("<H", 30333)
     assert EventDecoder(0, 341).decode(message).fields["from"] == {"address": text, "port": 30333}

@@ -33,10 +33,12 @@ class TestPostgres:
         self.admin_url = with_database(self.server.start(), "postgres")
         self._names = itertools.count(1)
         # Test data need not survive a crash; skipping fsync makes each test's writes cheap.
-        self._admin("ALTER SYSTEM SET fsync = off",
-                    "ALTER SYSTEM SET synchronous_commit = off",
-                    "SELECT pg_reload_conf()",
-                    f"CREATE DATABASE {TEMPLATE}")
+        self._admin(
+            "ALTER SYSTEM SET fsync = off",
+            "ALTER SYSTEM SET synchronous_commit = off",
+            "SELECT pg_reload_conf()",
+            f"CREATE DATABASE {TEMPLATE}",
+        )
         migrate(with_database(self.admin_url, TEMPLATE))
 
     def fresh_database(self, migrated: bool = True) -> str:

@@ -1,4 +1,5 @@
 """A real `tart ingest` process for tests, and waiting for what it stores."""
+
 import contextlib
 import time
 
@@ -11,8 +12,12 @@ def running_ingest(database_url, port=None, **env):
     """Run `tart ingest` on 127.0.0.1; yield (host, port, process). ``env``: TART_* overrides
     (e.g. TART_RATE_LIMIT="0"), values converted to strings."""
     port = port or free_port()
-    environ = {"DATABASE_URL": database_url, "TELEMETRY_BIND": f"127.0.0.1:{port}",
-               "TART_RATE_LIMIT": "0", "TART_LOG_LEVEL": "warning"}
+    environ = {
+        "DATABASE_URL": database_url,
+        "TELEMETRY_BIND": f"127.0.0.1:{port}",
+        "TART_RATE_LIMIT": "0",
+        "TART_LOG_LEVEL": "warning",
+    }
     environ.update({name: str(value) for name, value in env.items()})
     with running(tart("ingest"), environ) as process:
         wait_for_port("127.0.0.1", port, process=process)

@@ -1,25 +1,48 @@
 """A JAM node's telemetry connection, as tests need it: node information, then events."""
+
 import hashlib
 import itertools
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tart.protocol import encode_event, encode_node_information, frame, jam_timestamp
 
 _peers = itertools.count(1)
 
 GP07_PARAMS = {
-    "item_deposit": 10, "byte_deposit": 1, "base_deposit": 100, "core_count": 2,
-    "min_turnaround_period": 28800, "epoch_length": 600, "max_accumulate_gas": 10_000_000,
-    "max_is_authorized_gas": 50_000_000, "max_refine_gas": 5_000_000_000,
-    "max_block_gas": 3_500_000_000, "recent_history_size": 8, "max_work_items": 16,
-    "max_dependencies": 8, "max_tickets_per_block": 16, "max_lookup_anchor_age": 14400,
-    "ticket_attempts": 2, "auth_pool_size": 8, "slot_period": 6, "auth_queue_size": 80,
-    "rotation_period": 10, "max_extrinsics": 128, "availability_timeout": 5,
-    "validator_count": 1023, "max_authorizer_code_size": 64000, "max_bundle_size": 13794305,
-    "max_service_code_size": 4000000, "erasure_piece_size": 684, "max_imports": 3072,
-    "segment_pieces": 6, "max_report_output_size": 49152, "transfer_memo_size": 128,
-    "max_exports": 3072, "ticket_submission_end": 500,
+    "item_deposit": 10,
+    "byte_deposit": 1,
+    "base_deposit": 100,
+    "core_count": 2,
+    "min_turnaround_period": 28800,
+    "epoch_length": 600,
+    "max_accumulate_gas": 10_000_000,
+    "max_is_authorized_gas": 50_000_000,
+    "max_refine_gas": 5_000_000_000,
+    "max_block_gas": 3_500_000_000,
+    "recent_history_size": 8,
+    "max_work_items": 16,
+    "max_dependencies": 8,
+    "max_tickets_per_block": 16,
+    "max_lookup_anchor_age": 14400,
+    "ticket_attempts": 2,
+    "auth_pool_size": 8,
+    "slot_period": 6,
+    "auth_queue_size": 80,
+    "rotation_period": 10,
+    "max_extrinsics": 128,
+    "availability_timeout": 5,
+    "validator_count": 1023,
+    "max_authorizer_code_size": 64000,
+    "max_bundle_size": 13794305,
+    "max_service_code_size": 4000000,
+    "erasure_piece_size": 684,
+    "max_imports": 3072,
+    "segment_pieces": 6,
+    "max_report_output_size": 49152,
+    "transfer_memo_size": 128,
+    "max_exports": 3072,
+    "ticket_submission_end": 500,
 }
 GP08_ONLY_07 = ("ticket_attempts", "validator_count", "erasure_piece_size", "segment_pieces")
 
@@ -29,31 +52,55 @@ def peer_id(label):
     return "0x" + hashlib.sha256(str(label).encode()).hexdigest()
 
 
-def node_information(peer, protocol_version=0, params_layout="0.7", core_count=2,
-                     name="polkajam", version="0.1.0", note=""):
+def node_information(
+    peer,
+    protocol_version=0,
+    params_layout="0.7",
+    core_count=2,
+    name="polkajam",
+    version="0.1.0",
+    note="",
+):
     params = dict(GP07_PARAMS, core_count=core_count)
     if params_layout == "0.8":
         params = {k: v for k, v in params.items() if k not in GP08_ONLY_07}
     return {
-        "protocol_version": protocol_version, "params": params, "genesis": "0x" + "11" * 32,
-        "peer_id": peer, "peer_address": {"address": "127.0.0.1", "port": 30333}, "flags": 1,
-        "implementation_name": name, "implementation_version": version,
-        "gp_version": "0.7.1" if params_layout == "0.7" else "0.8.0", "note": note,
+        "protocol_version": protocol_version,
+        "params": params,
+        "genesis": "0x" + "11" * 32,
+        "peer_id": peer,
+        "peer_address": {"address": "127.0.0.1", "port": 30333},
+        "flags": 1,
+        "implementation_name": name,
+        "implementation_version": version,
+        "gp_version": "0.7.1" if params_layout == "0.7" else "0.8.0",
+        "note": note,
     }
 
 
 class TelemetryNode:
     """Connects and sends its node information at once; then `send` events."""
 
-    def __init__(self, host, port, peer=None, protocol_version=0, params_layout="0.7",
-                 core_count=2, name="polkajam", handshake=True, **info):
+    def __init__(
+        self,
+        host,
+        port,
+        peer=None,
+        protocol_version=0,
+        params_layout="0.7",
+        core_count=2,
+        name="polkajam",
+        handshake=True,
+        **info,
+    ):
         self.peer_id = peer or peer_id(f"node-{next(_peers)}")
         self.node_id = self.peer_id[2:]
         self.protocol_version = protocol_version
         self.core_count = core_count
         self.sock = socket.create_connection((host, port))
-        self.info = node_information(self.peer_id, protocol_version, params_layout, core_count,
-                                     name, **info)
+        self.info = node_information(
+            self.peer_id, protocol_version, params_layout, core_count, name, **info
+        )
         if handshake:
             self.send_raw(encode_node_information(self.info, params_layout))
 
@@ -85,7 +132,7 @@ class TelemetryNode:
 
 
 def jam_timestamp_now():
-    return jam_timestamp(datetime.now(timezone.utc))
+    return jam_timestamp(datetime.now(UTC))
 
 
 def best_block(slot):

@@ -66,8 +66,15 @@ class Process(subprocess.Popen):
         fd, self.output_path = tempfile.mkstemp(prefix="tart-test-output-")
         try:
             # Its own process group, so that stopping it also reaches what it started.
-            super().__init__(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=fd,
-                             stderr=subprocess.STDOUT, start_new_session=True)
+            super().__init__(
+                cmd,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=fd,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         finally:
             os.close(fd)
 
@@ -78,18 +85,17 @@ class Process(subprocess.Popen):
         """SIGTERM, then SIGKILL to the whole group if it has not exited after `timeout`."""
         if self.poll() is None:
             self.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)  # stragglers: workers, children
         self.wait()
 
 
 @contextlib.contextmanager
-def running(cmd: list[str], env: dict | None = None, *, cwd: Path = REPO,
-            stop_timeout: float = 30.0):
+def running(
+    cmd: list[str], env: dict | None = None, *, cwd: Path = REPO, stop_timeout: float = 30.0
+):
     """Run `cmd` for the duration of the with-block; yield its Process.
 
     `env` is added to this process's environment; a value of None removes that variable.
@@ -118,7 +124,8 @@ def running(cmd: list[str], env: dict | None = None, *, cwd: Path = REPO,
 
 def _give_up_if(process, deadline: float, waiting_for: str) -> None:
     if process is not None and process.poll() is not None:
-        raise RuntimeError(f"{waiting_for}: the process exited with {process.returncode}:\n"
-                           f"{process.output()}")
+        raise RuntimeError(
+            f"{waiting_for}: the process exited with {process.returncode}:\n{process.output()}"
+        )
     if time.monotonic() > deadline:
         raise TimeoutError(f"{waiting_for} in time")

@@ -18,8 +18,7 @@ def test_the_load_counts_answers_and_errors(database_url):
     with running_web(database_url, workers=2) as (port, _):
         health = api_load.run(port, ["/api/health"], clients=4, seconds=0.5)
         # Half the paths answer 404: every one of those is an error.
-        mixed = api_load.run(port, ["/api/health", "/api/no-such-endpoint"], clients=4,
-                             seconds=0.5)
+        mixed = api_load.run(port, ["/api/health", "/api/no-such-endpoint"], clients=4, seconds=0.5)
         # Prometheus text is not JSON: an error unless the bodies are not checked as JSON.
         metrics = api_load.run(port, ["/metrics"], clients=2, seconds=0.5, check_json=False)
         not_json = api_load.run(port, ["/metrics"], clients=2, seconds=0.5)

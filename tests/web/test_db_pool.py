@@ -10,8 +10,10 @@ from tests.web.conftest import Rows
 
 def backends(url):
     with Rows(url) as rows:
-        return rows.sql("SELECT pid FROM pg_stat_activity WHERE application_name = 'tart web' "
-                        "AND datname = current_database()")
+        return rows.sql(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'tart web' "
+            "AND datname = current_database()"
+        )
 
 
 def test_connections_are_reused_and_statements_prepared_once_per_connection(database_url):
@@ -26,8 +28,9 @@ def test_connections_are_reused_and_statements_prepared_once_per_connection(data
 
 def test_the_session_answers_in_utc_with_generic_plans(database_url):
     pool = Pool(database_url)
-    assert pool.query_one("SELECT current_setting('TimeZone'), "
-                          "current_setting('plan_cache_mode')") == ("UTC", "force_generic_plan")
+    assert pool.query_one(
+        "SELECT current_setting('TimeZone'), current_setting('plan_cache_mode')"
+    ) == ("UTC", "force_generic_plan")
 
 
 def test_a_failed_statement_leaves_the_connection_usable(database_url):

@@ -15,8 +15,12 @@ RESPONSE_START = b"HTTP/1.1 200 "
 @contextlib.contextmanager
 def running_web(database_url, workers):
     port = free_port()
-    env = {"DATABASE_URL": database_url, "API_BIND": f"127.0.0.1:{port}",
-           "TART_WEB_WORKERS": str(workers), "PROMETHEUS_MULTIPROC_DIR": None}
+    env = {
+        "DATABASE_URL": database_url,
+        "API_BIND": f"127.0.0.1:{port}",
+        "TART_WEB_WORKERS": str(workers),
+        "PROMETHEUS_MULTIPROC_DIR": None,
+    }
     with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env) as web:
         wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
         yield port, web
@@ -41,9 +45,14 @@ def test_keep_alive_connections_are_spread_over_the_workers(database_url):
                 client.sendall(REQUEST)
                 read_responses(client, 1)
             client_ports = {client.getsockname()[1] for client in clients}
-            held = [sum(1 for conn in worker.net_connections("tcp")
-                        if conn.raddr and conn.raddr.port in client_ports)
-                    for worker in workers]
+            held = [
+                sum(
+                    1
+                    for conn in worker.net_connections("tcp")
+                    if conn.raddr and conn.raddr.port in client_ports
+                )
+                for worker in workers
+            ]
         finally:
             for client in clients:
                 client.close()

@@ -19,31 +19,73 @@ def scrape(client):
 
 
 def value(families, name, sample=None, **labels):
-    (found,) = [s.value for s in families[name].samples
-                if s.name == (sample or name) and s.labels == labels]
+    (found,) = [
+        s.value for s in families[name].samples if s.name == (sample or name) and s.labels == labels
+    ]
     return found
 
 
 def histogram(duration_buckets, total, count):
-    return {"buckets": dict(zip(("0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1",
-                                 "0.25", "0.5", "1", "+Inf"), duration_buckets)),
-            "sum": total, "count": count}
+    return {
+        "buckets": dict(
+            zip(
+                (
+                    "0.001",
+                    "0.0025",
+                    "0.005",
+                    "0.01",
+                    "0.025",
+                    "0.05",
+                    "0.1",
+                    "0.25",
+                    "0.5",
+                    "1",
+                    "+Inf",
+                ),
+                duration_buckets,
+            )
+        ),
+        "sum": total,
+        "count": count,
+    }
 
 
 def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(client, rows):
-    rows.ingest_stats("live", {
-        "active_connections": 3, "connections_total": 5, "connections_rejected": 1,
-        "events_received": 100, "events_stored": 90, "events_dropped": 4,
-        "events_dropped_by_reason": {"queue full": 4}, "events_rate_limited": 6,
-        "events_undecodable": 2, "buffer_pending": 7, "database_pool_connections": 2,
-        "batch_write_duration": histogram([1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3], 0.012, 3)})
-    rows.ingest_stats("gone", {
-        "active_connections": 50, "connections_total": 10, "connections_rejected": 2,
-        "events_received": 1000, "events_stored": 1000, "events_dropped": 0,
-        "events_dropped_by_reason": {}, "events_rate_limited": 0, "events_undecodable": 1,
-        "buffer_pending": 500, "database_pool_connections": 2,
-        "batch_write_duration": histogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], 0.9, 1)},
-        age_seconds=60)
+    rows.ingest_stats(
+        "live",
+        {
+            "active_connections": 3,
+            "connections_total": 5,
+            "connections_rejected": 1,
+            "events_received": 100,
+            "events_stored": 90,
+            "events_dropped": 4,
+            "events_dropped_by_reason": {"queue full": 4},
+            "events_rate_limited": 6,
+            "events_undecodable": 2,
+            "buffer_pending": 7,
+            "database_pool_connections": 2,
+            "batch_write_duration": histogram([1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3], 0.012, 3),
+        },
+    )
+    rows.ingest_stats(
+        "gone",
+        {
+            "active_connections": 50,
+            "connections_total": 10,
+            "connections_rejected": 2,
+            "events_received": 1000,
+            "events_stored": 1000,
+            "events_dropped": 0,
+            "events_dropped_by_reason": {},
+            "events_rate_limited": 0,
+            "events_undecodable": 1,
+            "buffer_pending": 500,
+            "database_pool_connections": 2,
+            "batch_write_duration": histogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], 0.9, 1),
+        },
+        age_seconds=60,
+    )
     client.get("/api/nodes")  # opens a connection of the web pool
     families = scrape(client)
     # Seed names, exactly; monotonic counts without _total are gauge-typed to keep them.
@@ -51,12 +93,14 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
     assert value(families, "telemetry_active_connections") == 3
     assert families["telemetry_connections"].type == "counter"
     assert value(families, "telemetry_connections", "telemetry_connections_total") == 15
-    for name, expected in (("telemetry_connections_rejected", 3),
-                           ("telemetry_events_received", 1100),
-                           ("telemetry_events_stored", 1090),
-                           ("telemetry_events_dropped", 4),
-                           ("telemetry_events_rate_limited", 6),
-                           ("telemetry_decode_errors", 3)):
+    for name, expected in (
+        ("telemetry_connections_rejected", 3),
+        ("telemetry_events_received", 1100),
+        ("telemetry_events_stored", 1090),
+        ("telemetry_events_dropped", 4),
+        ("telemetry_events_rate_limited", 6),
+        ("telemetry_decode_errors", 3),
+    ):
         assert families[name].type == "gauge"
         assert value(families, name) == expected, name
     assert value(families, "telemetry_events_dropped_by_reason", reason="queue full") == 4
@@ -68,14 +112,32 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
     assert value(families, "telemetry_database_pool_connections") == 2 + web_pools
     duration = families["telemetry_batch_write_duration"]
     assert duration.type == "histogram"
-    assert value(families, "telemetry_batch_write_duration",
-                 "telemetry_batch_write_duration_bucket", le="0.001") == 1
-    assert value(families, "telemetry_batch_write_duration",
-                 "telemetry_batch_write_duration_bucket", le="1.0") == 4
-    assert value(families, "telemetry_batch_write_duration",
-                 "telemetry_batch_write_duration_count") == 4
-    assert value(families, "telemetry_batch_write_duration",
-                 "telemetry_batch_write_duration_sum") == 0.912
+    assert (
+        value(
+            families,
+            "telemetry_batch_write_duration",
+            "telemetry_batch_write_duration_bucket",
+            le="0.001",
+        )
+        == 1
+    )
+    assert (
+        value(
+            families,
+            "telemetry_batch_write_duration",
+            "telemetry_batch_write_duration_bucket",
+            le="1.0",
+        )
+        == 4
+    )
+    assert (
+        value(families, "telemetry_batch_write_duration", "telemetry_batch_write_duration_count")
+        == 4
+    )
+    assert (
+        value(families, "telemetry_batch_write_duration", "telemetry_batch_write_duration_sum")
+        == 0.912
+    )
     assert value(families, "telemetry_broadcaster_subscribers") == 0
     assert value(families, "telemetry_broadcaster_total_broadcast") == 0
 
@@ -88,8 +150,11 @@ def test_http_requests_are_counted_by_route_not_by_path(client, rows):
     client.get("/api/nodes/zz")
     families = scrape(client)
     durations = families["flask_http_request_duration_seconds"]
-    counts = {(s.labels["path"], s.labels["status"]): s.value for s in durations.samples
-              if s.name.endswith("_count")}
+    counts = {
+        (s.labels["path"], s.labels["status"]): s.value
+        for s in durations.samples
+        if s.name.endswith("_count")
+    }
     assert counts[("/api/nodes/<node_id>", "200")] == 2
     assert counts[("/api/nodes/<node_id>", "400")] == 1
 
@@ -105,15 +170,22 @@ def test_gunicorn_workers_broadcaster_gauges_add_up_and_a_dead_one_stops_countin
     env = dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
 
     def python(code):
-        return subprocess.run([sys.executable, "-c", "from tart.web import metrics\n" + code],
-                              env=env, check=True, capture_output=True, text=True).stdout
+        return subprocess.run(
+            [sys.executable, "-c", "from tart.web import metrics\n" + code],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
 
     first = python("import os\nmetrics.broadcaster_subscribers.inc(2)\nprint(os.getpid())")
     python("metrics.broadcaster_subscribers.inc(3)")
     count = 'print(metrics.live_sum("telemetry_broadcaster_subscribers"))'
     assert python(count) == "5.0\n"
-    python(f"from prometheus_client import multiprocess\n"
-           f"multiprocess.mark_process_dead({first.strip()})")
+    python(
+        f"from prometheus_client import multiprocess\n"
+        f"multiprocess.mark_process_dead({first.strip()})"
+    )
     assert python(count) == "3.0\n"
 
 
@@ -121,5 +193,6 @@ def test_other_web_modules_add_their_metrics(app, client):
     refused = Counter("telemetry_example_refused", "Example", registry=None)
     metrics.register(app, refused)
     refused.inc(2)
-    assert value(scrape(client), "telemetry_example_refused", "telemetry_example_refused_total") \
-        == 2
+    assert (
+        value(scrape(client), "telemetry_example_refused", "telemetry_example_refused_total") == 2
+    )

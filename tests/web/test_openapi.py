@@ -5,13 +5,18 @@ import re
 import string
 from urllib.parse import quote
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.web.conftest import authored, best_block
 
 NODE = "c3" * 32
 DOCUMENTED_PARAMETER_VALUES = {
-    "limit": "5", "event_type": "11,42", "before_id": "1000", "since_id": "0", "node_id": "c3",
+    "limit": "5",
+    "event_type": "11,42",
+    "before_id": "1000",
+    "since_id": "0",
+    "node_id": "c3",
 }
 
 
@@ -51,8 +56,9 @@ def check(doc, schema, value, where):
     if kind == "object" and "properties" in schema:
         assert isinstance(value, dict), where
         assert set(schema["required"]) <= set(value), f"{where} lacks keys"
-        assert set(value) <= set(schema["properties"]), \
+        assert set(value) <= set(schema["properties"]), (
             f"{where} has undocumented {set(value) - set(schema['properties'])}"
+        )
         for key, item in value.items():
             check(doc, schema["properties"][key], item, f"{where}.{key}")
     elif kind == "object" and isinstance(schema.get("additionalProperties"), dict):
@@ -74,16 +80,22 @@ def check(doc, schema, value, where):
 def populate(rows):
     session = rows.node(NODE)
     rows.events(NODE, session, [best_block(1), authored(1), best_block(2)])
-    rows.sql("INSERT INTO decode_errors (node_id, session_id, raw, reason, discriminator, "
-             "field_path, byte_offset) VALUES (%s, %s, '\\x0102', 'bad', 11, "
-             "'BestBlockChanged.hash', 10)", (NODE, session))
+    rows.sql(
+        "INSERT INTO decode_errors (node_id, session_id, raw, reason, discriminator, "
+        "field_path, byte_offset) VALUES (%s, %s, '\\x0102', 'bad', 11, "
+        "'BestBlockChanged.hash', 10)",
+        (NODE, session),
+    )
     rows.ingest_stats("ingest-1", {"active_connections": 1, "events_received": 3})
 
 
 def test_every_api_route_is_documented(app, client):
     documented = set(document(client)["paths"])
-    routes = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()
-              if not getattr(rule, "websocket", False)}
+    routes = {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if not getattr(rule, "websocket", False)
+    }
     api_routes = {route for route in routes if route.startswith("/api/")}
     assert api_routes <= documented, api_routes - documented
     assert documented <= routes, documented - routes
@@ -95,8 +107,11 @@ def test_every_documented_path_answers_in_its_documented_shape(client, rows):
     for path, item in doc["paths"].items():
         operation = item["get"]
         url = path.replace("{node_id}", NODE)
-        query = {p["name"]: DOCUMENTED_PARAMETER_VALUES[p["name"]]
-                 for p in operation["parameters"] if p["in"] == "query"}
+        query = {
+            p["name"]: DOCUMENTED_PARAMETER_VALUES[p["name"]]
+            for p in operation["parameters"]
+            if p["in"] == "query"
+        }
         for with_query in ({}, query):
             response = client.get(url, query_string=with_query)
             assert str(response.status_code) in operation["responses"], url
@@ -115,25 +130,63 @@ def test_documented_errors_have_the_error_shape(client):
 
 ODD_TEXT = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["0", "-1", "1000", "1001", "2147483648", "9223372036854775807",
-                     "9223372036854775808", "1e3", "0x10", "NaN", "", " ", "%00", "\x00",
-                     "11,", ",", "255", "256", "c3", "0xC3", NODE, "0x" + NODE.upper()]),
-    st.integers(min_value=-2**70, max_value=2**70).map(str),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "1000",
+            "1001",
+            "2147483648",
+            "9223372036854775807",
+            "9223372036854775808",
+            "1e3",
+            "0x10",
+            "NaN",
+            "",
+            " ",
+            "%00",
+            "\x00",
+            "11,",
+            ",",
+            "255",
+            "256",
+            "c3",
+            "0xC3",
+            NODE,
+            "0x" + NODE.upper(),
+        ]
+    ),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
     st.lists(st.integers(min_value=-5, max_value=300), max_size=20).map(
-        lambda items: ",".join(map(str, items))),
+        lambda items: ",".join(map(str, items))
+    ),
 )
 PARAMETERS = st.dictionaries(
     st.sampled_from(["limit", "event_type", "before_id", "since_id", "node_id", "other"]),
-    ODD_TEXT, max_size=5)
-PATHS = st.sampled_from(["/api/events", "/api/nodes/{node}/events", "/api/nodes/{node}/errors",
-                         "/api/nodes/{node}", "/api/nodes", "/api/stats"])
-NODE_IDS = st.one_of(st.just(NODE), st.just("0x" + NODE.upper()),
-                     st.text(alphabet=string.hexdigits + "xX", max_size=70),
-                     st.text(min_size=1, max_size=20))
+    ODD_TEXT,
+    max_size=5,
+)
+PATHS = st.sampled_from(
+    [
+        "/api/events",
+        "/api/nodes/{node}/events",
+        "/api/nodes/{node}/errors",
+        "/api/nodes/{node}",
+        "/api/nodes",
+        "/api/stats",
+    ]
+)
+NODE_IDS = st.one_of(
+    st.just(NODE),
+    st.just("0x" + NODE.upper()),
+    st.text(alphabet=string.hexdigits + "xX", max_size=70),
+    st.text(min_size=1, max_size=20),
+)
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(path=PATHS, node=NODE_IDS, parameters=PARAMETERS)
 def test_no_query_string_makes_the_api_fail(client, rows, path, node, parameters):
     if not rows.sql("SELECT 1 FROM nodes"):

@@ -17,8 +17,12 @@ def marked(page, marker):
 
 
 def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
-    with running_ingest(database_url) as (host, port, _), running_web(database_url) as base, \
-            TelemetryNode(host, port) as node, requests.Session() as session:
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url) as base,
+        TelemetryNode(host, port) as node,
+        requests.Session() as session,
+    ):
         for slot in range(3):
             node.send(best_block(slot))
         wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
@@ -31,8 +35,11 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
 
         def rewrite(marker):
             """Change a stored event behind the API's back: no NOTIFY, as no writer did it."""
-            query(database_url, "UPDATE events SET data = %s WHERE id = (SELECT min(id) FROM"
-                                " events) RETURNING id", (f'{{"marker": {marker}}}',))
+            query(
+                database_url,
+                "UPDATE events SET data = %s WHERE id = (SELECT min(id) FROM events) RETURNING id",
+                (f'{{"marker": {marker}}}',),
+            )
 
         # The worker's listener connects on its first page; from then on pages are kept.
         marker, deadline = 0, time.monotonic() + 10
@@ -67,8 +74,12 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
 
 
 def test_a_node_page_is_kept_for_at_most_its_lifetime(database_url):
-    with running_ingest(database_url) as (host, port, _), running_web(database_url) as base, \
-            TelemetryNode(host, port) as node, requests.Session() as session:
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url) as base,
+        TelemetryNode(host, port) as node,
+        requests.Session() as session,
+    ):
         wait_for_rows(database_url, "SELECT count(*) FROM nodes", 1)
         path = f"{base}/api/nodes/{node.node_id}"
         marker, deadline = 0, time.monotonic() + 10

@@ -32,9 +32,12 @@ def loaded(rows):
         "'{\"Status\": {}}' FROM generate_series(0, %s - 1) g "
         "JOIN (SELECT node_id, row_number() OVER (ORDER BY node_id) - 1 AS position FROM nodes) n "
         "ON n.position = g %% %s JOIN sessions s ON s.node_id = n.node_id",
-        (TYPES, len(TYPES), EVENTS, EVENTS, NODES))
-    rows.sql("INSERT INTO decode_errors (node_id, session_id, raw, reason) "
-             "SELECT node_id, id, '\\x00', 'bad' FROM sessions, generate_series(1, 500)")
+        (TYPES, len(TYPES), EVENTS, EVENTS, NODES),
+    )
+    rows.sql(
+        "INSERT INTO decode_errors (node_id, session_id, raw, reason) "
+        "SELECT node_id, id, '\\x00', 'bad' FROM sessions, generate_series(1, 500)"
+    )
     rows.sql("UPDATE nodes SET event_count = %s", (EVENTS // NODES,))
     rows.sql("VACUUM ANALYZE")
     return node_ids
@@ -49,6 +52,7 @@ def recorded_statements(monkeypatch):
         def recording(session, sql, args):
             statements.append((prepared, sql, args))
             return run(session, sql, args)
+
         return recording
 
     monkeypatch.setattr(db._Session, "execute", record(False, execute))
@@ -68,21 +72,33 @@ def scanned_tables(plan) -> set[str]:
 def test_every_api_statement_walks_indexes(client, loaded, database_url, monkeypatch):
     node, other = loaded[3], loaded[4]
     urls = [
-        "/api/nodes", f"/api/nodes/{node}", f"/api/nodes/{node}/events?limit=100",
-        f"/api/nodes/{node}/events?event_type=42", "/api/events?limit=100",
-        "/api/events?before_id=30000", "/api/events?since_id=30000", "/api/events?event_type=42",
-        "/api/events?event_type=11,12,42", f"/api/events?node_id={node}",
-        "/api/events?node_id=0", f"/api/events?node_id={node}&event_type=11",
+        "/api/nodes",
+        f"/api/nodes/{node}",
+        f"/api/nodes/{node}/events?limit=100",
+        f"/api/nodes/{node}/events?event_type=42",
+        "/api/events?limit=100",
+        "/api/events?before_id=30000",
+        "/api/events?since_id=30000",
+        "/api/events?event_type=42",
+        "/api/events?event_type=11,12,42",
+        f"/api/events?node_id={node}",
+        "/api/events?node_id=0",
+        f"/api/events?node_id={node}&event_type=11",
         "/api/events?event_type=" + ",".join(str(t) for t in range(20)),
-        f"/api/nodes/{node}/errors", f"/api/nodes/{other}/errors?before_id=1000", "/api/stats",
-        "/api/health/detailed", "/metrics",
+        f"/api/nodes/{node}/errors",
+        f"/api/nodes/{other}/errors?before_id=1000",
+        "/api/stats",
+        "/api/health/detailed",
+        "/metrics",
     ]
     with recorded_statements(monkeypatch) as statements:
         for url in urls:
             assert client.get(url).status_code == 200, url
     assert len(statements) >= len(urls)
-    conn = connect(database_url, options=" ".join(
-        f"-c {name}={value}" for name, value in db.SESSION_SETTINGS.items()))
+    conn = connect(
+        database_url,
+        options=" ".join(f"-c {name}={value}" for name, value in db.SESSION_SETTINGS.items()),
+    )
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
@@ -93,14 +109,16 @@ def test_every_api_statement_walks_indexes(client, loaded, database_url, monkeyp
                 if prepared:
                     cur.execute(f"PREPARE explained_{number} AS {sql}")
                     placeholders = ", ".join(["%s"] * len(args))
-                    cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE explained_{number}"
-                                f"{f'({placeholders})' if args else ''}", args)
+                    cur.execute(
+                        f"EXPLAIN (FORMAT JSON) EXECUTE explained_{number}"
+                        f"{f'({placeholders})' if args else ''}",
+                        args,
+                    )
                 else:
                     cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", args)
                 (plan,) = cur.fetchone()[0]
                 scanned = scanned_tables(plan["Plan"])
-                big = {t for t in scanned - empty
-                       if t.startswith("events") or t == "decode_errors"}
+                big = {t for t in scanned - empty if t.startswith("events") or t == "decode_errors"}
                 assert not big, f"{sql} scans {big}:\n{json.dumps(plan, indent=1)}"
     finally:
         conn.close()

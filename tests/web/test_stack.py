@@ -17,14 +17,39 @@ from tests.support.node import TelemetryNode, best_block
 from tests.support.procs import BIN, free_port, running, wait_for_http
 
 # The seed README's keys (tart-backend README, API Reference), and what TART adds to them.
-SEED_NODE = {"node_id", "peer_id", "implementation_name", "implementation_version",
-             "is_connected", "event_count", "connected_at", "last_seen_at", "disconnected_at"}
-SEED_NODE_DETAILS = {"node_id", "peer_id", "implementation_name", "implementation_version",
-                     "node_info", "is_connected", "event_count", "connected_at", "last_seen_at"}
-NODE_DETAILS_ADDED = {"disconnected_at", "first_seen", "best_block", "finalized_block",
-                      "sessions"}
-SEED_EVENT = {"id", "node_id", "event_id", "event_type", "timestamp", "data", "node_name",
-              "node_version"}
+SEED_NODE = {
+    "node_id",
+    "peer_id",
+    "implementation_name",
+    "implementation_version",
+    "is_connected",
+    "event_count",
+    "connected_at",
+    "last_seen_at",
+    "disconnected_at",
+}
+SEED_NODE_DETAILS = {
+    "node_id",
+    "peer_id",
+    "implementation_name",
+    "implementation_version",
+    "node_info",
+    "is_connected",
+    "event_count",
+    "connected_at",
+    "last_seen_at",
+}
+NODE_DETAILS_ADDED = {"disconnected_at", "first_seen", "best_block", "finalized_block", "sessions"}
+SEED_EVENT = {
+    "id",
+    "node_id",
+    "event_id",
+    "event_type",
+    "timestamp",
+    "data",
+    "node_name",
+    "node_version",
+}
 EVENT_ADDED = {"received_at", "event_name"}
 SEED_STATS = {"total_blocks_authored", "best_block", "finalized_block"}
 STATS_ADDED = {"total_nodes", "connected_nodes", "total_events"}
@@ -35,8 +60,12 @@ ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 def running_web(database_url, metrics_dir=None):
     """gunicorn with two gevent workers, as deployed; yields its base URL."""
     port = free_port()
-    env = {"DATABASE_URL": database_url, "API_BIND": f"127.0.0.1:{port}",
-           "TART_WEB_WORKERS": "2", "PROMETHEUS_MULTIPROC_DIR": metrics_dir and str(metrics_dir)}
+    env = {
+        "DATABASE_URL": database_url,
+        "API_BIND": f"127.0.0.1:{port}",
+        "TART_WEB_WORKERS": "2",
+        "PROMETHEUS_MULTIPROC_DIR": metrics_dir and str(metrics_dir),
+    }
     with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env) as web:
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/api/health", process=web)
@@ -79,17 +108,33 @@ def get(base, path, status=200):
 
 
 def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
-    with running_ingest(database_url) as (host, port, _), \
-            running_web(database_url, metrics_dir=tmp_path) as base:
-        with TelemetryNode(host, port, name="polkajam") as node, \
-                TelemetryNode(host, port, name="jamduna") as other:
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url, metrics_dir=tmp_path) as base,
+    ):
+        with (
+            TelemetryNode(host, port, name="polkajam") as node,
+            TelemetryNode(host, port, name="jamduna") as other,
+        ):
             node.send(best_block(10))
             node.send({"FinalizedBlockChanged": {"slot": 8, "hash": "0x" + "08" * 32}})
-            node.send({"Authored": {"authoring_id": 0,
-                                    "outline": {"size": 1000, "hash": "0x" + "0a" * 32,
-                                                "num_tickets": 0, "num_preimages": 0,
-                                                "preimages_size": 0, "num_guarantees": 1,
-                                                "num_assurances": 2, "num_dispute_verdicts": 0}}})
+            node.send(
+                {
+                    "Authored": {
+                        "authoring_id": 0,
+                        "outline": {
+                            "size": 1000,
+                            "hash": "0x" + "0a" * 32,
+                            "num_tickets": 0,
+                            "num_preimages": 0,
+                            "preimages_size": 0,
+                            "num_guarantees": 1,
+                            "num_assurances": 2,
+                            "num_dispute_verdicts": 0,
+                        },
+                    }
+                }
+            )
             node.send_raw(struct.pack("<QB", 0, 13) + b"\x61")  # SyncStatusChanged, bad bool
             # Two connections are read in no set order; the ids below assume node's come first.
             wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
@@ -99,20 +144,30 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
             # Counters are written about once a second, or when the writer goes quiet.
             wait_for_rows(database_url, "SELECT sum(event_count) FROM nodes", 4)
 
-            assert get(base, "/api/health") == {"status": "ok", "service": "tart-backend",
-                                                "version": "0.1.0"}
+            assert get(base, "/api/health") == {
+                "status": "ok",
+                "service": "tart-backend",
+                "version": "0.1.0",
+            }
 
             stats = get(base, "/api/stats")
             assert set(stats) == SEED_STATS | STATS_ADDED
-            assert stats == {"total_blocks_authored": 1, "best_block": 11, "finalized_block": 8,
-                             "total_nodes": 2, "connected_nodes": 2, "total_events": 4}
+            assert stats == {
+                "total_blocks_authored": 1,
+                "best_block": 11,
+                "finalized_block": 8,
+                "total_nodes": 2,
+                "connected_nodes": 2,
+                "total_events": 4,
+            }
 
             nodes = get(base, "/api/nodes")
             assert set(nodes) == {"nodes"}
             assert all(set(n) == SEED_NODE for n in nodes["nodes"])
             assert {n["node_id"] for n in nodes["nodes"]} == {node.node_id, other.node_id}
-            assert all(n["is_connected"] and ISO_UTC.match(n["connected_at"])
-                       for n in nodes["nodes"])
+            assert all(
+                n["is_connected"] and ISO_UTC.match(n["connected_at"]) for n in nodes["nodes"]
+            )
 
             details = get(base, f"/api/nodes/{node.node_id}")
             assert set(details) == SEED_NODE_DETAILS | NODE_DETAILS_ADDED
@@ -132,8 +187,10 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
             assert newest["data"]["Authored"]["outline"]["num_assurances"] == 2
             everyone = get(base, "/api/events?limit=100")
             assert [e["node_name"] for e in everyone["events"]] == ["jamduna"] + ["polkajam"] * 3
-            assert get(base, f"/api/events?node_id={node.node_id}&limit=100")["events"] \
+            assert (
+                get(base, f"/api/events?node_id={node.node_id}&limit=100")["events"]
                 == events["events"]
+            )
 
             (error,) = get(base, f"/api/nodes/{node.node_id}/errors")["errors"]
             assert error["discriminator"] == 13 and error["event_id"] == 3
@@ -146,21 +203,32 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
             get(base, "/api/no-such-thing", status=404)
 
             detailed = get(base, "/api/health/detailed")
-            assert set(detailed) == {"status", "timestamp", "components", "version",
-                                     "uptime_seconds"}
+            assert set(detailed) == {
+                "status",
+                "timestamp",
+                "components",
+                "version",
+                "uptime_seconds",
+            }
             assert set(detailed["components"]) == {"database", "ingest", "broadcaster", "memory"}
             assert detailed["components"]["database"]["status"] == "healthy"
             assert detailed["components"]["ingest"]["connected_nodes"] == 2
 
-            wait_for_metrics(base, {"telemetry_events_received": 5,
-                                    "telemetry_decode_errors": 1,
-                                    "telemetry_active_connections": 2})
+            wait_for_metrics(
+                base,
+                {
+                    "telemetry_events_received": 5,
+                    "telemetry_decode_errors": 1,
+                    "telemetry_active_connections": 2,
+                },
+            )
             assert_metrics_add_up_both_workers(base, tmp_path)
 
 
 def http_requests_served(base) -> float:
-    return sum(value for (name, _), value in scrape(base).items()
-               if name == "flask_http_request_total")
+    return sum(
+        value for (name, _), value in scrape(base).items() if name == "flask_http_request_total"
+    )
 
 
 def assert_metrics_add_up_both_workers(base, metrics_dir):
@@ -178,28 +246,48 @@ def assert_metrics_add_up_both_workers(base, metrics_dir):
 
 
 def test_metrics_move_when_events_arrive_connections_are_refused_and_events_rate_limited(
-        database_url):
-    with running_ingest(database_url, TART_MAX_CONNECTIONS=1, TART_RATE_LIMIT=0.01,
-                        TART_RATE_BURST=2) as (host, port, _), \
-            running_web(database_url) as base:
-        wait_for_metrics(base, {"telemetry_ingest_processes": 1, "telemetry_events_received": 0,
-                                "telemetry_connections_rejected": 0,
-                                "telemetry_events_rate_limited": 0})
+    database_url,
+):
+    with (
+        running_ingest(
+            database_url, TART_MAX_CONNECTIONS=1, TART_RATE_LIMIT=0.01, TART_RATE_BURST=2
+        ) as (host, port, _),
+        running_web(database_url) as base,
+    ):
+        wait_for_metrics(
+            base,
+            {
+                "telemetry_ingest_processes": 1,
+                "telemetry_events_received": 0,
+                "telemetry_connections_rejected": 0,
+                "telemetry_events_rate_limited": 0,
+            },
+        )
         with TelemetryNode(host, port) as node:
             for slot in range(5):
                 node.send(best_block(slot))
-            samples = wait_for_metrics(base, {"telemetry_events_received": 5,
-                                              "telemetry_events_rate_limited": 3,
-                                              "telemetry_events_stored": 2,
-                                              "telemetry_active_connections": 1})
+            samples = wait_for_metrics(
+                base,
+                {
+                    "telemetry_events_received": 5,
+                    "telemetry_events_rate_limited": 3,
+                    "telemetry_events_stored": 2,
+                    "telemetry_active_connections": 1,
+                },
+            )
             # The node's connection, and running_ingest's probe of the port.
             accepted = metric(samples, "telemetry_connections_total")
             assert accepted >= 1
             refused = socket.create_connection((host, port))
             try:
-                wait_for_metrics(base, {"telemetry_connections_rejected": 1,
-                                        "telemetry_connections_total": accepted,
-                                        "telemetry_active_connections": 1})
+                wait_for_metrics(
+                    base,
+                    {
+                        "telemetry_connections_rejected": 1,
+                        "telemetry_connections_total": accepted,
+                        "telemetry_active_connections": 1,
+                    },
+                )
             finally:
                 refused.close()
 

@@ -4,62 +4,145 @@ Every event message is ``Timestamp ++ u8 (discriminator) ++ fields``. The table 
 discriminator to its definition, so it reads as the spec's index of events; an event's JSON name
 is its heading in PascalCase ("Best block changed" → ``BestBlockChanged``).
 """
+
 from construct import Struct, Switch, this
 
-from tart.protocol.events.event import Event
-from tart.protocol.events.meta import Dropped
-from tart.protocol.events.status import (
-    Status, BestBlockChanged, FinalizedBlockChanged, SyncStatusChanged,
-)
-from tart.protocol.events.networking import (
-    ConnectionRefused, ConnectingIn, ConnectInFailed, ConnectedIn, ConnectingOut,
-    ConnectOutFailed, ConnectedOut, Disconnected, PeerMisbehaved,
+from tart.protocol.events.availability import (
+    AssuranceDistributed,
+    AssuranceReceived,
+    AssuranceReceiveFailed,
+    AssuranceSendFailed,
+    AssuranceSent,
+    DistributingAssurance,
+    ReceivingShardRequest,
+    SendingShardRequest,
+    ShardRequestFailed,
+    ShardRequestReceived,
+    ShardRequestSent,
+    ShardsTransferred,
 )
 from tart.protocol.events.block_authoring import (
-    Authoring, AuthoringFailed, Authored, Importing, BlockVerificationFailed, BlockVerified,
-    BlockExecutionFailed, BlockExecuted,
+    Authored,
+    Authoring,
+    AuthoringFailed,
+    BlockExecuted,
+    BlockExecutionFailed,
+    BlockVerificationFailed,
+    BlockVerified,
+    Importing,
 )
 from tart.protocol.events.block_distribution import (
-    BlockAnnouncementStreamOpened, BlockAnnouncementStreamClosed,
-    BlockAnnouncementStreamClosedV1, BlockAnnounced, SendingBlockRequest,
-    ReceivingBlockRequest, BlockRequestFailed, BlockRequestSent, BlockRequestReceived,
+    BlockAnnounced,
+    BlockAnnouncementStreamClosed,
+    BlockAnnouncementStreamClosedV1,
+    BlockAnnouncementStreamOpened,
+    BlockRequestFailed,
+    BlockRequestReceived,
+    BlockRequestSent,
     BlockTransferred,
-)
-from tart.protocol.events.safrole_tickets import (
-    GeneratingTickets, TicketGenerationFailed, TicketsGenerated, TicketTransferFailed,
-    TicketTransferred,
-)
-from tart.protocol.events.guaranteeing import (
-    WorkPackageSubmission, WorkPackageBeingShared, WorkPackageFailed, DuplicateWorkPackage,
-    WorkPackageReceived, Authorized, ExtrinsicDataReceived, ImportsReceived,
-    SharingWorkPackage, WorkPackageSharingFailed, BundleSent, Refined, WorkReportBuilt,
-    WorkReportSignatureSent, WorkReportSignatureReceived, GuaranteeBuilt, SendingGuarantee,
-    GuaranteeSendFailed, GuaranteeSent, GuaranteesDistributed, ReceivingGuarantee,
-    GuaranteeReceiveFailed, GuaranteeReceived, GuaranteeDiscarded,
-)
-from tart.protocol.events.availability import (
-    SendingShardRequest, ReceivingShardRequest, ShardRequestFailed, ShardRequestSent,
-    ShardRequestReceived, ShardsTransferred, DistributingAssurance, AssuranceSendFailed,
-    AssuranceSent, AssuranceDistributed, AssuranceReceiveFailed, AssuranceReceived,
+    ReceivingBlockRequest,
+    SendingBlockRequest,
 )
 from tart.protocol.events.bundle_recovery import (
-    SendingBundleShardRequest, ReceivingBundleShardRequest, BundleShardRequestFailed,
-    BundleShardRequestSent, BundleShardRequestReceived, BundleShardTransferred,
-    ReconstructingBundle, BundleReconstructed, SendingBundleRequest, ReceivingBundleRequest,
-    BundleRequestFailed, BundleRequestSent, BundleRequestReceived, BundleTransferred,
+    BundleReconstructed,
+    BundleRequestFailed,
+    BundleRequestReceived,
+    BundleRequestSent,
+    BundleShardRequestFailed,
+    BundleShardRequestReceived,
+    BundleShardRequestSent,
+    BundleShardTransferred,
+    BundleTransferred,
+    ReceivingBundleRequest,
+    ReceivingBundleShardRequest,
+    ReconstructingBundle,
+    SendingBundleRequest,
+    SendingBundleShardRequest,
 )
-from tart.protocol.events.segment_recovery import (
-    WorkPackageHashMapped, SegmentsRootMapped, SendingSegmentShardRequest,
-    ReceivingSegmentShardRequest, SegmentShardRequestFailed, SegmentShardRequestSent,
-    SegmentShardRequestReceived, SegmentShardsTransferred, ReconstructingSegments,
-    SegmentReconstructionFailed, SegmentsReconstructed, SegmentVerificationFailed,
-    SegmentsVerified, SendingSegmentRequest, ReceivingSegmentRequest, SegmentRequestFailed,
-    SegmentRequestSent, SegmentRequestReceived, SegmentsTransferred,
+from tart.protocol.events.event import Event
+from tart.protocol.events.guaranteeing import (
+    Authorized,
+    BundleSent,
+    DuplicateWorkPackage,
+    ExtrinsicDataReceived,
+    GuaranteeBuilt,
+    GuaranteeDiscarded,
+    GuaranteeReceived,
+    GuaranteeReceiveFailed,
+    GuaranteesDistributed,
+    GuaranteeSendFailed,
+    GuaranteeSent,
+    ImportsReceived,
+    ReceivingGuarantee,
+    Refined,
+    SendingGuarantee,
+    SharingWorkPackage,
+    WorkPackageBeingShared,
+    WorkPackageFailed,
+    WorkPackageReceived,
+    WorkPackageSharingFailed,
+    WorkPackageSubmission,
+    WorkReportBuilt,
+    WorkReportSignatureReceived,
+    WorkReportSignatureSent,
+)
+from tart.protocol.events.meta import Dropped
+from tart.protocol.events.networking import (
+    ConnectedIn,
+    ConnectedOut,
+    ConnectInFailed,
+    ConnectingIn,
+    ConnectingOut,
+    ConnectionRefused,
+    ConnectOutFailed,
+    Disconnected,
+    PeerMisbehaved,
 )
 from tart.protocol.events.preimages import (
-    PreimageAnnouncementFailed, PreimageAnnounced, AnnouncedPreimageForgotten,
-    SendingPreimageRequest, ReceivingPreimageRequest, PreimageRequestFailed,
-    PreimageRequestSent, PreimageRequestReceived, PreimageTransferred, PreimageDiscarded,
+    AnnouncedPreimageForgotten,
+    PreimageAnnounced,
+    PreimageAnnouncementFailed,
+    PreimageDiscarded,
+    PreimageRequestFailed,
+    PreimageRequestReceived,
+    PreimageRequestSent,
+    PreimageTransferred,
+    ReceivingPreimageRequest,
+    SendingPreimageRequest,
+)
+from tart.protocol.events.safrole_tickets import (
+    GeneratingTickets,
+    TicketGenerationFailed,
+    TicketsGenerated,
+    TicketTransferFailed,
+    TicketTransferred,
+)
+from tart.protocol.events.segment_recovery import (
+    ReceivingSegmentRequest,
+    ReceivingSegmentShardRequest,
+    ReconstructingSegments,
+    SegmentReconstructionFailed,
+    SegmentRequestFailed,
+    SegmentRequestReceived,
+    SegmentRequestSent,
+    SegmentShardRequestFailed,
+    SegmentShardRequestReceived,
+    SegmentShardRequestSent,
+    SegmentShardsTransferred,
+    SegmentsReconstructed,
+    SegmentsRootMapped,
+    SegmentsTransferred,
+    SegmentsVerified,
+    SegmentVerificationFailed,
+    SendingSegmentRequest,
+    SendingSegmentShardRequest,
+    WorkPackageHashMapped,
+)
+from tart.protocol.events.status import (
+    BestBlockChanged,
+    FinalizedBlockChanged,
+    Status,
+    SyncStatusChanged,
 )
 from tart.protocol.primitives import u8
 from tart.protocol.types import Timestamp
@@ -218,5 +301,13 @@ def EventMessage(events):
 EventMessageV0 = EventMessage(EVENTS)
 EventMessageV1 = EventMessage(EVENTS_V1)
 
-__all__ = ["Event", "EVENTS", "EVENTS_V1", "EVENTS_BY_VERSION", "SECTIONS", "EventMessage",
-           "EventMessageV0", "EventMessageV1"]
+__all__ = [
+    "EVENTS",
+    "EVENTS_BY_VERSION",
+    "EVENTS_V1",
+    "SECTIONS",
+    "Event",
+    "EventMessage",
+    "EventMessageV0",
+    "EventMessageV1",
+]

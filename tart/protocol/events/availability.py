@@ -1,4 +1,5 @@
 """JIP-3 "Availability distribution events"."""
+
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import CoreBitfield
 from tart.protocol.types import ErasureRoot, EventId, HeaderHash, PeerId, Reason, ShardIndex
@@ -20,21 +21,21 @@ ReceivingShardRequest = Event(
 # ### 122: Shard request failed
 ShardRequestFailed = Event(
     "Shard request failed",
-    "request_id" / EventId * "ID of the corresponding \"sending shard request\" or "
-                             "\"receiving shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending shard request" or '
+    '"receiving shard request" event',
     "reason" / Reason,
 )
 
 # ### 123: Shard request sent
 ShardRequestSent = Event(
     "Shard request sent",
-    "request_id" / EventId * "ID of the corresponding \"sending shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending shard request" event',
 )
 
 # ### 124: Shard request received
 ShardRequestReceived = Event(
     "Shard request received",
-    "request_id" / EventId * "ID of the corresponding \"receiving shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "receiving shard request" event',
     "erasure_root" / ErasureRoot,
     "shard" / ShardIndex,
 )
@@ -42,8 +43,8 @@ ShardRequestReceived = Event(
 # ### 125: Shards transferred
 ShardsTransferred = Event(
     "Shards transferred",
-    "request_id" / EventId * "ID of the corresponding \"sending shard request\" or "
-                             "\"receiving shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending shard request" or '
+    '"receiving shard request" event',
 )
 
 # ### 126: Distributing assurance
@@ -56,7 +57,7 @@ DistributingAssurance = Event(
 # ### 127: Assurance send failed
 AssuranceSendFailed = Event(
     "Assurance send failed",
-    "distributing_id" / EventId * "ID of the corresponding \"distributing assurance\" event",
+    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
     "recipient" / PeerId,
     "reason" / Reason,
 )
@@ -64,14 +65,14 @@ AssuranceSendFailed = Event(
 # ### 128: Assurance sent
 AssuranceSent = Event(
     "Assurance sent",
-    "distributing_id" / EventId * "ID of the corresponding \"distributing assurance\" event",
+    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
     "recipient" / PeerId,
 )
 
 # ### 129: Assurance distributed
 AssuranceDistributed = Event(
     "Assurance distributed",
-    "distributing_id" / EventId * "ID of the corresponding \"distributing assurance\" event",
+    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
 )
 
 # ### 130: Assurance receive failed

@@ -1,8 +1,15 @@
 """JIP-3 "Block authoring/importing events"."""
+
 from tart.protocol.composites import Record, Vec
 from tart.protocol.events.event import Event
 from tart.protocol.types import (
-    AccumulateCost, BlockOutline, EventId, HeaderHash, Reason, ServiceId, Slot,
+    AccumulateCost,
+    BlockOutline,
+    EventId,
+    HeaderHash,
+    Reason,
+    ServiceId,
+    Slot,
 )
 
 # ### 40: Authoring
@@ -15,14 +22,14 @@ Authoring = Event(
 # ### 41: Authoring failed
 AuthoringFailed = Event(
     "Authoring failed",
-    "authoring_id" / EventId * "ID of the corresponding \"authoring\" event",
+    "authoring_id" / EventId * 'ID of the corresponding "authoring" event',
     "reason" / Reason,
 )
 
 # ### 42: Authored
 Authored = Event(
     "Authored",
-    "authoring_id" / EventId * "ID of the corresponding \"authoring\" event",
+    "authoring_id" / EventId * 'ID of the corresponding "authoring" event',
     "outline" / BlockOutline,
 )
 
@@ -36,31 +43,35 @@ Importing = Event(
 # ### 44: Block verification failed
 BlockVerificationFailed = Event(
     "Block verification failed",
-    "importing_id" / EventId * "ID of the corresponding \"importing\" event",
+    "importing_id" / EventId * 'ID of the corresponding "importing" event',
     "reason" / Reason,
 )
 
 # ### 45: Block verified
 BlockVerified = Event(
     "Block verified",
-    "importing_id" / EventId * "ID of the corresponding \"importing\" event",
+    "importing_id" / EventId * 'ID of the corresponding "importing" event',
 )
 
 # ### 46: Block execution failed
 BlockExecutionFailed = Event(
     "Block execution failed",
-    "authoring_or_importing_id" / EventId * "ID of the corresponding \"authoring\" or "
-                                            "\"importing\" event",
+    "authoring_or_importing_id" / EventId * 'ID of the corresponding "authoring" or '
+    '"importing" event',
     "reason" / Reason,
 )
 
 # ### 47: Block executed
 BlockExecuted = Event(
     "Block executed",
-    "authoring_or_importing_id" / EventId * "ID of the corresponding \"authoring\" or "
-                                            "\"importing\" event",
-    "accumulated" / Vec(Record(
-        "service" / ServiceId,
-        "cost" / AccumulateCost,
-    )) * "Accumulated services and the cost of their accumulate calls",
+    "authoring_or_importing_id" / EventId * 'ID of the corresponding "authoring" or '
+    '"importing" event',
+    "accumulated"
+    / Vec(
+        Record(
+            "service" / ServiceId,
+            "cost" / AccumulateCost,
+        )
+    )
+    * "Accumulated services and the cost of their accumulate calls",
 )

@@ -1,9 +1,17 @@
 """JIP-3 "Block distribution events"."""
+
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import u32
 from tart.protocol.types import (
-    BlockOutline, BlockRequestDirection, bool_, ConnectionSide, EventId, HeaderHash, PeerId,
-    Reason, Slot,
+    BlockOutline,
+    BlockRequestDirection,
+    ConnectionSide,
+    EventId,
+    HeaderHash,
+    PeerId,
+    Reason,
+    Slot,
+    bool_,
 )
 
 # ### 60: Block announcement stream opened
@@ -24,7 +32,7 @@ BlockAnnouncementStreamClosed = Event(
 # ### 61: Block announcement stream closed (protocol version 1)
 BlockAnnouncementStreamClosedV1 = Event(
     "Block announcement stream closed",
-    "opened_id" / EventId * "ID of the corresponding \"block announcement stream opened\" event",
+    "opened_id" / EventId * 'ID of the corresponding "block announcement stream opened" event',
     "closer" / ConnectionSide * "The side that closed the stream",
     "reason" / Reason,
 )
@@ -56,21 +64,21 @@ ReceivingBlockRequest = Event(
 # ### 65: Block request failed
 BlockRequestFailed = Event(
     "Block request failed",
-    "request_id" / EventId * "ID of the corresponding \"sending block request\" or "
-                             "\"receiving block request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending block request" or '
+    '"receiving block request" event',
     "reason" / Reason,
 )
 
 # ### 66: Block request sent
 BlockRequestSent = Event(
     "Block request sent",
-    "request_id" / EventId * "ID of the corresponding \"sending block request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending block request" event',
 )
 
 # ### 67: Block request received
 BlockRequestReceived = Event(
     "Block request received",
-    "request_id" / EventId * "ID of the corresponding \"receiving block request\" event",
+    "request_id" / EventId * 'ID of the corresponding "receiving block request" event',
     "hash" / HeaderHash,
     "direction" / BlockRequestDirection,
     "max_blocks" / u32 * "Maximum number of blocks",
@@ -79,8 +87,8 @@ BlockRequestReceived = Event(
 # ### 68: Block transferred
 BlockTransferred = Event(
     "Block transferred",
-    "request_id" / EventId * "ID of the corresponding \"sending block request\" or "
-                             "\"receiving block request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending block request" or '
+    '"receiving block request" event',
     "slot" / Slot,
     "outline" / BlockOutline,
     "last" / bool_ * "Last block for the request?",

@@ -1,4 +1,5 @@
 """What every JIP-3 event definition is: a record of fields under a heading of the spec."""
+
 import re
 
 from tart.protocol.composites import Record

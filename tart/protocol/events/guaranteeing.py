@@ -1,9 +1,20 @@
 """JIP-3 "Guaranteeing events"."""
+
 from tart.protocol.composites import Vec
 from tart.protocol.events.event import Event
 from tart.protocol.types import (
-    bool_, CoreIndex, EventId, GuaranteeDiscardReason, GuaranteeOutline, IsAuthorizedCost,
-    PeerId, Reason, RefineCost, WorkPackageHash, WorkPackageOutline, WorkReportOutline,
+    CoreIndex,
+    EventId,
+    GuaranteeDiscardReason,
+    GuaranteeOutline,
+    IsAuthorizedCost,
+    PeerId,
+    Reason,
+    RefineCost,
+    WorkPackageHash,
+    WorkPackageOutline,
+    WorkReportOutline,
+    bool_,
 )
 
 # ### 90: Work-package submission
@@ -19,9 +30,10 @@ WorkPackageBeingShared = Event(
     "primary" / PeerId * "Primary guarantor",
 )
 
-SubmissionOrShareId = EventId * ("ID of the corresponding \"work-package submission\" or "
-                                 "\"work-package being shared\" event")
-SubmissionId = EventId * "ID of the corresponding \"work-package submission\" event"
+SubmissionOrShareId = EventId * (
+    'ID of the corresponding "work-package submission" or "work-package being shared" event'
+)
+SubmissionId = EventId * 'ID of the corresponding "work-package submission" event'
 
 # ### 92: Work-package failed
 WorkPackageFailed = Event(
@@ -104,7 +116,7 @@ WorkReportBuilt = Event(
 # ### 103: Work-report signature sent
 WorkReportSignatureSent = Event(
     "Work-report signature sent",
-    "share_id" / EventId * "ID of the corresponding \"work-package being shared\" event",
+    "share_id" / EventId * 'ID of the corresponding "work-package being shared" event',
 )
 
 # ### 104: Work-report signature received
@@ -124,21 +136,21 @@ GuaranteeBuilt = Event(
 # ### 106: Sending guarantee
 SendingGuarantee = Event(
     "Sending guarantee",
-    "built_id" / EventId * "ID of the corresponding \"guarantee built\" event",
+    "built_id" / EventId * 'ID of the corresponding "guarantee built" event',
     "recipient" / PeerId,
 )
 
 # ### 107: Guarantee send failed
 GuaranteeSendFailed = Event(
     "Guarantee send failed",
-    "sending_id" / EventId * "ID of the corresponding \"sending guarantee\" event",
+    "sending_id" / EventId * 'ID of the corresponding "sending guarantee" event',
     "reason" / Reason,
 )
 
 # ### 108: Guarantee sent
 GuaranteeSent = Event(
     "Guarantee sent",
-    "sending_id" / EventId * "ID of the corresponding \"sending guarantee\" event",
+    "sending_id" / EventId * 'ID of the corresponding "sending guarantee" event',
 )
 
 # ### 109: Guarantees distributed
@@ -156,14 +168,14 @@ ReceivingGuarantee = Event(
 # ### 111: Guarantee receive failed
 GuaranteeReceiveFailed = Event(
     "Guarantee receive failed",
-    "receiving_id" / EventId * "ID of the corresponding \"receiving guarantee\" event",
+    "receiving_id" / EventId * 'ID of the corresponding "receiving guarantee" event',
     "reason" / Reason,
 )
 
 # ### 112: Guarantee received
 GuaranteeReceived = Event(
     "Guarantee received",
-    "receiving_id" / EventId * "ID of the corresponding \"receiving guarantee\" event",
+    "receiving_id" / EventId * 'ID of the corresponding "receiving guarantee" event',
     "outline" / GuaranteeOutline,
 )
 

@@ -1,4 +1,5 @@
 """JIP-3 "Meta events"."""
+
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import u64
 from tart.protocol.types import Timestamp

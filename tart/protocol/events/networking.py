@@ -1,4 +1,5 @@
 """JIP-3 "Networking events"."""
+
 from tart.protocol.composites import Option
 from tart.protocol.events.event import Event
 from tart.protocol.types import ConnectionSide, EventId, PeerAddress, PeerId, Reason
@@ -18,14 +19,14 @@ ConnectingIn = Event(
 # ### 22: Connect in failed
 ConnectInFailed = Event(
     "Connect in failed",
-    "connecting_id" / EventId * "ID of the corresponding \"connecting in\" event",
+    "connecting_id" / EventId * 'ID of the corresponding "connecting in" event',
     "reason" / Reason,
 )
 
 # ### 23: Connected in
 ConnectedIn = Event(
     "Connected in",
-    "connecting_id" / EventId * "ID of the corresponding \"connecting in\" event",
+    "connecting_id" / EventId * 'ID of the corresponding "connecting in" event',
     "peer_id" / PeerId,
 )
 
@@ -39,14 +40,14 @@ ConnectingOut = Event(
 # ### 25: Connect out failed
 ConnectOutFailed = Event(
     "Connect out failed",
-    "connecting_id" / EventId * "ID of the corresponding \"connecting out\" event",
+    "connecting_id" / EventId * 'ID of the corresponding "connecting out" event',
     "reason" / Reason,
 )
 
 # ### 26: Connected out
 ConnectedOut = Event(
     "Connected out",
-    "connecting_id" / EventId * "ID of the corresponding \"connecting out\" event",
+    "connecting_id" / EventId * 'ID of the corresponding "connecting out" event',
 )
 
 # ### 27: Disconnected
@@ -54,7 +55,7 @@ Disconnected = Event(
     "Disconnected",
     "peer_id" / PeerId,
     "terminator" / Option(ConnectionSide) * "Terminator of the connection, may be omitted in "
-                                            "case of eg a timeout",
+    "case of eg a timeout",
     "reason" / Reason,
 )
 

@@ -1,9 +1,16 @@
 """JIP-3 "Preimage distribution events"."""
+
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import u32
 from tart.protocol.types import (
-    AnnouncedPreimageForgetReason, ConnectionSide, EventId, Hash, PeerId,
-    PreimageDiscardReason, Reason, ServiceId,
+    AnnouncedPreimageForgetReason,
+    ConnectionSide,
+    EventId,
+    Hash,
+    PeerId,
+    PreimageDiscardReason,
+    Reason,
+    ServiceId,
 )
 
 # ### 190: Preimage announcement failed
@@ -49,29 +56,29 @@ ReceivingPreimageRequest = Event(
 # ### 195: Preimage request failed
 PreimageRequestFailed = Event(
     "Preimage request failed",
-    "request_id" / EventId * "ID of the corresponding \"sending preimage request\" or "
-                             "\"receiving preimage request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending preimage request" or '
+    '"receiving preimage request" event',
     "reason" / Reason,
 )
 
 # ### 196: Preimage request sent
 PreimageRequestSent = Event(
     "Preimage request sent",
-    "request_id" / EventId * "ID of the corresponding \"sending preimage request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending preimage request" event',
 )
 
 # ### 197: Preimage request received
 PreimageRequestReceived = Event(
     "Preimage request received",
-    "request_id" / EventId * "ID of the corresponding \"receiving preimage request\" event",
+    "request_id" / EventId * 'ID of the corresponding "receiving preimage request" event',
     "hash" / Hash,
 )
 
 # ### 198: Preimage transferred
 PreimageTransferred = Event(
     "Preimage transferred",
-    "request_id" / EventId * "ID of the corresponding \"sending preimage request\" or "
-                             "\"receiving preimage request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending preimage request" or '
+    '"receiving preimage request" event',
     "length" / u32 * "Preimage length",
 )
 

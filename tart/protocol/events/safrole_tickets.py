@@ -1,9 +1,16 @@
 """JIP-3 "Safrole ticket events"."""
+
 from tart.protocol.composites import Vec
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import SmallInt
 from tart.protocol.types import (
-    bool_, ConnectionSide, EpochIndex, EventId, PeerId, Reason, VrfOutput,
+    ConnectionSide,
+    EpochIndex,
+    EventId,
+    PeerId,
+    Reason,
+    VrfOutput,
+    bool_,
 )
 
 # ### 80: Generating tickets
@@ -15,14 +22,14 @@ GeneratingTickets = Event(
 # ### 81: Ticket generation failed
 TicketGenerationFailed = Event(
     "Ticket generation failed",
-    "generating_id" / EventId * "ID of the corresponding \"generating tickets\" event",
+    "generating_id" / EventId * 'ID of the corresponding "generating tickets" event',
     "reason" / Reason,
 )
 
 # ### 82: Tickets generated
 TicketsGenerated = Event(
     "Tickets generated",
-    "generating_id" / EventId * "ID of the corresponding \"generating tickets\" event",
+    "generating_id" / EventId * 'ID of the corresponding "generating tickets" event',
     "vrf_outputs" / Vec(VrfOutput) * "Ticket VRF outputs, index is attempt number",
 )
 

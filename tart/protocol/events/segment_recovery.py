@@ -1,11 +1,19 @@
 """JIP-3 "Segment recovery events"."""
+
 from tart.protocol.composites import Record, Vec
 from tart.protocol.events.event import Event
 from tart.protocol.events.guaranteeing import SubmissionId
 from tart.protocol.primitives import u16
 from tart.protocol.types import (
-    bool_, ErasureRoot, EventId, ImportSegmentId, PeerId, Reason, SegmentsRoot, ShardIndex,
+    ErasureRoot,
+    EventId,
+    ImportSegmentId,
+    PeerId,
+    Reason,
+    SegmentsRoot,
+    ShardIndex,
     WorkPackageHash,
+    bool_,
 )
 
 # ### 160: Work-package hash mapped
@@ -30,10 +38,14 @@ SendingSegmentShardRequest = Event(
     "submission_id" / SubmissionId,
     "assurer" / PeerId,
     "ce_140" / bool_ * "Using CE 140?",
-    "shards" / Vec(Record(
-        "segment" / ImportSegmentId,
-        "shard" / ShardIndex,
-    )) * "Segment shards being requested",
+    "shards"
+    / Vec(
+        Record(
+            "segment" / ImportSegmentId,
+            "shard" / ShardIndex,
+        )
+    )
+    * "Segment shards being requested",
 )
 
 # ### 163: Receiving segment shard request
@@ -46,29 +58,29 @@ ReceivingSegmentShardRequest = Event(
 # ### 164: Segment shard request failed
 SegmentShardRequestFailed = Event(
     "Segment shard request failed",
-    "request_id" / EventId * "ID of the corresponding \"sending segment shard request\" or "
-                             "\"receiving segment shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" or '
+    '"receiving segment shard request" event',
     "reason" / Reason,
 )
 
 # ### 165: Segment shard request sent
 SegmentShardRequestSent = Event(
     "Segment shard request sent",
-    "request_id" / EventId * "ID of the corresponding \"sending segment shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" event',
 )
 
 # ### 166: Segment shard request received
 SegmentShardRequestReceived = Event(
     "Segment shard request received",
-    "request_id" / EventId * "ID of the corresponding \"receiving segment shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "receiving segment shard request" event',
     "num_shards" / u16 * "Number of segment shards requested",
 )
 
 # ### 167: Segment shards transferred
 SegmentShardsTransferred = Event(
     "Segment shards transferred",
-    "request_id" / EventId * "ID of the corresponding \"sending segment shard request\" or "
-                             "\"receiving segment shard request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" or '
+    '"receiving segment shard request" event',
 )
 
 # ### 168: Reconstructing segments
@@ -82,14 +94,14 @@ ReconstructingSegments = Event(
 # ### 169: Segment reconstruction failed
 SegmentReconstructionFailed = Event(
     "Segment reconstruction failed",
-    "reconstructing_id" / EventId * "ID of the corresponding \"reconstructing segments\" event",
+    "reconstructing_id" / EventId * 'ID of the corresponding "reconstructing segments" event',
     "reason" / Reason,
 )
 
 # ### 170: Segments reconstructed
 SegmentsReconstructed = Event(
     "Segments reconstructed",
-    "reconstructing_id" / EventId * "ID of the corresponding \"reconstructing segments\" event",
+    "reconstructing_id" / EventId * 'ID of the corresponding "reconstructing segments" event',
 )
 
 # ### 171: Segment verification failed
@@ -112,8 +124,7 @@ SendingSegmentRequest = Event(
     "Sending segment request",
     "submission_id" / SubmissionId,
     "prev_guarantor" / PeerId * "Previous guarantor",
-    "segments" / Vec(u16) * "Indices of requested segments in overall list of work-package "
-                            "imports",
+    "segments" / Vec(u16) * "Indices of requested segments in overall list of work-package imports",
 )
 
 # ### 174: Receiving segment request
@@ -125,27 +136,27 @@ ReceivingSegmentRequest = Event(
 # ### 175: Segment request failed
 SegmentRequestFailed = Event(
     "Segment request failed",
-    "request_id" / EventId * "ID of the corresponding \"sending segment request\" or "
-                             "\"receiving segment request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment request" or '
+    '"receiving segment request" event',
     "reason" / Reason,
 )
 
 # ### 176: Segment request sent
 SegmentRequestSent = Event(
     "Segment request sent",
-    "request_id" / EventId * "ID of the corresponding \"sending segment request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment request" event',
 )
 
 # ### 177: Segment request received
 SegmentRequestReceived = Event(
     "Segment request received",
-    "request_id" / EventId * "ID of the corresponding \"receiving segment request\" event",
+    "request_id" / EventId * 'ID of the corresponding "receiving segment request" event',
     "num_segments" / u16 * "Number of segments requested",
 )
 
 # ### 178: Segments transferred
 SegmentsTransferred = Event(
     "Segments transferred",
-    "request_id" / EventId * "ID of the corresponding \"sending segment request\" or "
-                             "\"receiving segment request\" event",
+    "request_id" / EventId * 'ID of the corresponding "sending segment request" or '
+    '"receiving segment request" event',
 )

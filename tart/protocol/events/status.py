@@ -1,7 +1,8 @@
 """JIP-3 "Status events"."""
+
 from tart.protocol.events.event import Event
 from tart.protocol.primitives import PerCore, u32, u64
-from tart.protocol.types import bool_, HeaderHash, Slot
+from tart.protocol.types import HeaderHash, Slot, bool_
 
 # ### 10: Status
 Status = Event(

@@ -2,5 +2,6 @@
 
 from tart.web.api import decode_errors, events, health_detailed, nodes, openapi, stats
 
-BLUEPRINTS = tuple(module.blueprint for module in (
-    health_detailed, stats, nodes, events, decode_errors, openapi))
+BLUEPRINTS = tuple(
+    module.blueprint for module in (health_detailed, stats, nodes, events, decode_errors, openapi)
+)

@@ -25,17 +25,37 @@ def node_decode_errors(node_id):
         f"reason, encode(raw, 'hex'), length(raw), {shapes.utc('received_at')} "
         f"FROM decode_errors "
         f"WHERE node_id = $1 {older} ORDER BY id DESC LIMIT $2",
-        (node_id, limit) if before is None else (node_id, limit, before))
+        (node_id, limit) if before is None else (node_id, limit, before),
+    )
     return {
         "errors": [
-            {"id": error_id, "node_id": node_id, "session_id": session_id,
-             "event_id": None if event_id is None else int(event_id),
-             "discriminator": discriminator, "event_name": event_name,
-             "field_path": field_path, "byte_offset": byte_offset, "reason": reason,
-             "raw": f"0x{raw}", "raw_length": raw_length,
-             "received_at": received_at}
-            for (error_id, session_id, event_id, discriminator, event_name, field_path,
-                 byte_offset, reason, raw, raw_length, received_at) in rows
+            {
+                "id": error_id,
+                "node_id": node_id,
+                "session_id": session_id,
+                "event_id": None if event_id is None else int(event_id),
+                "discriminator": discriminator,
+                "event_name": event_name,
+                "field_path": field_path,
+                "byte_offset": byte_offset,
+                "reason": reason,
+                "raw": f"0x{raw}",
+                "raw_length": raw_length,
+                "received_at": received_at,
+            }
+            for (
+                error_id,
+                session_id,
+                event_id,
+                discriminator,
+                event_name,
+                field_path,
+                byte_offset,
+                reason,
+                raw,
+                raw_length,
+                received_at,
+            ) in rows
         ],
         "next": rows[-1][0] if len(rows) == limit else None,
     }

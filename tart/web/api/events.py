@@ -55,7 +55,8 @@ def page(node_ids):
         types=params.event_types(request.args),
         before=params.id_cursor(request.args, "before_id"),
         since=params.id_cursor(request.args, "since_id"),
-        limit=params.limit(request.args))
+        limit=params.limit(request.args),
+    )
     if node_ids == []:
         rows = []
     elif query.custom_plan:
@@ -141,13 +142,19 @@ class EventQuery:
         # than it contributes, whose data would be written for nothing.
         sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}"
         if walks:
-            sql = (f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
-                   f"ORDER BY found.id {order} LIMIT {limit}")
+            sql = (
+                f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
+                f"ORDER BY found.id {order} LIMIT {limit}"
+            )
         if one_node:
-            node = (f"(SELECT implementation_name, implementation_version FROM nodes "
-                    f"WHERE node_id = {one_node}) node ON true")
+            node = (
+                f"(SELECT implementation_name, implementation_version FROM nodes "
+                f"WHERE node_id = {one_node}) node ON true"
+            )
         else:
             node = "nodes node ON node.node_id = page.node_id"
-        return (f"SELECT {shapes.event_columns('page')}, node.implementation_name, "
-                f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "
-                f"ORDER BY page.id {order}"), args
+        return (
+            f"SELECT {shapes.event_columns('page')}, node.implementation_name, "
+            f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "
+            f"ORDER BY page.id {order}"
+        ), args

@@ -6,7 +6,7 @@ otherwise. A load balancer may use the status code: 200 for healthy and degraded
 """
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psutil
 import psycopg2
@@ -40,11 +40,10 @@ def detailed():
         "memory": _memory(),
     }
     states = {component["status"] for component in components.values()}
-    status = ("unhealthy" if not reachable
-              else "degraded" if states - {"healthy"} else "healthy")
+    status = "unhealthy" if not reachable else "degraded" if states - {"healthy"} else "healthy"
     body = {
         "status": status,
-        "timestamp": shapes.iso(datetime.now(timezone.utc)),
+        "timestamp": shapes.iso(datetime.now(UTC)),
         "components": components,
         "version": tart.__version__,
         # Of this web worker, which is what answers this request.
@@ -62,8 +61,11 @@ def _database() -> dict:
     except psycopg2.Error as error:
         return {"status": "unhealthy", "latency_ms": None, "message": first_line(error)}
     latency_ms = round((time.perf_counter() - started) * 1000, 2)
-    return {"status": "degraded" if latency_ms > SLOW_DATABASE_MS else "healthy",
-            "latency_ms": latency_ms, "message": f"Connected to PostgreSQL {version}"}
+    return {
+        "status": "degraded" if latency_ms > SLOW_DATABASE_MS else "healthy",
+        "latency_ms": latency_ms,
+        "message": f"Connected to PostgreSQL {version}",
+    }
 
 
 def _ingest() -> dict:
@@ -73,7 +75,8 @@ def _ingest() -> dict:
         "(SELECT extract(epoch FROM now() - received_at)::float8 FROM events "
         " ORDER BY id DESC LIMIT 1) "
         "FROM ingest_stats WHERE updated_at > now() - make_interval(secs => $1)",
-        (metrics.LIVE_SECONDS,))
+        (metrics.LIVE_SECONDS,),
+    )
     component = {
         "processes": processes,
         "connected_nodes": connected,
@@ -82,24 +85,35 @@ def _ingest() -> dict:
         "last_write_age_seconds": None if last_write_age is None else round(last_write_age, 3),
     }
     if processes == 0:
-        return {"status": "degraded", **component,
-                "message": f"no ingest process has reported in the last {metrics.LIVE_SECONDS} s"}
-    return {"status": "healthy", **component,
-            "message": f"{processes} ingest process{'es' if processes > 1 else ''}, "
-                       f"{connected} node{'s' if connected != 1 else ''} connected"}
+        return {
+            "status": "degraded",
+            **component,
+            "message": f"no ingest process has reported in the last {metrics.LIVE_SECONDS} s",
+        }
+    return {
+        "status": "healthy",
+        **component,
+        "message": f"{processes} ingest process{'es' if processes > 1 else ''}, "
+        f"{connected} node{'s' if connected != 1 else ''} connected",
+    }
 
 
 def _broadcaster() -> dict:
     subscribers = int(metrics.live_sum("telemetry_broadcaster_subscribers"))
-    return {"status": "healthy", "subscribers": subscribers,
-            "message": f"Broadcasting events to {subscribers} WebSocket "
-                       f"subscriber{'s' if subscribers != 1 else ''}"}
+    return {
+        "status": "healthy",
+        "subscribers": subscribers,
+        "message": f"Broadcasting events to {subscribers} WebSocket "
+        f"subscriber{'s' if subscribers != 1 else ''}",
+    }
 
 
 def _memory() -> dict:
     usage = psutil.virtual_memory().percent
-    return {"status": "degraded" if usage >= MEMORY_DEGRADED_PERCENT else "healthy",
-            "usage_percent": usage}
+    return {
+        "status": "degraded" if usage >= MEMORY_DEGRADED_PERCENT else "healthy",
+        "usage_percent": usage,
+    }
 
 
 def _unknown(reason: str) -> dict:

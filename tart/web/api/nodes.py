@@ -21,7 +21,8 @@ PAGE_LIFETIME = 2.0
 def list_nodes():
     rows = pool().prepared(
         f"SELECT {shapes.NODE_COLUMNS} FROM nodes "
-        f"ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id")
+        f"ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id"
+    )
     return {"nodes": [shapes.node_summary(row) for row in rows]}
 
 
@@ -33,11 +34,25 @@ def node_details(node_id):
         f"SELECT {shapes.NODE_COLUMNS}, {shapes.utc('first_seen')}, params, genesis, flags, "
         f"gp_version, note, "
         f"peer_address, protocol_version, best_slot, best_hash, finalized_slot, finalized_hash "
-        f"FROM nodes WHERE node_id = $1", (node_id,))
+        f"FROM nodes WHERE node_id = $1",
+        (node_id,),
+    )
     if row is None:
         raise _unknown(node_id)
-    (first_seen, jam_params, genesis, flags, gp_version, note, peer_address, protocol_version,
-     best_slot, best_hash, finalized_slot, finalized_hash) = row[8:]
+    (
+        first_seen,
+        jam_params,
+        genesis,
+        flags,
+        gp_version,
+        note,
+        peer_address,
+        protocol_version,
+        best_slot,
+        best_hash,
+        finalized_slot,
+        finalized_hash,
+    ) = row[8:]
     return {
         **shapes.node_summary(row[:8]),
         "first_seen": first_seen,
@@ -60,7 +75,8 @@ def node_name_and_version(node_id: str) -> tuple[str | None, str | None]:
     """The node's implementation name and version; 404 when the node is unknown."""
     row = pool().prepared_one(
         "SELECT implementation_name, implementation_version FROM nodes WHERE node_id = $1",
-        (node_id,))
+        (node_id,),
+    )
     if row is None:
         raise _unknown(node_id)
     return row
@@ -75,13 +91,32 @@ def _sessions(node_id: str) -> list[dict]:
         f"SELECT id, remote_address, protocol_version, {shapes.utc('opened_at')}, "
         f"{shapes.utc('closed_at')}, close_reason, events_received, events_stored, "
         f"events_rate_limited, events_undecodable FROM sessions WHERE node_id = $1 "
-        f"ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2", (node_id, SESSIONS_SHOWN))
+        f"ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2",
+        (node_id, SESSIONS_SHOWN),
+    )
     return [
-        {"id": session_id, "remote_address": remote_address,
-         "protocol_version": protocol_version, "opened_at": opened_at,
-         "closed_at": closed_at, "close_reason": close_reason,
-         "events_received": received, "events_stored": stored,
-         "events_rate_limited": rate_limited, "events_undecodable": undecodable}
-        for (session_id, remote_address, protocol_version, opened_at, closed_at, close_reason,
-             received, stored, rate_limited, undecodable) in rows
+        {
+            "id": session_id,
+            "remote_address": remote_address,
+            "protocol_version": protocol_version,
+            "opened_at": opened_at,
+            "closed_at": closed_at,
+            "close_reason": close_reason,
+            "events_received": received,
+            "events_stored": stored,
+            "events_rate_limited": rate_limited,
+            "events_undecodable": undecodable,
+        }
+        for (
+            session_id,
+            remote_address,
+            protocol_version,
+            opened_at,
+            closed_at,
+            close_reason,
+            received,
+            stored,
+            rate_limited,
+            undecodable,
+        ) in rows
     ]

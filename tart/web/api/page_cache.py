@@ -34,9 +34,13 @@ from tart.web import metrics
 # Pages kept by a worker, in bytes of JSON; beyond it the oldest go first.
 MAX_BYTES = 32 * 1024 * 1024
 
-pages = Counter("telemetry_api_pages", "Cacheable API pages answered, by how: kept (from "
-                "memory), shared (another request's rendering) or rendered", ["how"],
-                registry=None)
+pages = Counter(
+    "telemetry_api_pages",
+    "Cacheable API pages answered, by how: kept (from "
+    "memory), shared (another request's rendering) or rendered",
+    ["how"],
+    registry=None,
+)
 KEPT, SHARED, RENDERED = (pages.labels(how) for how in ("kept", "shared", "rendered"))
 
 
@@ -111,8 +115,11 @@ def kept(lifetime: float, until_commit: bool = True):
         @functools.wraps(view)
         def serve(*args, **kwargs):
             body = current_app.extensions["tart_pages"].page(
-                request.full_path, lambda: orjson.dumps(view(*args, **kwargs)), lifetime,
-                until_commit)
+                request.full_path,
+                lambda: orjson.dumps(view(*args, **kwargs)),
+                lifetime,
+                until_commit,
+            )
             return current_app.response_class(body, mimetype="application/json")
 
         return serve

@@ -17,8 +17,12 @@ def node_id(text: str) -> str:
     """A node id as stored: 64 lowercase hex digits. Input may be any case, with 0x or not."""
     value = _unprefixed(text)
     if len(value) != 64 or not _HEX.fullmatch(value):
-        raise ApiError(400, "node_id must be 64 hexadecimal characters, optionally prefixed "
-                            "with 0x", parameter="node_id", value=text)
+        raise ApiError(
+            400,
+            "node_id must be 64 hexadecimal characters, optionally prefixed with 0x",
+            parameter="node_id",
+            value=text,
+        )
     return value
 
 
@@ -26,9 +30,13 @@ def node_id_prefix(text: str) -> str:
     """A whole node id or its first hex digits (like a short git hash)."""
     value = _unprefixed(text)
     if not _HEX.fullmatch(value):
-        raise ApiError(400, "node_id must be 1 to 64 hexadecimal characters (a node id or its "
-                            "beginning), optionally prefixed with 0x",
-                       parameter="node_id", value=text)
+        raise ApiError(
+            400,
+            "node_id must be 1 to 64 hexadecimal characters (a node id or its "
+            "beginning), optionally prefixed with 0x",
+            parameter="node_id",
+            value=text,
+        )
     return value
 
 
@@ -39,8 +47,12 @@ def limit(args) -> int:
         return DEFAULT_LIMIT
     value = int(text) if _DIGITS.fullmatch(text) else None
     if value is None or not 1 <= value <= MAX_LIMIT:
-        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}",
-                       parameter="limit", value=text)
+        raise ApiError(
+            400,
+            f"limit must be a whole number from 1 to {MAX_LIMIT}",
+            parameter="limit",
+            value=text,
+        )
     return value
 
 
@@ -51,8 +63,12 @@ def id_cursor(args, name: str) -> int | None:
         return None
     value = int(text) if _DIGITS.fullmatch(text) else None
     if value is None or value > MAX_ID:
-        raise ApiError(400, f"{name} must be an id (a whole number from 0 to {MAX_ID})",
-                       parameter=name, value=text)
+        raise ApiError(
+            400,
+            f"{name} must be an id (a whole number from 0 to {MAX_ID})",
+            parameter=name,
+            value=text,
+        )
     return value
 
 
@@ -65,8 +81,13 @@ def event_types(args) -> list[int] | None:
     for part in text.split(","):
         part = part.strip()
         if not _DIGITS.fullmatch(part) or int(part) > 255:
-            raise ApiError(400, "event_type must be an event discriminator from 0 to 255, or a "
-                                "comma-separated list of them", parameter="event_type", value=text)
+            raise ApiError(
+                400,
+                "event_type must be an event discriminator from 0 to 255, or a "
+                "comma-separated list of them",
+                parameter="event_type",
+                value=text,
+            )
         types.add(int(part))
     return sorted(types)
 

@@ -5,7 +5,7 @@ microseconds, and a fixed width keeps the strings sortable. PostgreSQL writes th
 which spares the web worker a datetime per time.
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -15,7 +15,7 @@ EVENT_NAMES = {discriminator: event.event_name for discriminator, event in EVENT
 
 
 def iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).isoformat(timespec="microseconds")[:-6] + "Z"
+    return when.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def utc(column: str) -> str:
@@ -28,9 +28,11 @@ def event_columns(rows: str) -> str:
     """The columns event() reads, in its order, of `rows` (events or a subquery of its rows).
     The event's time is the node's clock when it sent a time TART can represent, else when TART
     received it. `data` is text, embedded unparsed."""
-    return (f"{rows}.id, {rows}.node_id, {rows}.event_id::text, {rows}.event_type, "
-            f"{utc(f'coalesce({rows}.node_time, {rows}.received_at)')}, "
-            f"{utc(f'{rows}.received_at')}, {rows}.data::text")
+    return (
+        f"{rows}.id, {rows}.node_id, {rows}.event_id::text, {rows}.event_type, "
+        f"{utc(f'coalesce({rows}.node_time, {rows}.received_at)')}, "
+        f"{utc(f'{rows}.received_at')}, {rows}.data::text"
+    )
 
 
 def event(row, node_name: str | None, node_version: str | None) -> dict:
@@ -50,14 +52,24 @@ def event(row, node_name: str | None, node_version: str | None) -> dict:
 
 
 # The columns node_summary() reads, in its order.
-NODE_COLUMNS = (f"node_id, implementation_name, implementation_version, is_connected, "
-                f"event_count, {utc('connected_at')}, {utc('last_seen_at')}, "
-                f"{utc('disconnected_at')}")
+NODE_COLUMNS = (
+    f"node_id, implementation_name, implementation_version, is_connected, "
+    f"event_count, {utc('connected_at')}, {utc('last_seen_at')}, "
+    f"{utc('disconnected_at')}"
+)
 
 
 def node_summary(row) -> dict:
-    (node_id, name, version, is_connected, event_count, connected_at, last_seen_at,
-     disconnected_at) = row
+    (
+        node_id,
+        name,
+        version,
+        is_connected,
+        event_count,
+        connected_at,
+        last_seen_at,
+        disconnected_at,
+    ) = row
     return {
         "node_id": node_id,
         # The node's Ed25519 peer id is what identifies it, so the two are the same.

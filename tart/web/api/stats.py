@@ -54,7 +54,9 @@ def compute_stats() -> dict:
     authored, best, finalized, total_nodes, connected, total_events = pool().prepared_one(
         "SELECT (SELECT count(*) FROM events WHERE event_type = $1), "
         "max(best_slot), max(finalized_slot), count(*), count(*) FILTER (WHERE is_connected), "
-        "coalesce(sum(event_count), 0) FROM nodes", (AUTHORED,))
+        "coalesce(sum(event_count), 0) FROM nodes",
+        (AUTHORED,),
+    )
     return {
         "total_blocks_authored": authored,
         "best_block": best,

@@ -25,10 +25,12 @@ MAX_MESSAGE = 64 * 1024
 
 def init_app(app) -> None:
     """Serve the WebSocket endpoints; after tart.web.db and tart.web.metrics."""
-    app.extensions["tart_live"] = Broadcaster(app.config["TART_SETTINGS"],
-                                              app.extensions["tart_db"])
-    app.config.setdefault("SOCK_SERVER_OPTIONS", {"ping_interval": PING_INTERVAL,
-                                                  "max_message_size": MAX_MESSAGE})
+    app.extensions["tart_live"] = Broadcaster(
+        app.config["TART_SETTINGS"], app.extensions["tart_db"]
+    )
+    app.config.setdefault(
+        "SOCK_SERVER_OPTIONS", {"ping_interval": PING_INTERVAL, "max_message_size": MAX_MESSAGE}
+    )
     for metric in METRICS:
         app.extensions["tart_metrics"].register(metric)
     app.register_blueprint(live)
@@ -38,10 +40,15 @@ def init_app(app) -> None:
 def _websocket_mismatch(error):
     """A plain request to a WebSocket endpoint, or a WebSocket upgrade to a REST one."""
     if request.headers.get("Upgrade", "").lower() == "websocket":
-        return error_response(400, f"{request.path} is not a WebSocket endpoint; those are "
-                                   f"/api/ws and /api/events/stream")
-    return error_response(400, f"{request.path} is a WebSocket endpoint: connect with a "
-                               f"WebSocket client (Upgrade: websocket)")
+        return error_response(
+            400,
+            f"{request.path} is not a WebSocket endpoint; those are /api/ws and /api/events/stream",
+        )
+    return error_response(
+        400,
+        f"{request.path} is a WebSocket endpoint: connect with a "
+        f"WebSocket client (Upgrade: websocket)",
+    )
 
 
 def close_on_shutdown(worker) -> None:

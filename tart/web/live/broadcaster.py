@@ -18,7 +18,10 @@ from simple_websocket import ConnectionClosed
 
 from tart.db.connect import DatabaseUnavailable
 from tart.web.live.connection import (
-    GOING_AWAY, SHUTDOWN_CLOSE_TIMEOUT, TRY_AGAIN_LATER, Connection,
+    GOING_AWAY,
+    SHUTDOWN_CLOSE_TIMEOUT,
+    TRY_AGAIN_LATER,
+    Connection,
 )
 from tart.web.live.listener import Listener
 from tart.web.live.messages import message
@@ -33,11 +36,13 @@ DATABASE_ERRORS = (psycopg2.Error, DatabaseUnavailable)
 slow_clients_closed = Counter(
     "telemetry_broadcaster_slow_clients_closed",
     "WebSocket clients closed because TART_WS_QUEUE live events waited for them",
-    registry=None)
+    registry=None,
+)
 clients_refused = Counter(
     "telemetry_broadcaster_clients_refused",
     "WebSocket clients refused because a worker had TART_WS_MAX_CLIENTS already",
-    registry=None)
+    registry=None,
+)
 METRICS = (slow_clients_closed, clients_refused)
 
 
@@ -124,9 +129,14 @@ class Broadcaster:
             "SELECT count(*), count(*) FILTER (WHERE is_connected),"
             " coalesce(sum(event_count), 0)::bigint,"
             " coalesce(array_agg(node_id ORDER BY node_id) FILTER (WHERE is_connected), '{}')"
-            " FROM nodes")
-        return {"total_nodes": known, "connected_nodes": connected, "total_events": events,
-                "connected_ids": connected_ids}
+            " FROM nodes"
+        )
+        return {
+            "total_nodes": known,
+            "connected_nodes": connected,
+            "total_events": events,
+            "connected_ids": connected_ids,
+        }
 
     def _send_stats(self):
         while True:
@@ -139,13 +149,20 @@ class Broadcaster:
             except DATABASE_ERRORS as error:
                 log.warning("live stream: no stats this time: %s", error)
                 continue
-            frame = message("stats", {
-                "database": {key: network[key]
-                             for key in ("total_events", "total_nodes", "connected_nodes")},
-                "broadcaster": self.stats(),
-                "connections": {"total": network["connected_nodes"],
-                                "nodes": network["connected_ids"]},
-            })
+            frame = message(
+                "stats",
+                {
+                    "database": {
+                        key: network[key]
+                        for key in ("total_events", "total_nodes", "connected_nodes")
+                    },
+                    "broadcaster": self.stats(),
+                    "connections": {
+                        "total": network["connected_nodes"],
+                        "nodes": network["connected_ids"],
+                    },
+                },
+            )
             for conn in clients:
                 conn.send(frame)
 

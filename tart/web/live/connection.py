@@ -7,6 +7,7 @@ client that reads slowly gets bigger writes, and one that stops reading fills it
 it is closed ("too slow"), while the listener and the other clients carry on.
 """
 
+import contextlib
 import logging
 import socket
 
@@ -89,8 +90,7 @@ class Connection:
 
     def _too_slow(self, queued: int) -> None:
         reason = f"too slow: {queued} events queued"
-        log.warning("closing WebSocket client %s: %s", self.ws.environ.get("REMOTE_ADDR"),
-                    reason)
+        log.warning("closing WebSocket client %s: %s", self.ws.environ.get("REMOTE_ADDR"), reason)
         self.close(POLICY_VIOLATION, reason)
         self._on_slow()
 
@@ -120,10 +120,8 @@ class Connection:
         """Shut the TCP connection down: the reader greenlet sees it end, and so does the
         request waiting on it."""
         self.outbox.close()
-        try:
+        with contextlib.suppress(OSError):  # already gone
             self.ws.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already gone
 
 
 class _WholeWrites:

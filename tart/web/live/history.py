@@ -43,8 +43,7 @@ def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
         more = len(rows) > page
         if rows:
             events = live_events(rows[:page])
-            conn.outbox.put_events([getattr(e, subscription.kind) for e in events],
-                                   limited=False)
+            conn.outbox.put_events([getattr(e, subscription.kind) for e in events], limited=False)
             sent += len(events)
             cursor = events[-1].id
         if not more:
@@ -57,9 +56,13 @@ def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
 
 def recent(pool, limit: int) -> list:
     """The `limit` most recent events, oldest first, as LiveEvents."""
-    return live_events(pool.prepared(
-        f"SELECT {EVENT_COLUMNS} FROM (SELECT * FROM events ORDER BY id DESC LIMIT $1) events"
-        " ORDER BY id", (limit,)))
+    return live_events(
+        pool.prepared(
+            f"SELECT {EVENT_COLUMNS} FROM (SELECT * FROM events ORDER BY id DESC LIMIT $1) events"
+            " ORDER BY id",
+            (limit,),
+        )
+    )
 
 
 def _matching(filter) -> tuple[str, tuple]:
@@ -72,5 +75,6 @@ def _matching(filter) -> tuple[str, tuple]:
     if filter.event_types is not None:
         values.append(sorted(filter.event_types))
         conditions.append(f"event_type = ANY(${len(values) + 2}::smallint[])")
-    return (f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)}"
-            f" ORDER BY id LIMIT $2"), tuple(values)
+    return (
+        f"SELECT {EVENT_COLUMNS} FROM events WHERE {' AND '.join(conditions)} ORDER BY id LIMIT $2"
+    ), tuple(values)

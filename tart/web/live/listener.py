@@ -89,8 +89,9 @@ class Listener:
                 self._connect()
                 self._listen()
             except (psycopg2.Error, OSError) as error:
-                log.warning("live stream: database connection lost (%s); reconnecting",
-                            first_line(error))
+                log.warning(
+                    "live stream: database connection lost (%s); reconnecting", first_line(error)
+                )
             except Exception:
                 log.exception("live stream listener failed; restarting it")
             self._ready.clear()
@@ -101,17 +102,23 @@ class Listener:
     def _connect(self):
         # Prepared with a generic plan: planning over the daily partitions of `events` would
         # cost more than the fetch itself.
-        self._conn = connect(self._url, application_name="tart web live",
-                             options="-c plan_cache_mode=force_generic_plan",
-                             keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
+        self._conn = connect(
+            self._url,
+            application_name="tart web live",
+            options="-c plan_cache_mode=force_generic_plan",
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
         self._conn.autocommit = True
         with self._conn.cursor() as cur:
             cur.execute(f"LISTEN {CHANNEL}")
             fetch = f"SELECT {EVENT_COLUMNS} FROM events WHERE id > $1"
-            cur.execute(f"PREPARE live_after (bigint) AS {fetch}"
-                        f" ORDER BY id LIMIT {FETCH_PAGE}")
-            cur.execute(f"PREPARE live_between (bigint, bigint) AS {fetch} AND id <= $2"
-                        f" ORDER BY id LIMIT {FETCH_PAGE}")
+            cur.execute(f"PREPARE live_after (bigint) AS {fetch} ORDER BY id LIMIT {FETCH_PAGE}")
+            cur.execute(
+                f"PREPARE live_between (bigint, bigint) AS {fetch} AND id <= $2"
+                f" ORDER BY id LIMIT {FETCH_PAGE}"
+            )
             if self.delivered_id is not None and self._groups:
                 # Back after an outage: everything committed meanwhile is still to be delivered.
                 self._fetch(upper=None)
@@ -174,6 +181,5 @@ def _last_id(payload: str) -> int:
     try:
         return int(payload.rpartition(",")[2])
     except ValueError:
-        log.warning("live stream: ignoring notification %r, which is not '<first>,<last>'",
-                    payload)
+        log.warning("live stream: ignoring notification %r, which is not '<first>,<last>'", payload)
         return 0

@@ -8,7 +8,7 @@ keeps that sharing valid whatever a client negotiated.
 
 import struct
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 
@@ -18,9 +18,10 @@ EVENT_COLUMNS = (
     "id, node_id, event_id::text, event_type,"
     " extract(epoch FROM received_at)::float8,"
     " to_char(coalesce(node_time, received_at) AT TIME ZONE 'UTC',"
-    " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    ' \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'),'
     " to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " data::text")
+    " data::text"
+)
 
 _TEXT = 0x81  # FIN + opcode 1 (text)
 
@@ -39,7 +40,7 @@ def frame(payload: bytes) -> bytes:
 
 def now_iso() -> str:
     """The current time as the API writes times: ISO 8601, UTC, microseconds, `Z`."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def message(kind: str, data) -> bytes:
@@ -59,16 +60,25 @@ class LiveEvent:
     /api/events/stream. `latency_ms` is from TART receiving the event to this worker sending it.
     """
 
-    __slots__ = ("id", "node_id", "event_type", "data", "_sent", "_message", "_plain")
+    __slots__ = ("_message", "_plain", "_sent", "data", "event_type", "id", "node_id")
 
     def __init__(self, row, sent_at: float, sent: str):
-        (self.id, self.node_id, event_id, self.event_type, received, timestamp, received_at,
-         data) = row
+        (
+            self.id,
+            self.node_id,
+            event_id,
+            self.event_type,
+            received,
+            timestamp,
+            received_at,
+            data,
+        ) = row
         latency = round((sent_at - received) * 1000, 1)
         self.data = (
             f'{{"id":{self.id},"node_id":"{self.node_id}","event_id":{event_id},'
             f'"event_type":{self.event_type},"latency_ms":{latency},"event":{data},'
-            f'"timestamp":"{timestamp}","received_at":"{received_at}"}}').encode()
+            f'"timestamp":"{timestamp}","received_at":"{received_at}"}}'
+        ).encode()
         self._sent = sent
         self._message = self._plain = None
 
@@ -76,8 +86,9 @@ class LiveEvent:
     def message(self) -> bytes:
         """The framed `event` message of /api/ws."""
         if self._message is None:
-            self._message = frame(b'{"type":"event","data":%s,"timestamp":"%s"}'
-                                  % (self.data, self._sent.encode()))
+            self._message = frame(
+                b'{"type":"event","data":%s,"timestamp":"%s"}' % (self.data, self._sent.encode())
+            )
         return self._message
 
     @property

@@ -37,8 +37,9 @@ class Filter:
         return self.node_id is None and self.event_types is None
 
     def matches(self, event) -> bool:
-        return ((self.node_id is None or event.node_id == self.node_id)
-                and (self.event_types is None or event.event_type in self.event_types))
+        return (self.node_id is None or event.node_id == self.node_id) and (
+            self.event_types is None or event.event_type in self.event_types
+        )
 
 
 ALL = Filter(spec={"type": "All"})
@@ -47,8 +48,7 @@ ALL = Filter(spec={"type": "All"})
 def parse_filter(spec) -> Filter:
     """The filter of a Subscribe message, e.g. {"type": "Node", "node_id": "…"}."""
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
-        raise FilterError('filter must be an object with a "type": '
-                          + ", ".join(FILTER_TYPES))
+        raise FilterError('filter must be an object with a "type": ' + ", ".join(FILTER_TYPES))
     kind = spec["type"]
     if kind == "All":
         return ALL
@@ -57,15 +57,18 @@ def parse_filter(spec) -> Filter:
         return Filter(node_id=node, spec={"type": "Node", "node_id": node})
     if kind == "EventType":
         number = event_type(spec.get("event_type"), "event_type")
-        return Filter(event_types=frozenset([number]),
-                      spec={"type": "EventType", "event_type": number})
+        return Filter(
+            event_types=frozenset([number]), spec={"type": "EventType", "event_type": number}
+        )
     if kind == "EventTypeRange":
         start = event_type(spec.get("start"), "start")
         end = event_type(spec.get("end"), "end")
         if start > end:
             raise FilterError(f"EventTypeRange start ({start}) must not be after end ({end})")
-        return Filter(event_types=frozenset(range(start, end + 1)),
-                      spec={"type": "EventTypeRange", "start": start, "end": end})
+        return Filter(
+            event_types=frozenset(range(start, end + 1)),
+            spec={"type": "EventTypeRange", "start": start, "end": end},
+        )
     raise FilterError(f"unknown filter type {kind!r}; expected one of {', '.join(FILTER_TYPES)}")
 
 
@@ -90,8 +93,7 @@ def node_id(value) -> str:
     """64 hex digits, any case, optionally 0x-prefixed, as stored: lowercase, no prefix."""
     match = _NODE_ID.fullmatch(value.lower()) if isinstance(value, str) else None
     if match is None:
-        raise FilterError("node_id must be 64 hexadecimal characters, optionally prefixed "
-                          "with 0x")
+        raise FilterError("node_id must be 64 hexadecimal characters, optionally prefixed with 0x")
     return match[1]
 
 
@@ -108,8 +110,10 @@ def event_type_list(text: str) -> frozenset:
         start = int(match[1]) if match else 256
         end = int(match[2]) if match and match[2] else start
         if not start <= end <= 255:
-            raise FilterError("event_type must be event discriminators (0 to 255) or ranges "
-                              "such as 90-113, separated by commas")
+            raise FilterError(
+                "event_type must be event discriminators (0 to 255) or ranges "
+                "such as 90-113, separated by commas"
+            )
         types.update(range(start, end + 1))
     return frozenset(types)
 

@@ -19,7 +19,12 @@ from tart.web.live.connection import POLICY_VIOLATION
 from tart.web.live.listener import LiveUnavailable
 from tart.web.live.messages import error, message
 from tart.web.live.subscriptions import (
-    ALL, FilterError, Subscription, parse_filter, parse_query, since_id,
+    ALL,
+    FilterError,
+    Subscription,
+    parse_filter,
+    parse_query,
+    since_id,
 )
 
 live = Blueprint("live", __name__, url_prefix="/api")
@@ -70,8 +75,11 @@ def stream(conn, broadcaster, filter, since):
         return
     if not result.complete:
         # A bare stream has no message to say so: the client resumes from where it got to.
-        conn.close(NORMAL_CLOSURE, f"replay limit of {history.REPLAY_LIMIT} events reached: "
-                                   f"reconnect with since_id={result.last_id}")
+        conn.close(
+            NORMAL_CLOSURE,
+            f"replay limit of {history.REPLAY_LIMIT} events reached: "
+            f"reconnect with since_id={result.last_id}",
+        )
         return
     subscription.go_live(result.last_id)
 
@@ -82,19 +90,28 @@ class Session:
     def __init__(self, conn, broadcaster):
         self.conn = conn
         self.broadcaster = broadcaster
-        self.handlers = {"Subscribe": self.subscribe, "Unsubscribe": self.unsubscribe,
-                         "GetRecentEvents": self.get_recent_events, "Ping": self.ping}
+        self.handlers = {
+            "Subscribe": self.subscribe,
+            "Unsubscribe": self.unsubscribe,
+            "GetRecentEvents": self.get_recent_events,
+            "Ping": self.ping,
+        }
 
     def start(self):
         try:
             network = self.broadcaster.network()
-            self.conn.send(message("connected", {
-                "message": "Connected to TART telemetry (1024-node scale)",
-                # How many stored events GetRecentEvents can return.
-                "recent_events": min(network["total_events"], RECENT_MAX),
-                "total_nodes": network["connected_nodes"],
-                "broadcaster_stats": self.broadcaster.stats(),
-            }))
+            self.conn.send(
+                message(
+                    "connected",
+                    {
+                        "message": "Connected to TART telemetry (1024-node scale)",
+                        # How many stored events GetRecentEvents can return.
+                        "recent_events": min(network["total_events"], RECENT_MAX),
+                        "total_nodes": network["connected_nodes"],
+                        "broadcaster_stats": self.broadcaster.stats(),
+                    },
+                )
+            )
             self.follow(ALL, None)
         except UNAVAILABLE:
             self.conn.close(INTERNAL_ERROR, "database unavailable")
@@ -108,8 +125,11 @@ class Session:
         kind = request.get("type") if isinstance(request, dict) else None
         handler = self.handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
-            problem = (f"unknown message type {kind!r}" if isinstance(kind, str)
-                       else 'a message must be a JSON object with a "type"')
+            problem = (
+                f"unknown message type {kind!r}"
+                if isinstance(kind, str)
+                else 'a message must be a JSON object with a "type"'
+            )
             self.conn.send(error(f"{problem}; the types are {', '.join(self.handlers)}"))
             return
         try:
@@ -137,22 +157,35 @@ class Session:
         if type(limit) is not int or not 1 <= limit <= RECENT_MAX:
             raise FilterError(f"limit must be a whole number from 1 to {RECENT_MAX}")
         events = history.recent(self.broadcaster.pool, limit)
-        self.conn.send(message("recent_events", {
-            "count": len(events), "events": [event.as_json() for event in events]}))
+        self.conn.send(
+            message(
+                "recent_events",
+                {"count": len(events), "events": [event.as_json() for event in events]},
+            )
+        )
 
     def ping(self, request):
-        self.conn.send(message("pong", {"events_received": self.conn.outbox.events,
-                                        "uptime_ms": self.broadcaster.uptime_ms}))
+        self.conn.send(
+            message(
+                "pong",
+                {
+                    "events_received": self.conn.outbox.events,
+                    "uptime_ms": self.broadcaster.uptime_ms,
+                },
+            )
+        )
 
     def follow(self, filter, since):
-        subscription = Subscription(filter, self.conn.outbox, "message",
-                                    replaying=since is not None)
+        subscription = Subscription(
+            filter, self.conn.outbox, "message", replaying=since is not None
+        )
         live_from = self.broadcaster.follow(self.conn, subscription)
         if since is None:
             return
         try:
-            result = history.replay(self.conn, self.broadcaster.pool, subscription, since,
-                                    live_from)
+            result = history.replay(
+                self.conn, self.broadcaster.pool, subscription, since, live_from
+            )
         except UNAVAILABLE:
             self.broadcaster.unfollow(self.conn)
             raise
@@ -162,14 +195,21 @@ class Session:
 
 def replayed(result, filter) -> dict:
     """The `replayed` message: what the replay sent, and what is left to the REST API."""
-    data = {"since_id": result.since_id, "events": result.events, "last_id": result.last_id,
-            "complete": result.complete}
+    data = {
+        "since_id": result.since_id,
+        "events": result.events,
+        "last_id": result.last_id,
+        "complete": result.complete,
+    }
     if not result.complete:
         query = f"since_id={result.last_id}"
         if filter.node_id is not None:
             query += f"&node_id={filter.node_id}"
         if filter.event_types is not None:
             query += "&event_type=" + ",".join(map(str, sorted(filter.event_types)))
-        data["missing"] = {"after_id": result.last_id, "through_id": result.live_from,
-                           "rest": f"/api/events?{query}"}
+        data["missing"] = {
+            "after_id": result.last_id,
+            "through_id": result.live_from,
+            "rest": f"/api/events?{query}",
+        }
     return data
