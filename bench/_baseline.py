@@ -23,7 +23,7 @@ from tart.loadgen.frames import DISCRIMINATOR_OFFSET
 from tart.loadgen.runner import LoadGenerator, Plan, jam_now
 from tart.protocol import JAM_COMMON_ERA, EventDecoder, EventNumbering
 
-_COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, node_time, received_at, data"
+_COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, timestamp, created_at, data"
 _INSERT = f"INSERT INTO events (id, {_COLUMNS}) VALUES %s"
 _ROW_TEMPLATE = "(%s, %s, %s, %s, %s, %s, to_timestamp(%s), to_timestamp(%s), %s)"
 _COPY = f"COPY events ({_COLUMNS}) FROM STDIN"

@@ -13,7 +13,7 @@ from psycopg2.extras import execute_values
 
 from tart.db.connect import connect
 
-COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, node_time, data"
+COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, timestamp, data"
 TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s::jsonb)"
 
 

@@ -234,12 +234,12 @@ def _load(url, node_ids, rows):
     chunk = 1_000_000
     for low in range(1, rows + 1, chunk):
         high = min(low + chunk - 1, rows)
-        # Ids grow with received_at, as the ingest writer assigns them. Node g % nodes sends
+        # Ids grow with created_at, as the ingest writer assigns them. Node g % nodes sends
         # the pattern in turn (its k-th event is pattern[k % len]), with every
         # AUTHORED_EVERY-th of its events an Authored one.
         cur.execute(
             "INSERT INTO events (id, node_id, session_id, event_id, event_type, node_timestamp,"
-            " node_time, received_at, data) "
+            " timestamp, created_at, data) "
             "SELECT g, n.node_id, n.session_id, k, p.event_type,"
             " (t - 1735732800000000 - 50000)::numeric, to_timestamp((t - 50000) / 1e6),"
             " to_timestamp(t / 1e6), d.data "

@@ -41,7 +41,7 @@ WRITERS_LOCK = 0x54415254_01
 LANES = 2
 GATES = 2 * LANES
 
-# Node timestamps after 9999-12-31 have no timestamptz; their node_time is NULL.
+# Node timestamps after 9999-12-31 have no timestamptz; their events.timestamp is NULL.
 _MAX_UNIX = 253402300799
 _JAM_EPOCH_UNIX = 1735732800
 
@@ -67,7 +67,7 @@ def insert_events(wait):
     return (
         f"WITH turn AS MATERIALIZED (SELECT {turn}),"
         " inserted AS (INSERT INTO events (node_id, session_id, event_id, event_type,"
-        " node_timestamp, node_time, received_at, data)"
+        " node_timestamp, timestamp, created_at, data)"
         " SELECT batch.* FROM turn, (VALUES %s) AS batch RETURNING id)"
         " SELECT pg_notify('tart_events', min(id) || ',' || max(id)) FROM inserted"
     )

@@ -31,7 +31,7 @@ def test_every_event_kind_is_stored_with_its_id_type_and_data(database_url):
     rows = query(
         database_url,
         "SELECT event_id, event_type, node_id, data, node_timestamp,"
-        " node_time FROM events ORDER BY id",
+        " timestamp FROM events ORDER BY id",
     )
     assert len(rows) == 114
     for event_id, ((discriminator, data), row) in enumerate(zip(sent, rows)):

@@ -94,7 +94,7 @@ class Rows:
             rows = execute_values(
                 cur,
                 "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, "
-                "node_time, data) VALUES %s RETURNING id",
+                "timestamp, data) VALUES %s RETURNING id",
                 [
                     (node_id, session_id, start_event_id + n, event_type, 0, node_time, Json(data))
                     for n, (event_type, data) in enumerate(kinds)

@@ -26,7 +26,7 @@ def loaded(rows):
         rows.node(node_id)
     rows.sql(
         "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, "
-        "node_time, received_at, data) "
+        "timestamp, created_at, data) "
         "SELECT n.node_id, s.id, g, (%s::smallint[])[1 + g %% %s], 0, now(), "
         "date_trunc('day', now()) - interval '1 day' + g * interval '2 days' / %s, "
         "'{\"Status\": {}}' FROM generate_series(0, %s - 1) g "

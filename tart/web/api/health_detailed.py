@@ -72,7 +72,7 @@ def _ingest() -> dict:
     processes, queue_depth, connected, last_write_age = pool().prepared_one(
         "SELECT count(*), coalesce(sum((counters->>'buffer_pending')::bigint), 0), "
         "(SELECT count(*) FROM nodes WHERE is_connected), "
-        "(SELECT extract(epoch FROM now() - received_at)::float8 FROM events "
+        "(SELECT extract(epoch FROM now() - created_at)::float8 FROM events "
         " ORDER BY id DESC LIMIT 1) "
         "FROM ingest_stats WHERE updated_at > now() - make_interval(secs => $1)",
         (metrics.LIVE_SECONDS,),

@@ -30,8 +30,8 @@ def event_columns(rows: str) -> str:
     received it. `data` is text, embedded unparsed."""
     return (
         f"{rows}.id, {rows}.node_id, {rows}.event_id::text, {rows}.event_type, "
-        f"{utc(f'coalesce({rows}.node_time, {rows}.received_at)')}, "
-        f"{utc(f'{rows}.received_at')}, {rows}.data::text"
+        f"{utc(f'coalesce({rows}.timestamp, {rows}.created_at)')}, "
+        f"{utc(f'{rows}.created_at')}, {rows}.data::text"
     )
 
 

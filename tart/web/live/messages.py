@@ -16,10 +16,10 @@ import orjson
 # the stored JSON text, so a row becomes a message without parsing anything.
 EVENT_COLUMNS = (
     "id, node_id, event_id::text, event_type,"
-    " extract(epoch FROM received_at)::float8,"
-    " to_char(coalesce(node_time, received_at) AT TIME ZONE 'UTC',"
+    " extract(epoch FROM created_at)::float8,"
+    " to_char(coalesce(timestamp, created_at) AT TIME ZONE 'UTC',"
     ' \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'),'
-    " to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
     " data::text"
 )
 
