@@ -112,6 +112,8 @@ class Settings:
     handshake_timeout: float = _setting("TART_HANDSHAKE_TIMEOUT", 10.0, _seconds)
     idle_timeout: float = _setting("TART_IDLE_TIMEOUT", 120.0, _seconds)
     max_frame: int = _setting("TART_MAX_FRAME", 1048576, _count(1))
+    # Bytes all connections together may hold in frames not fully arrived.
+    partial_frame_budget: int = _setting("TART_PARTIAL_FRAME_BUDGET", 67108864, _count(1))
     max_connections: int = _setting("TART_MAX_CONNECTIONS", 1024, _count(1))
     # Events per second per node; 0 disables rate limiting.
     rate_limit: float = _setting("TART_RATE_LIMIT", 100.0, _rate)
@@ -141,4 +143,11 @@ class Settings:
                 values[setting.name] = setting.metadata["parse"](text)
             except ValueError as error:
                 raise ConfigError(f"{env}={text!r} is invalid: {error}") from None
-        return cls(**values)
+        settings = cls(**values)
+        if settings.partial_frame_budget < settings.max_frame:
+            raise ConfigError(
+                f"TART_PARTIAL_FRAME_BUDGET ({settings.partial_frame_budget}) must be at least "
+                f"TART_MAX_FRAME ({settings.max_frame}), or a frame of the largest size could "
+                f"never arrive"
+            )
+        return settings

@@ -32,6 +32,8 @@ arbitrary bytes and text, go through psycopg2's adaptation.
 import orjson
 from psycopg2.extensions import AsIs
 
+from tart.protocol import JAM_COMMON_ERA
+
 # pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1). Holding it from the
 # first id to commit makes batches commit in id order, across ingest processes too.
 WRITERS_LOCK = 0x54415254_01
@@ -43,7 +45,7 @@ GATES = 2 * LANES
 
 # Node timestamps after 9999-12-31 have no timestamptz; their events.timestamp is NULL.
 _MAX_UNIX = 253402300799
-_JAM_EPOCH_UNIX = 1735732800
+_JAM_EPOCH_UNIX = JAM_COMMON_ERA.timestamp()
 
 EVENT_TEMPLATE = "%s"  # each row arrives rendered by event_values
 _INSERT_ERRORS = (
@@ -87,6 +89,38 @@ def close_gate(key, number):
     return f"SELECT pg_advisory_unlock_all(), pg_advisory_lock({key},{number % GATES})"
 
 
+def start_progress(key, lane):
+    """Make sure the lane has its row in writer_progress (a new lane starts at token 0)."""
+    return (
+        f"INSERT INTO writer_progress (writer, lane, token) VALUES ({key},{lane},0)"
+        " ON CONFLICT (writer, lane) DO NOTHING"
+    )
+
+
+def mark_progress(key, lane, token):
+    """Record in a commit's own transaction that commit `token` of this lane happened, so
+    that after a lost connection the writer can tell whether the commit it sent went through."""
+    return (
+        f"UPDATE writer_progress SET token = {token}, updated_at = now()"
+        f" WHERE writer = {key} AND lane = {lane}"
+    )
+
+
+def progress(key, lane):
+    """The token of the lane's last commit."""
+    return f"SELECT token FROM writer_progress WHERE writer = {key} AND lane = {lane}"
+
+
+def end_backend(pid):
+    """End the server process of a connection that was lost, if it is still there (a frozen
+    server, a network cut), and tell whether it is gone: only then has its transaction
+    ended one way or the other."""
+    return (
+        f"SELECT count(pg_terminate_backend(pid)) = 0 FROM pg_stat_activity"
+        f" WHERE pid = {pid} AND usename = current_user"
+    )
+
+
 def errors_sql(errors, mogrify):
     """The INSERT of undecodable frames."""
     return _INSERT_ERRORS + ",".join(
@@ -98,7 +132,8 @@ def event_values(event):
     """One events row, as the SQL ``(…)`` of its values."""
     session = event.session
     unix = event.timestamp / 1e6 + _JAM_EPOCH_UNIX
-    node_time = f"to_timestamp({unix!r})" if unix <= _MAX_UNIX else "NULL"
+    # NULL is typed: in a batch with no other row to type its column it would be text.
+    node_time = f"to_timestamp({unix!r})" if unix <= _MAX_UNIX else "NULL::timestamptz"
     data = orjson.dumps(event.data).decode().replace("'", "''")
     # In a VALUES list an untyped literal would be text, which the column does not take.
     return AsIs(

@@ -4,25 +4,42 @@ The first frame must be the node information (within the handshake timeout); it 
 protocol version and core count for the rest of the connection. After that a frame that does not
 decode is queued as a decode error and the connection goes on: it still takes a JIP-3 event ID.
 A frame larger than TART_MAX_FRAME closes the connection, since its size prefix can no longer be
-trusted to find the next frame.
+trusted to find the next frame. The bytes of a frame that has not fully arrived count against
+the process's budget for them (:mod:`tart.ingest.frame_budget`).
+
+At shutdown each connection reads on until its node falls quiet (DRAIN_QUIET) or the cut-off
+comes (DRAIN_WINDOW after shutdown began), whichever is first; then it takes what the kernel
+holds from the node at that moment — once, however fast the node sends — queues its frames and
+closes. So a node that has stopped loses nothing it sent, and one that never stops cannot hold
+the shutdown up.
 """
 
+import fcntl
 import logging
 import struct
+import termios
 import time
 
 import gevent
 from gevent.socket import wait
 
-from tart.ingest.writer import Event, Undecodable
+from tart.ingest.items import Event, Undecodable
 from tart.protocol import DecodeError, EventDecoder, EventNumbering, decode_node_information
 
 log = logging.getLogger(__name__)
 
 _SIZE = struct.Struct("<I")
 _READ = 16384
-# At shutdown, a node silent this long has nothing more in flight.
-DRAIN_READ_TIMEOUT = 0.5
+# The first bytes of what is sent to the telemetry port by mistake, read as a frame's size.
+_HTTP = (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC", b"PRI ")
+_TLS = b"\x16\x03"  # a TLS handshake record
+HTTP_REASON = "this is the JIP-3 telemetry port; the HTTP API is on API_BIND"
+TLS_REASON = "this looks like TLS; JIP-3 telemetry is plain TCP"
+SHUTDOWN_REASON = "drained at shutdown"
+# At shutdown a node silent this long has nothing more in flight...
+DRAIN_QUIET = 0.5
+# ...and none is read from for longer than this after shutdown began.
+DRAIN_WINDOW = 2.0
 
 
 class Closed(Exception):
@@ -31,6 +48,10 @@ class Closed(Exception):
 
 class Draining(Exception):
     """Thrown into a connection greenlet waiting on its socket when shutdown begins."""
+
+
+class _Quiet(Exception):
+    """The node sent nothing for DRAIN_QUIET while shutting down."""
 
 
 class Session:
@@ -61,6 +82,11 @@ class NodeConnection:
         self._start = 0
         self._received = None
         self._emptied = False  # the last read took all the socket had
+        self._cut_off = False  # shutdown: what had arrived has been taken
+        self._cut_off_at = None
+        self._holding = False  # bytes of an incomplete frame count against the budget
+        self._framed = False  # a first frame has arrived
+        self.greenlet = None
 
     @property
     def last_heard(self):
@@ -68,6 +94,7 @@ class NodeConnection:
         return self._received or self.accepted
 
     def run(self):
+        self.greenlet = gevent.getcurrent()
         reason = "closed by node"
         try:
             decoder = self._handshake()
@@ -77,6 +104,7 @@ class NodeConnection:
         except OSError as error:
             reason = f"socket error: {error.strerror or error}"
         finally:
+            self.ingest.budget.hold(self, 0)
             self._readable.close()
             self.sock.close()
             # A connection that sent nothing and went away is a port probe, not a node.
@@ -94,8 +122,14 @@ class NodeConnection:
             self.session.id = self.ingest.sessions.open(self.remote, self.accepted)
 
     def drain(self):
-        """Shutting down: read what the node has already sent, then stop."""
+        """Shutting down: take what the node has sent until the cut-off, then stop."""
         self.draining = True
+        self._cut_off_at = time.monotonic() + DRAIN_WINDOW
+
+    def close_now(self, reason):
+        """End the connection while it waits for its node, with `reason`."""
+        if self.reading:
+            self.greenlet.kill(Closed(reason), block=False)
 
     def _handshake(self):
         ingest = self.ingest
@@ -137,7 +171,7 @@ class NodeConnection:
             if not bucket.take():
                 session.rate_limited += 1
                 stats.events_rate_limited += 1
-                numbering.assign(_dropped_count(decoder, frame))
+                self._number(numbering, decoder.dropped(frame))
                 continue
             try:
                 event = decoder.decode(frame)
@@ -148,7 +182,7 @@ class NodeConnection:
             queue.put(
                 Event(
                     session,
-                    numbering.assign(event.dropped),
+                    self._number(numbering, event.dropped),
                     event.discriminator,
                     event.timestamp,
                     event.data,
@@ -157,35 +191,46 @@ class NodeConnection:
                 )
             )
 
+    def _number(self, numbering, dropped):
+        """The event's JIP-3 ID; a Dropped event that makes the IDs wrap past u64 is logged."""
+        if dropped is None:
+            return numbering.assign()
+        wraps = numbering.wraps
+        event_id = numbering.assign(dropped)
+        if numbering.wraps != wraps:
+            self.ingest.stats.event_ids_wrapped += 1
+            log.warning(
+                "%s: Dropped(%d) took its event IDs past 2**64; they wrap around",
+                self.remote,
+                dropped,
+            )
+        return event_id
+
     def _next_frame(self):
         """The next frame and when its last bytes arrived (Unix seconds)."""
         buffer, start = self._buffer, self._start
+        budget = self.ingest.budget
         while True:
             available = len(buffer) - start
             if available >= 4:
                 size = _SIZE.unpack_from(buffer, start)[0]
                 if size > self.ingest.settings.max_frame:
-                    raise Closed(
-                        f"frame of {size} bytes exceeds TART_MAX_FRAME "
-                        f"({self.ingest.settings.max_frame})"
-                    )
+                    raise Closed(self._refused(size, buffer[start : start + 4]))
                 if available >= 4 + size:
                     self._buffer, self._start = buffer, start + 4 + size
+                    self._framed = True
+                    if self._holding:
+                        self._holding = False
+                        budget.hold(self, 0)
                     return buffer[start + 4 : start + 4 + size], self._received
-            # After a short read the socket is empty: waiting first spares the recv that would
-            # find nothing. The idle timeout is the server's sweep (tart.ingest.server), which
-            # spares a timer per wait.
-            self.reading = True
-            try:
-                if self.draining:
-                    wait(self._readable, DRAIN_READ_TIMEOUT, Closed("drained at shutdown"))
-                elif self._emptied:
-                    wait(self._readable)
-                data = self.sock.recv(_READ)
-            except Draining:
+            if available:
+                refused = budget.hold(self, available)
+                if refused:
+                    raise Closed(refused)
+                self._holding = True
+            data = self._drain_read(available) if self.draining else self._read()
+            if data is None:
                 continue
-            finally:
-                self.reading = False
             self._emptied = len(data) < _READ
             if not data:
                 raise Closed(
@@ -197,12 +242,61 @@ class NodeConnection:
             buffer = buffer[start:] + data if available else data
             start = 0
 
-
-def _dropped_count(decoder, frame):
-    """A rate-limited frame still takes its JIP-3 ID; only a Dropped event moves IDs further."""
-    if len(frame) > 8 and frame[8] == 0:
+    def _read(self):
+        """The next bytes from the node (b"" when it closed); None if shutdown began."""
+        # After a short read the socket is empty: waiting first spares the recv that would
+        # find nothing. The idle timeout is the server's sweep (tart.ingest.server), which
+        # spares a timer per wait.
+        self.reading = True
         try:
-            return decoder.decode(frame).dropped
-        except DecodeError:
+            if self._emptied:
+                wait(self._readable)
+            return self.sock.recv(_READ)
+        except Draining:
             return None
-    return None
+        finally:
+            self.reading = False
+
+    def _drain_read(self, available):
+        """Shutting down: the next bytes until the node falls quiet or the cut-off comes; then
+        what the kernel holds from the node, once; then the connection closes."""
+        remaining = self._cut_off_at - time.monotonic()
+        if remaining > 0 and not self._cut_off:
+            self.reading = True
+            try:
+                wait(self._readable, min(DRAIN_QUIET, remaining), _Quiet())
+                return self.sock.recv(_READ)
+            except (_Quiet, Draining):
+                pass
+            finally:
+                self.reading = False
+        return self._cut(available)
+
+    def _cut(self, available):
+        """Shutting down: the bytes the kernel held from the node when shutdown began, once;
+        then the connection closes."""
+        if not self._cut_off:
+            self._cut_off = True
+            (pending,) = struct.unpack(
+                "i", fcntl.ioctl(self.sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+            )
+            chunks = []
+            while pending > 0:
+                chunk = self.sock.recv(min(pending, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                pending -= len(chunk)
+            if chunks:
+                return b"".join(chunks)
+        unread = f" ({available} bytes of an incomplete frame unread)" if available else ""
+        raise Closed(SHUTDOWN_REASON + unread)
+
+    def _refused(self, size, head):
+        """Why a frame of `size` bytes, beginning with `head`, closes the connection."""
+        if not self._framed:
+            if head in _HTTP:
+                return HTTP_REASON
+            if head.startswith(_TLS):
+                return TLS_REASON
+        return f"frame of {size} bytes exceeds TART_MAX_FRAME ({self.ingest.settings.max_frame})"

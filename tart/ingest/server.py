@@ -1,13 +1,20 @@
 """``tart ingest``: accept node connections, run their greenlets, the writer and housekeeping.
 
-On SIGTERM or SIGINT nothing that reached us is lost: stop accepting, let each connection read
-what its node has already sent, let the writer commit the whole queue, close the sessions, exit.
+The writer and the housekeeping loops run under one Supervisor (:mod:`tart.supervision`): a
+loop that fails is logged, counted and run again; if the writer itself dies, the process exits
+non-zero rather than accept events it cannot store.
+
+On SIGTERM or SIGINT: stop accepting; each connection takes what its node has sent so far,
+queues it and closes its session; the writer commits the whole queue; exit 0. All of it within
+SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what could not be stored is
+counted in the log and the process exits 1.
 """
 
 import gc
 import logging
 import signal
 import socket
+import sys
 import time
 
 import gevent
@@ -19,10 +26,12 @@ from gevent.server import StreamServer
 from tart.config import parse_bind
 from tart.db.connect import connect, make_green
 from tart.ingest.connection import Closed, Draining, NodeConnection
+from tart.ingest.frame_budget import FrameBudget
 from tart.ingest.ratelimit import RateLimiter
 from tart.ingest.sessions import ConnectionPool, SessionStore
 from tart.ingest.stats import IngestStats
-from tart.ingest.writer import STOP, Writer
+from tart.ingest.writer import Writer
+from tart.supervision import Supervisor, exit_process
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +42,9 @@ IDLE_SWEEP_INTERVAL = 1.0
 # An ingest process silent this long is dead: others close the sessions it left open.
 ORPHAN_SILENCE = 30.0
 MAINTENANCE_INTERVAL = 3600
-# How long connections get to read what their nodes had sent when shutdown began.
-DRAIN_TIMEOUT = 30
+# From SIGTERM to exit, at most: time for the queue (TART_QUEUE_SIZE events) to be written at
+# the writer's usual pace, with room to spare. `tart run` and the deploy units allow more.
+SHUTDOWN_TIMEOUT = 20.0
 
 
 class Ingest:
@@ -45,6 +55,8 @@ class Ingest:
         self.stats = IngestStats()
         self.queue = Queue(maxsize=settings.queue_size)
         self.stats.buffer_pending = self.queue.qsize
+        self.stats.queue_capacity = settings.queue_size
+        self.budget = FrameBudget(settings.partial_frame_budget)
         self.pool = ConnectionPool(self.connect, SESSION_POOL_SIZE, self.stats)
         self.sessions = SessionStore(self.pool, self.stats.process_id)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
@@ -59,6 +71,10 @@ class Ingest:
             self.settings.database_url,
             application_name="tart-ingest",
             options="-c synchronous_commit=off",
+            # A server host that vanishes is noticed in about a minute, not the kernel's hours.
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
         )
 
 
@@ -67,21 +83,21 @@ class IngestServer:
         self.settings = settings
         self.ingest = Ingest(settings)
         self.connections = {}  # NodeConnection → its greenlet
+        self.supervisor = Supervisor(on_fatal=self._fatal)
+        self.ingest.stats.greenlet_failures = self.supervisor.failures
+        self.writer = Writer(self.ingest.queue, self.ingest.connect, settings, self.ingest.stats)
         self._server = None
-        self._writer = None
-        self._housekeeping = []
 
     def start(self):
         self._maintain_partitions()
         self._heartbeat()
-        self._writer = gevent.spawn(
-            Writer(self.ingest.queue, self.ingest.connect, self.settings, self.ingest.stats).run
+        supervise = self.supervisor
+        supervise.essential("writer", self.writer.run)
+        supervise.loop(
+            "idle sweep", self._close_idle, min(IDLE_SWEEP_INTERVAL, self.settings.idle_timeout / 4)
         )
-        self._housekeeping = [
-            gevent.spawn(self._close_idle_forever),
-            gevent.spawn(self._heartbeat_forever),
-            gevent.spawn(self._maintain_forever),
-        ]
+        supervise.loop("heartbeat", self._heartbeat, HEARTBEAT_INTERVAL)
+        supervise.loop("partition maintenance", self._maintain_partitions, MAINTENANCE_INTERVAL)
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
@@ -107,8 +123,10 @@ class IngestServer:
             del self.connections[connection]
             stats.active_connections -= 1
 
-    def stop(self):
-        """Stop accepting, drain connections and the queue, and wait for the last commit."""
+    def stop(self) -> int:
+        """Stop accepting, drain connections and the queue, and wait for the last commit;
+        0 if everything read was stored, else 1."""
+        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
         log.info(
             "stopping: draining %d connections and %d queued events",
             len(self.connections),
@@ -119,31 +137,46 @@ class IngestServer:
             connection.drain()
             if connection.reading:
                 greenlet.kill(Draining(), block=False)
-        gevent.joinall(list(self.connections.values()), timeout=DRAIN_TIMEOUT)
-        self.ingest.queue.put(STOP)
-        self._writer.join()
-        gevent.killall(self._housekeeping)
-        self.ingest.pool.run(self.ingest.stats.report)
-        log.info("stopped: %d events stored", self.ingest.stats.events_stored)
+        gevent.joinall(list(self.connections.values()), timeout=_left(deadline))
+        stuck = list(self.connections.values())
+        if stuck:
+            # Waiting for a database that does not answer: the frames they hold are lost.
+            log.error("%d connections could not finish: the database is not answering", len(stuck))
+            gevent.killall(stuck, Closed("ingest shut down without the database"), timeout=1)
+        self.writer.stop()
+        writer = self.supervisor.greenlets["writer"]
+        writer.join(timeout=_left(deadline))
+        stats = self.ingest.stats
+        unstored = 0
+        if not writer.ready():
+            unstored = self.ingest.queue.qsize()
+            log.error(
+                "%d queued events (and the batches in flight) were not stored: the database "
+                "did not come back before the shutdown timeout (%g s)",
+                unstored,
+                SHUTDOWN_TIMEOUT,
+            )
+            stats.drop("not stored at shutdown", unstored)
+        self.supervisor.kill_all()
+        try:
+            self.ingest.pool.run(stats.report, until=time.monotonic() + 2)
+        except Exception as error:
+            log.warning("could not report final counters: %s", error)
+        log.info("stopped: %d events stored", stats.events_stored)
+        return 0 if writer.ready() and not stuck else 1
 
-    def _close_idle_forever(self):
+    def _fatal(self, name, error):
+        self._server.close()
+        exit_process(name, error)
+
+    def _close_idle(self):
         """Close connections whose node has sent nothing for TART_IDLE_TIMEOUT: one sweep
         instead of a timer on every read."""
         idle = self.settings.idle_timeout
-        while True:
-            gevent.sleep(min(IDLE_SWEEP_INTERVAL, idle / 4))
-            cutoff = time.time() - idle
-            for connection, greenlet in list(self.connections.items()):
-                if connection.reading and connection.last_heard < cutoff:
-                    greenlet.kill(Closed(f"idle for {idle:g} s"), block=False)
-
-    def _heartbeat_forever(self):
-        while True:
-            gevent.sleep(HEARTBEAT_INTERVAL)
-            try:
-                self._heartbeat()
-            except Exception as error:  # a database outage must not stop ingest
-                log.warning("heartbeat failed: %s", error)
+        cutoff = time.time() - idle
+        for connection in list(self.connections):
+            if connection.last_heard < cutoff:
+                connection.close_now(f"idle for {idle:g} s")
 
     def _heartbeat(self):
         """Report counters, update open sessions' counts, close sessions of dead processes."""
@@ -153,16 +186,9 @@ class IngestServer:
         if orphans:
             log.warning("closed %d sessions left open by ingest processes that died", orphans)
 
-    def _maintain_forever(self):
-        while True:
-            gevent.sleep(MAINTENANCE_INTERVAL)
-            try:
-                self._maintain_partitions()
-            except Exception:
-                log.exception("partition maintenance failed; retrying in an hour")
-
     def _maintain_partitions(self):
-        """Create partitions ahead of time and drop those past the retention."""
+        """Create partitions ahead of time and drop those past the retention; forget writer
+        progress rows of writers long gone."""
         conn = self.ingest.connect()
         try:
             with conn, conn.cursor() as cur:
@@ -170,10 +196,17 @@ class IngestServer:
                 created = [row[0] for row in cur.fetchall()]
                 cur.execute("SELECT tart_drop_partitions(%s)", (self.settings.retention_days,))
                 dropped = [row[0] for row in cur.fetchall()]
+                cur.execute(
+                    "DELETE FROM writer_progress WHERE updated_at < now() - interval '1 day'"
+                )
         finally:
             conn.close()
         if created or dropped:
             log.info("partitions created: %s; dropped: %s", created or "none", dropped or "none")
+
+
+def _left(deadline):
+    return max(0.0, deadline - time.monotonic())
 
 
 def listener(bind):
@@ -189,7 +222,7 @@ def listener(bind):
 
 
 def serve(settings):
-    """Run the ingest server until SIGTERM or SIGINT."""
+    """Run the ingest server until SIGTERM or SIGINT; exit 0 if everything read was stored."""
     make_green()
     server = IngestServer(settings)
     server.start()
@@ -202,4 +235,4 @@ def serve(settings):
     for signum in (signal.SIGTERM, signal.SIGINT):
         gevent.signal_handler(signum, stopping.set)
     stopping.wait()
-    server.stop()
+    sys.exit(server.stop())

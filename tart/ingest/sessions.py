@@ -4,16 +4,34 @@ These writes are rare (connect, handshake, close) and each needs its answer at o
 connection greenlets make them directly through a small pool instead of via the writer queue.
 """
 
+import logging
+import time
+
+import gevent
 import orjson
 import psycopg2.extensions
 from gevent.queue import LifoQueue
 
-# A transaction PostgreSQL rolled back for a deadlock or serialization failure is tried again.
-ATTEMPTS = 3
+from tart.db.connect import first_line
+from tart.db.errors import is_row_error
+from tart.supervision import Backoff
+
+log = logging.getLogger(__name__)
+
+RETRY_FIRST = 0.2
+RETRY_LONGEST = 5.0
+# Every waiting greenlet would log each attempt; one line this often says it all.
+WARN_EVERY = 5.0
 
 
 class ConnectionPool:
-    """A few psycopg2 connections shared by greenlets; a broken one is replaced on next use."""
+    """A few psycopg2 connections shared by greenlets; a broken one is replaced on next use.
+
+    Work is tried until the database lets it through: an error of the database's state (no
+    connection, a restart, read-only) is waited out with a growing pause, since what the work
+    records — a session, a node, counters — must not be lost to an outage. An error about the
+    statement's own rows is raised at once.
+    """
 
     def __init__(self, connect, size, stats):
         self._connect = connect
@@ -21,15 +39,17 @@ class ConnectionPool:
         for _ in range(size):
             self._idle.put(None)
         self._stats = stats
+        self._warned = 0.0
 
-    def run(self, work):
-        """``work(cursor)`` in one transaction; returns what it returns."""
+    def run(self, work, until=None):
+        """``work(cursor)`` in one transaction; returns what it returns. ``until``: a
+        time.monotonic() after which to stop waiting for the database and raise."""
 
         def once(conn):
             with conn, conn.cursor() as cur:
                 return work(cur)
 
-        return self._retried(once)
+        return self._retried(once, until)
 
     def run_at_once(self, sql):
         """Run ``sql`` (statements of literals, ``;``-separated) as one transaction in one round
@@ -43,15 +63,23 @@ class ConnectionPool:
             finally:
                 conn.autocommit = False
 
-        self._retried(once)
+        self._retried(once, None)
 
-    def _retried(self, once):
-        for attempt in range(1, ATTEMPTS + 1):
+    def _retried(self, once, until):
+        backoff = Backoff(RETRY_FIRST, RETRY_LONGEST)
+        while True:
             try:
                 return self._with_connection(once)
-            except psycopg2.extensions.TransactionRollbackError:
-                if attempt == ATTEMPTS:
+            except Exception as error:
+                if is_row_error(error):
                     raise
+                pause = backoff.failed()
+                if until is not None and time.monotonic() + pause > until:
+                    raise
+                if time.monotonic() - self._warned > WARN_EVERY:
+                    self._warned = time.monotonic()
+                    log.warning("database unavailable, waiting for it: %s", first_line(error))
+                gevent.sleep(pause)
 
     def _with_connection(self, once):
         conn = self._idle.get()

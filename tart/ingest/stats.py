@@ -58,8 +58,13 @@ class IngestStats:
         self.events_stored = 0
         self.events_rate_limited = 0
         self.events_undecodable = 0
+        self.event_ids_wrapped = 0  # Dropped events that took a session's IDs past 2**64
         self.dropped = {}  # reason → events not stored for it (rate limiting aside)
         self.batches_written = 0
+        self.last_write_at = None  # Unix seconds of the last committed batch
+        self.writer_errors = 0  # database errors the writer waited out
+        self.greenlet_failures = {}  # supervised greenlet → failures (the Supervisor's)
+        self.queue_capacity = 0
         self.batch_write_duration = Histogram(BATCH_BUCKETS)
         self.buffer_pending = lambda: 0
         self.database_pool_connections = 0
@@ -78,9 +83,14 @@ class IngestStats:
             "events_dropped_by_reason": self.dropped,
             "events_rate_limited": self.events_rate_limited,
             "events_undecodable": self.events_undecodable,
+            "event_ids_wrapped": self.event_ids_wrapped,
             "buffer_pending": self.buffer_pending(),
             "database_pool_connections": self.database_pool_connections,
             "batches_written": self.batches_written,
+            "last_write_at": self.last_write_at,
+            "writer_errors": self.writer_errors,
+            "greenlet_failures": dict(self.greenlet_failures),
+            "queue_capacity": self.queue_capacity,
             "batch_write_duration": self.batch_write_duration.as_json(),
         }
 

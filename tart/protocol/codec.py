@@ -16,7 +16,11 @@ from tart.protocol.node_information import NodeInformationGP07, NodeInformationG
 
 JAM_COMMON_ERA = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 
+# Every event message starts with its Timestamp (u64) and discriminator (u8).
 _HEADER = struct.Struct("<QB")
+DROPPED = 0  # the discriminator of "0: Dropped"
+# Event ID = u64: IDs are numbered modulo this, as a node's own u64 counter wraps.
+EVENT_ID_LIMIT = 2**64
 _FRAME_SIZE = struct.Struct("<I")
 
 PARAMETER_LAYOUTS = {"0.7": NodeInformationGP07, "0.8": NodeInformationGP08}
@@ -80,7 +84,7 @@ class DecodedEvent:
     @property
     def dropped(self):
         """How many events a Dropped event stands for; None for any other event."""
-        return self.data["Dropped"]["num_dropped"] if self.discriminator == 0 else None
+        return self.data["Dropped"]["num_dropped"] if self.discriminator == DROPPED else None
 
 
 def decode_node_information(frame):
@@ -127,12 +131,22 @@ class EventDecoder:
         self._table = _compiled_events(protocol_version)
         self._context = {"_params": {"C": core_count}}
 
+    def dropped(self, frame):
+        """N if `frame` is a Dropped(N) event, else None, without decoding any other event: what
+        a frame that is not stored (rate limited) does to the IDs of the events after it."""
+        if len(frame) > _HEADER.size and frame[_HEADER.size - 1] == DROPPED:
+            try:
+                return self.decode(frame).dropped
+            except DecodeError:
+                return None
+        return None
+
     def decode(self, frame):
         """Decode one event frame (without its 4-byte size); raises :class:`DecodeError`."""
-        if len(frame) < 9:
+        if len(frame) < _HEADER.size:
             raise DecodeError(
                 f"frame of {len(frame)} bytes is shorter than Timestamp and "
-                f"discriminator (9 bytes)",
+                f"discriminator ({_HEADER.size} bytes)",
                 0,
             )
         timestamp, discriminator = _HEADER.unpack_from(frame)
@@ -143,7 +157,7 @@ class EventDecoder:
                 f"unknown discriminator {discriminator}", 8, discriminator=discriminator
             ) from None
         io = BytesIO(frame)
-        io.seek(9)
+        io.seek(_HEADER.size)
         try:
             fields = parse(io, self._context)
             if io.tell() == len(frame):
@@ -152,7 +166,7 @@ class EventDecoder:
                 )
         except Exception:  # the compiled parser cannot say what is wrong; the interpreter can
             pass
-        fields = _parse_exactly(event, frame, 9, {"C": self.core_count}, discriminator)
+        fields = _parse_exactly(event, frame, _HEADER.size, {"C": self.core_count}, discriminator)
         return DecodedEvent(discriminator, event.event_name, timestamp, {event.event_name: fields})
 
 
@@ -198,17 +212,25 @@ def _compiled_events(protocol_version):
 class EventNumbering:
     """JIP-3 event IDs on one connection: the first event is 0; the event after a Dropped event
     carrying N is that event's ID + N; otherwise + 1. A frame that cannot be decoded still takes
-    an ID."""
+    an ID.
 
-    __slots__ = ("next_id",)
+    IDs are u64, so they are numbered modulo 2**64: a node whose Dropped events add up past
+    that (a hostile or broken one) has its IDs wrap around as its own u64 counter would, and
+    `wraps` counts how often that happened."""
+
+    __slots__ = ("next_id", "wraps")
 
     def __init__(self):
         self.next_id = 0
+        self.wraps = 0
 
     def assign(self, dropped=None):
         """The ID of the next event; ``dropped`` is N when that event is Dropped(N)."""
         event_id = self.next_id
         self.next_id += 1 if dropped is None else dropped
+        if self.next_id >= EVENT_ID_LIMIT:
+            self.next_id %= EVENT_ID_LIMIT
+            self.wraps += 1
         return event_id
 
 

@@ -9,8 +9,9 @@ from gevent.queue import Queue
 from tart.db.connect import connect
 from tart.ingest.connection import Session
 from tart.ingest.counters import Counters
+from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
-from tart.ingest.writer import STOP, Event, Undecodable, Writer
+from tart.ingest.writer import Writer
 from tests.support.ingest import query
 
 
@@ -70,14 +71,13 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     )
     session = _session(1, node_id)
     queue = Queue()
-    writer = gevent.spawn(
-        Writer(
-            queue,
-            lambda: connect(database_url),
-            SimpleNamespace(batch_size=100, flush_ms=5),
-            IngestStats(),
-        ).run
+    writing = Writer(
+        queue,
+        lambda: connect(database_url),
+        SimpleNamespace(batch_size=100, flush_ms=5),
+        IngestStats(),
     )
+    writer = gevent.spawn(writing.run)
     # An event every 10 ms: the queue never stays quiet long enough for the counters alone.
     seen_while_busy = []
     for slot in range(300):
@@ -85,7 +85,7 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
         gevent.sleep(0.01)
         if slot % 50 == 49:
             seen_while_busy.append(query(database_url, "SELECT event_count FROM nodes")[0][0])
-    queue.put(STOP)
+    writing.stop()
     writer.join(timeout=30)
     assert writer.successful()
     assert any(0 < count < 300 for count in seen_while_busy), seen_while_busy

@@ -11,16 +11,16 @@ from gevent.queue import Queue
 from tart.db.connect import connect, make_green
 from tart.ingest.batch import WRITERS_LOCK
 from tart.ingest.connection import Session
+from tart.ingest.items import Event
 from tart.ingest.stats import IngestStats
-from tart.ingest.writer import STOP, Event, Writer
-from tests.support.ingest import query
+from tests.support.ingest import finishing_writer, query
 
 
 def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(database_url):
     queue = _queued_events(database_url, count=10, refused=4)
     stats = IngestStats()
     settings = SimpleNamespace(batch_size=100, flush_ms=5)
-    Writer(queue, lambda: connect(database_url), settings, stats).run()
+    finishing_writer(queue, database_url, settings, stats).run()
 
     assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
         0,
@@ -59,11 +59,8 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
         writer = gevent.spawn(
-            Writer(
-                queue,
-                lambda: connect(database_url),
-                SimpleNamespace(batch_size=5, flush_ms=5),
-                stats,
+            finishing_writer(
+                queue, database_url, SimpleNamespace(batch_size=5, flush_ms=5), stats
             ).run
         )
         deadline = time.monotonic() + 10
@@ -99,7 +96,7 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
     make_green()  # so the writers and the reader wait in PostgreSQL at once
     try:
         writers = [
-            gevent.spawn(Writer(queue, lambda: connect(database_url), settings, IngestStats()).run)
+            gevent.spawn(finishing_writer(queue, database_url, settings, IngestStats()).run)
             for queue in queues
         ]
         reader = connect(database_url)
@@ -119,7 +116,7 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
 
 
 def _queued_events(database_url, count, refused, session_id=1):
-    """A queue of `count` events of one node's session, then STOP; PostgreSQL refuses the one
+    """A queue of `count` events of one node's session; PostgreSQL refuses the one
     numbered `refused`. Each frame is b"frame <number>"."""
     node_id = f"{session_id:02x}" * 32
     query(
@@ -138,5 +135,4 @@ def _queued_events(database_url, count, refused, session_id=1):
         reason = "bad\x00" if slot == refused else "fine"
         data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
         queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame %d" % slot))
-    queue.put(STOP)
     return queue

@@ -4,6 +4,7 @@ import contextlib
 import time
 
 from tart.db.connect import connect
+from tart.ingest.writer import Writer
 from tests.support.procs import free_port, running, tart, wait_for_port
 
 
@@ -39,12 +40,21 @@ def scalar(database_url, sql, params=()):
 
 
 def wait_for_rows(database_url, sql, expected, timeout=30.0, params=()):
-    """Poll until ``sql``'s single value equals ``expected``; return it (or fail with the last)."""
+    """Poll until ``sql``'s single value equals ``expected``; return it (or fail with the last).
+    No row yet counts as None."""
     deadline = time.monotonic() + timeout
     while True:
-        value = scalar(database_url, sql, params)
+        rows = query(database_url, sql, params)
+        value = rows[0][0] if rows else None
         if value == expected:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"{sql!r} gave {value!r}, expected {expected!r}")
         time.sleep(0.05)
+
+
+def finishing_writer(queue, database_url, settings, stats):
+    """A Writer of `queue` to `database_url` whose run() returns once the queue is written."""
+    writer = Writer(queue, lambda: connect(database_url), settings, stats)
+    writer.stop()
+    return writer
