@@ -85,6 +85,11 @@ INGEST_COUNTS = (
         "telemetry_decode_errors",
         "Frames that did not decode as JIP-3 (see /api/nodes/<node_id>/errors)",
     ),
+    (
+        "writer_errors",
+        "telemetry_writer_errors",
+        "Database errors the ingest writer waited out (outages, restarts, read-only)",
+    ),
 )
 INGEST_GAUGES = (
     ("active_connections", "telemetry_active_connections", "Open node connections"),
@@ -209,6 +214,14 @@ class IngestCollector:
             dropped.add_metric([reason], count)
         families.append(dropped)
         families.append(_batch_write_duration(everyone))
+        written = [c["last_write_at"] for c in live if c.get("last_write_at") is not None]
+        families.append(
+            GaugeMetricFamily(
+                "telemetry_writer_last_write_timestamp_seconds",
+                "Unix time of the newest batch a live ingest process committed (NaN before any)",
+                value=max(written) if written else float("nan"),
+            )
+        )
         return families
 
 

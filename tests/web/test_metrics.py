@@ -66,6 +66,8 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
             "buffer_pending": 7,
             "database_pool_connections": 2,
             "batch_write_duration": histogram([1, 2, 3, 3, 3, 3, 3, 3, 3, 3, 3], 0.012, 3),
+            "last_write_at": 1764790000.5,
+            "writer_errors": 7,
         },
     )
     rows.ingest_stats(
@@ -83,6 +85,8 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
             "buffer_pending": 500,
             "database_pool_connections": 2,
             "batch_write_duration": histogram([0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], 0.9, 1),
+            "last_write_at": 1764799999.0,
+            "writer_errors": 1,
         },
         age_seconds=60,
     )
@@ -100,12 +104,15 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
         ("telemetry_events_dropped", 4),
         ("telemetry_events_rate_limited", 6),
         ("telemetry_decode_errors", 3),
+        ("telemetry_writer_errors", 8),
     ):
         assert families[name].type == "gauge"
         assert value(families, name) == expected, name
     assert value(families, "telemetry_events_dropped_by_reason", reason="queue full") == 4
     assert value(families, "telemetry_buffer_pending") == 7
     assert value(families, "telemetry_ingest_processes") == 1
+    # Of live processes only: a dead one's last write says nothing about the writer now.
+    assert value(families, "telemetry_writer_last_write_timestamp_seconds") == 1764790000.5
     # The live ingest process's 2 plus the web pools' (in this test process: of every app).
     web_pools = value(families, "telemetry_web_database_pool_connections")
     assert web_pools >= 1
