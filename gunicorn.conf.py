@@ -25,6 +25,11 @@ worker_class = "gevent"
 # for the REST requests beside TART_WS_MAX_CLIENTS of them.
 worker_connections = _settings.ws_max_clients + 1000
 loglevel = _settings.log_level
+# What a request may be; beyond these gunicorn answers 414 or 431 (in JSON: see post_fork).
+# The API's longest URLs (a node id and a few parameters) are far shorter.
+limit_request_line = 4094
+limit_request_fields = 100
+limit_request_field_size = 8190
 # TART does not use gunicornc, and the default socket path (~/.gunicorn) would be shared by
 # every gunicorn of the same user on the host, such as several test runs.
 control_socket_disable = True
@@ -34,6 +39,11 @@ def post_fork(server, worker):
     # Before the worker loads the app and opens its first connection, so that every
     # psycopg2 call in the worker yields to other greenlets while it waits.
     make_green()
+    # Imported here, as below: tart.web imports prometheus_client, which must come after
+    # PROMETHEUS_MULTIPROC_DIR is set.
+    from tart.web import server_errors
+
+    server_errors.install()
 
 
 def post_request(worker, req, environ, resp):

@@ -1,5 +1,7 @@
 """The `tart` command: run TART, or one of its processes, from a shell."""
 
+import contextlib
+import ctypes
 import dataclasses
 import errno
 import logging
@@ -20,6 +22,9 @@ from tart.loadgen.command import loadgen
 
 # How long `tart run` gives ingest (draining its queue) and web to exit before killing them.
 STOP_TIMEOUT = 30
+# Ctrl-C, a service manager's stop, and a closed terminal or lost SSH session.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 class _TartGroup(click.Group):
@@ -55,8 +60,9 @@ def run(settings: Settings):
     _check_port_free("API_BIND", settings.api_bind)
     embedded = None if settings.database_url else EmbeddedPostgres(settings.data_dir)
     children = {}
-    signal.signal(signal.SIGINT, _stop_requested)
-    signal.signal(signal.SIGTERM, _stop_requested)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop_requested)
+    guard = _start_guard(embedded)
     try:
         if embedded:
             _note(f"database   embedded PostgreSQL, data in {embedded.pgdata}")
@@ -67,6 +73,8 @@ def run(settings: Settings):
         env = dict(os.environ, DATABASE_URL=url)
         for command in ("ingest", "web"):
             children[command] = _start_child(command, env)
+            guard.stdin.write(f"child {children[command].pid}\n")
+            guard.stdin.flush()
         _report_listening(settings)
         name, child = _wait_for_first_exit(children)
         status = _describe_exit(child.returncode)
@@ -77,11 +85,12 @@ def run(settings: Settings):
         exit_code = 0
     finally:
         # Nor may a signal interrupt a shutdown that a child's death began.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
         _stop_children(children)
         if embedded:
             embedded.stop()
+        guard.communicate("done\n")
     sys.exit(exit_code)
 
 
@@ -185,8 +194,31 @@ def _check_port_free(variable: str, bind: str) -> None:
             probe.bind(address)
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
-                raise TartError(f"{variable}={bind}: port {port} is already in use") from None
+                raise TartError(
+                    f"{variable}={bind}: port {port} is already in use{_holder(port)}"
+                ) from None
             raise TartError(f"{variable}={bind}: cannot listen there: {error.strerror}") from None
+
+
+def _holder(port: int) -> str:
+    """Who listens on `port`, for the message that it is taken: above all an earlier TART."""
+    import psutil  # only on this error path
+
+    try:
+        pids = {
+            c.pid
+            for c in psutil.net_connections(kind="tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.pid
+        }
+        described = []
+        for pid in sorted(pids):
+            command = " ".join(psutil.Process(pid).cmdline())
+            if "tart" in command or "gunicorn" in command:
+                return f" by an earlier TART (pid {pid}: {command}); stop it first, e.g. kill {pid}"
+            described.append(f"pid {pid}: {command}")
+    except (psutil.Error, OSError):
+        return ""
+    return f" (by {'; '.join(described)})" if described else ""
 
 
 class _StopRequested(Exception):
@@ -195,16 +227,39 @@ class _StopRequested(Exception):
 
 def _stop_requested(signum, frame):
     # Once is enough: a second Ctrl-C must not interrupt the shutdown that the first began.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
     raise _StopRequested(signal.Signals(signum).name)
+
+
+def _start_guard(embedded: EmbeddedPostgres | None) -> subprocess.Popen:
+    """tart.guard, which cleans up if this process is killed outright."""
+    target = str(embedded.data_dir) if embedded else "-"
+    return subprocess.Popen(
+        [sys.executable, "-m", "tart.guard", target],
+        stdin=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _start_child(command: str, env: dict) -> subprocess.Popen:
     # A session of its own, so a terminal's Ctrl-C reaches only `tart run`, which then stops
     # the children in order (ingest must drain its queue) rather than all at once.
+    parent = os.getpid()
+
+    def die_with_parent():
+        # If `tart run` is killed outright, the kernel sends the child SIGTERM: it stops as
+        # it would on Ctrl-C (tart.guard does the rest).
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # killed already, before prctl
+            os.kill(os.getpid(), signal.SIGTERM)
+
     return subprocess.Popen(
-        [sys.executable, "-m", "tart.cli", command], env=env, start_new_session=True
+        [sys.executable, "-m", "tart.cli", command],
+        env=env,
+        start_new_session=True,
+        preexec_fn=die_with_parent,
     )
 
 
@@ -255,7 +310,9 @@ def _report_listening(settings: Settings) -> None:
 
 
 def _note(message: str) -> None:
-    click.echo(f"tart: {message}", err=True)
+    # After SIGHUP the terminal may be gone; what is said matters less than stopping cleanly.
+    with contextlib.suppress(OSError):
+        click.echo(f"tart: {message}", err=True)
 
 
 # Its options live beside the load generator; importing the command loads only click.

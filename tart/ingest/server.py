@@ -149,10 +149,10 @@ class IngestServer:
         stats = self.ingest.stats
         unstored = 0
         if not writer.ready():
-            unstored = self.ingest.queue.qsize()
+            unstored = self.ingest.queue.qsize() + self.writer.in_flight
             log.error(
-                "%d queued events (and the batches in flight) were not stored: the database "
-                "did not come back before the shutdown timeout (%g s)",
+                "%d events read were not stored: the database did not come back before the "
+                "shutdown timeout (%g s)",
                 unstored,
                 SHUTDOWN_TIMEOUT,
             )

@@ -7,6 +7,7 @@ second: counters only ever grow per row, gauges are read from recently updated r
 import bisect
 import os
 import socket
+import time
 import uuid
 
 import orjson
@@ -51,6 +52,7 @@ class IngestStats:
 
     def __init__(self):
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.started_at = time.time()
         self.active_connections = 0
         self.connections_total = 0
         self.connections_rejected = 0
@@ -74,6 +76,7 @@ class IngestStats:
 
     def counters(self):
         return {
+            "started_at": self.started_at,
             "active_connections": self.active_connections,
             "connections_total": self.connections_total,
             "connections_rejected": self.connections_rejected,

@@ -76,10 +76,11 @@ RETRY_LONGEST = 5.0
 class _Batch:
     """A batch on its way: its number, items and the counters that ride along."""
 
-    __slots__ = ("counters", "errors", "events", "number")
+    __slots__ = ("counters", "errors", "events", "number", "taken")
 
     def __init__(self, number, items, counters):
         self.number = number
+        self.taken = len(items)  # from the queue
         self.events = [item for item in items if type(item) is Event]
         self.errors = [item for item in items if type(item) is Undecodable]
         self.counters = counters
@@ -118,6 +119,7 @@ class Writer:
         self._accounted_changed = gevent.event.Event()
         self._stop = gevent.event.Event()
         self._stopping = False
+        self.in_flight = 0  # items taken from the queue and not yet committed
 
     def stop(self):
         """Finish: write what is queued, then return from run(). Nothing may be queued after."""
@@ -151,6 +153,7 @@ class Writer:
             now = time.monotonic()
             share = (now - self._counters_taken) / COUNTERS_INTERVAL if items else 1.0
             batch = _Batch(number, items, self._counters.take(share))
+            self.in_flight += batch.taken
             self._counters_taken = now
             self._collected += 1
             self._turns[(lane.index + 1) % LANES].set()
@@ -211,6 +214,7 @@ class Writer:
     def _account(self, batch, duration):
         """Count a committed batch, after every batch before it."""
         self._wait_accounted(batch.number - 1)
+        self.in_flight -= batch.taken
         self._counters.add(Counters.of_batch(batch.events, batch.errors))
         if batch.events or batch.errors:
             self._stats.events_stored += len(batch.events)

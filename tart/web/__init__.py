@@ -3,6 +3,7 @@
 from flask import Flask
 
 from tart.config import Settings
+from tart.supervision import Supervisor
 from tart.web import cors, db, errors, live, metrics
 from tart.web.api import BLUEPRINTS, page_cache
 from tart.web.health import health
@@ -14,6 +15,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=None)  # a JSON API: no static files
     app.config["TART_SETTINGS"] = settings or Settings.from_env()
     app.json = OrjsonProvider(app)
+    # The worker's long-lived greenlets (the live stream's listener) run under it.
+    app.extensions["tart_supervisor"] = Supervisor()
     errors.register(app)
     db.init_app(app)
     metrics.init_app(app)

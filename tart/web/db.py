@@ -5,6 +5,11 @@ to the others, as does one waiting for a free connection (a gevent semaphore). T
 reads, so connections run in autocommit: no transaction stays open between requests, and a
 query can be retried on another connection.
 
+A request never waits long for the database: a free connection within ACQUIRE_TIMEOUT, a new
+one within CONNECT_TIMEOUT, an answer within STATEMENT_TIMEOUT (cancelled by the server) or
+ANSWER_TIMEOUT (given up by the worker, for a server that does not even cancel: stopped,
+frozen, cut off). Each ends in DatabaseUnavailable, which the API answers with a 503.
+
 The API's statements are prepared once per connection and then only executed, with a generic
 plan: planning a query over the ~30 daily partitions of `events` takes longer than running it.
 """
@@ -12,6 +17,7 @@ plan: planning a query over the ~30 daily partitions of `events` takes longer th
 import contextlib
 import hashlib
 
+import gevent
 import gevent.lock
 import psycopg2
 from flask import current_app
@@ -25,10 +31,13 @@ POOL_SIZE = 10
 # Requests should fail fast rather than hang when the database host does not answer.
 CONNECT_TIMEOUT = 3
 # How long a request waits for one of the pool's connections before giving up with a 503.
-ACQUIRE_TIMEOUT = 10
+ACQUIRE_TIMEOUT = 5
+# A safety net: no API query should take this long; a runaway one is cancelled by the server...
+STATEMENT_TIMEOUT = 5
+# ...and one whose server does not answer at all is abandoned, its connection closed.
+ANSWER_TIMEOUT = STATEMENT_TIMEOUT + 1
 SESSION_SETTINGS = {
-    # A safety net: no API query should take this long; a runaway one is cancelled.
-    "statement_timeout": "10s",
+    "statement_timeout": f"{STATEMENT_TIMEOUT}s",
     # Every query is a keyset walk down an index whatever its arguments, so one plan fits all.
     "plan_cache_mode": "force_generic_plan",
     # Times come back in UTC, as the API shows them.
@@ -67,13 +76,15 @@ class Pool:
 
     def _with_retry(self, run):
         with self._slot():
-            session, reused = self._take()
-            try:
-                return self._run(session, run)
-            except psycopg2.Error:
-                if not (reused and session.conn.closed):
-                    raise
-            return self._run(self._open(), run)
+            silent = DatabaseUnavailable(f"the database did not answer within {ANSWER_TIMEOUT} s")
+            with gevent.Timeout(ANSWER_TIMEOUT, silent):
+                session, reused = self._take()
+                try:
+                    return self._run(session, run)
+                except psycopg2.Error:
+                    if not (reused and session.conn.closed):
+                        raise
+                return self._run(self._open(), run)
 
     @contextlib.contextmanager
     def _slot(self):
@@ -96,9 +107,10 @@ class Pool:
         if not self.url:
             raise DatabaseUnavailable("DATABASE_URL is not set")
         options = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
-        conn = connect(
-            self.url, application_name="tart web", connect_timeout=CONNECT_TIMEOUT, options=options
-        )
+        # libpq's connect_timeout does not bind a connection made asynchronously (green).
+        unreachable = DatabaseUnavailable(f"no connection within {CONNECT_TIMEOUT} s")
+        with gevent.Timeout(CONNECT_TIMEOUT, unreachable):
+            conn = connect(self.url, application_name="tart web", options=options)
         conn.autocommit = True
         web_pool_connections.inc()
         return _Session(conn)

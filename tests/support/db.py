@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
+
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
@@ -65,3 +67,43 @@ class TestPostgres:
                     cur.execute(statement)
         finally:
             conn.close()
+
+
+class FaultyPostgres(TestPostgres):
+    """A server of its own for the tests that stop, restart, freeze or write-protect it (the
+    session's server is shared by every other test)."""
+
+    def restart(self) -> None:
+        """Fast shutdown (sessions ended), then start again at the same address."""
+        self.server.stop()
+        self.server.start()
+
+    def start(self) -> None:
+        self.server.start()
+
+    def halt(self) -> None:
+        self.server.stop()
+
+    def read_only(self, on: bool) -> None:
+        """Every transaction read-only from now on (or no longer), in every session."""
+        value = "on" if on else "off"
+        self._admin(
+            "SET default_transaction_read_only = off",
+            f"ALTER SYSTEM SET default_transaction_read_only = {value}",
+            "SELECT pg_reload_conf()",
+        )
+
+    def processes(self) -> list:
+        """The server's processes: the postmaster and its children."""
+        pid = int((self.server.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        postmaster = psutil.Process(pid)
+        return [postmaster, *postmaster.children()]
+
+    def freeze(self) -> None:
+        """Stop every process of the server (SIGSTOP): it neither answers nor refuses."""
+        for process in self.processes():
+            process.suspend()
+
+    def thaw(self) -> None:
+        for process in self.processes():
+            process.resume()

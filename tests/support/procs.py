@@ -53,8 +53,8 @@ def wait_for_http(url: str, timeout: float = 15.0, process=None) -> requests.Res
             response = requests.get(url, timeout=2)
             if response.status_code == 200:
                 return response
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a first answer slower than a busy machine allows
         _give_up_if(process, deadline, f"{url} does not answer 200")
         time.sleep(0.05)
 

@@ -140,6 +140,16 @@ SCHEMAS = {
                                 "type": "integer",
                                 "description": "Events waiting for the ingest writers.",
                             },
+                            "queue_capacity": {
+                                "type": "integer",
+                                "description": "Events the ingest queues hold at most "
+                                "(TART_QUEUE_SIZE each); degraded over 80 % full.",
+                            },
+                            "stalled_processes": {
+                                "type": "integer",
+                                "description": "Ingest processes with events waiting and no "
+                                "commit for 10 s (degraded).",
+                            },
                             "last_write_age_seconds": _nullable(
                                 "number", description="Since the newest stored event arrived."
                             ),

@@ -26,7 +26,7 @@ MAX_MESSAGE = 64 * 1024
 def init_app(app) -> None:
     """Serve the WebSocket endpoints; after tart.web.db and tart.web.metrics."""
     app.extensions["tart_live"] = Broadcaster(
-        app.config["TART_SETTINGS"], app.extensions["tart_db"]
+        app.config["TART_SETTINGS"], app.extensions["tart_db"], app.extensions["tart_supervisor"]
     )
     app.config.setdefault(
         "SOCK_SERVER_OPTIONS", {"ping_interval": PING_INTERVAL, "max_message_size": MAX_MESSAGE}

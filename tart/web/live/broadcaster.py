@@ -47,8 +47,8 @@ METRICS = (slow_clients_closed, clients_refused)
 
 
 class Broadcaster:
-    def __init__(self, settings, pool):
-        self.listener = Listener(settings.database_url)
+    def __init__(self, settings, pool, supervisor):
+        self.listener = Listener(settings.database_url, supervisor)
         self.pool = pool
         self.max_clients = settings.ws_max_clients
         self.queue_limit = settings.ws_queue

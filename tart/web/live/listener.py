@@ -20,9 +20,9 @@ import logging
 import gevent
 import gevent.event
 import gevent.socket
-import psycopg2
 
-from tart.db.connect import connect, first_line
+from tart.db.connect import connect
+from tart.supervision import Supervisor
 from tart.web.live.messages import EVENT_COLUMNS, live_events
 
 log = logging.getLogger(__name__)
@@ -40,8 +40,9 @@ class LiveUnavailable(Exception):
 
 
 class Listener:
-    def __init__(self, database_url: str | None):
+    def __init__(self, database_url: str | None, supervisor: Supervisor):
         self._url = database_url
+        self._supervisor = supervisor
         self._groups = {}  # Filter -> set of Subscriptions following it
         self._ready = gevent.event.Event()
         self._greenlet = None
@@ -58,7 +59,9 @@ class Listener:
     def start(self) -> None:
         """Connect and follow notifications from now on, unless already doing so."""
         if self._greenlet is None:
-            self._greenlet = gevent.spawn(self._run)
+            self._greenlet = self._supervisor.loop(
+                "live stream listener", self._follow, RECONNECT_DELAY, RECONNECT_DELAY
+            )
 
     @property
     def subscriptions(self) -> int:
@@ -83,21 +86,16 @@ class Listener:
             if not group:
                 del self._groups[subscription.filter]
 
-    def _run(self):
-        while True:
-            try:
-                self._connect()
-                self._listen()
-            except (psycopg2.Error, OSError) as error:
-                log.warning(
-                    "live stream: database connection lost (%s); reconnecting", first_line(error)
-                )
-            except Exception:
-                log.exception("live stream listener failed; restarting it")
+    def _follow(self):
+        """Connect, then dispatch notifications until the connection fails (which the
+        supervisor logs, and then runs this again)."""
+        try:
+            self._connect()
+            self._listen()
+        finally:
             self._ready.clear()
             if self._conn is not None:
                 self._conn.close()
-            gevent.sleep(RECONNECT_DELAY)
 
     def _connect(self):
         # Prepared with a generic plan: planning over the daily partitions of `events` would

@@ -1,0 +1,178 @@
+"""Ingest through the faults of a real deployment, on a PostgreSQL server of the tests' own:
+restarted, read-only, gone at shutdown; and hostile nodes. Nothing the nodes' kernels accepted
+may be lost, and nothing may need a restart of TART."""
+
+import signal
+import time
+
+import pytest
+
+from tart.protocol import frame
+from tests.support.db import FaultyPostgres
+from tests.support.ingest import query, running_ingest, scalar, wait_for_rows
+from tests.support.loadgen import loadgen_process, sent_per_node
+from tests.support.node import TelemetryNode, best_block
+
+U64_MAX = 2**64 - 1
+
+
+@pytest.fixture(scope="module")
+def faulty_pg():
+    server = FaultyPostgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def faulty_url(faulty_pg):
+    url = faulty_pg.fresh_database()
+    yield url
+    faulty_pg.start()  # if the test left it stopped
+    faulty_pg.read_only(False)
+    faulty_pg.drop_database(url)
+
+
+def stored_per_node(url):
+    return dict(query(url, "SELECT node_id, count(*) FROM events GROUP BY node_id"))
+
+
+def stream_through(url, tmp_path, fault, nodes=10, rate=200, seconds=8):
+    """Run `nodes` loadgen nodes at `rate` events/s each for `seconds` at a `tart ingest`,
+    calling fault() two seconds in; return what was sent and the ingest's final counters."""
+    summary = tmp_path / "summary.json"
+    with running_ingest(url, TART_LOG_LEVEL="error") as (_, port, ingest):
+        with loadgen_process(
+            port,
+            summary,
+            "--nodes",
+            nodes,
+            "--rate",
+            rate,
+            "--duration",
+            seconds,
+            "--mix",
+            "status",
+        ) as loadgen:
+            time.sleep(2)
+            fault()
+            assert loadgen.wait(seconds + 90) == 0, loadgen.output()
+        sent = sent_per_node(summary)
+        wait_for_rows(url, "SELECT count(*) FROM events", sum(sent.values()), timeout=60)
+        assert ingest.poll() is None, "ingest died"
+    return sent
+
+
+def test_a_database_restart_under_load_loses_nothing(faulty_pg, faulty_url, tmp_path):
+    sent = stream_through(faulty_url, tmp_path, faulty_pg.restart)
+    assert stored_per_node(faulty_url) == sent
+    assert query(faulty_url, "SELECT count(*) FROM decode_errors") == [(0,)]
+    writer_errors = scalar(faulty_url, "SELECT (counters->>'writer_errors')::int FROM ingest_stats")
+    assert writer_errors > 0, "the restart went unnoticed: was there one?"
+
+
+def test_a_database_stopped_for_a_while_loses_nothing(faulty_pg, faulty_url, tmp_path):
+    def outage():
+        faulty_pg.halt()
+        time.sleep(6)
+        faulty_pg.start()
+
+    sent = stream_through(faulty_url, tmp_path, outage, seconds=10)
+    assert stored_per_node(faulty_url) == sent
+
+
+def test_a_read_only_database_loses_nothing_once_writable(faulty_pg, faulty_url, tmp_path):
+    def read_only_for_a_while():
+        faulty_pg.read_only(True)
+        time.sleep(4)
+        assert scalar(faulty_url, "SELECT count(*) FROM events") < 2 * 10 * 200
+        faulty_pg.read_only(False)
+
+    sent = stream_through(faulty_url, tmp_path, read_only_for_a_while)
+    assert stored_per_node(faulty_url) == sent
+
+
+def test_dropped_counts_past_u64_wrap_the_ids_and_harm_no_other_node(database_url):
+    dropped = {"Dropped": {"last_timestamp": 1, "num_dropped": U64_MAX}}
+    with running_ingest(database_url) as (host, port, ingest):
+        with TelemetryNode(host, port) as hostile, TelemetryNode(host, port) as honest:
+            for _ in range(6):
+                hostile.send(dropped)
+            hostile.send(best_block(1))
+            for slot in range(50):
+                honest.send(best_block(slot))
+            wait_for_rows(database_url, "SELECT count(*) FROM events", 57)
+        assert ingest.poll() is None
+    ids = [
+        int(row[0])
+        for row in query(
+            database_url,
+            "SELECT event_id FROM events WHERE node_id = %s ORDER BY id",
+            (hostile.node_id,),
+        )
+    ]
+    # Each Dropped(2**64 - 1) moves the next ID by -1 modulo 2**64.
+    assert ids == [0, U64_MAX, U64_MAX - 1, U64_MAX - 2, U64_MAX - 3, U64_MAX - 4, U64_MAX - 5]
+    assert query(
+        database_url, "SELECT count(*) FROM events WHERE node_id = %s", (honest.node_id,)
+    ) == [(50,)]
+    assert query(database_url, "SELECT count(*) FROM decode_errors") == [(0,)]
+
+
+def test_events_timed_beyond_year_9999_are_stored_even_alone(database_url):
+    beyond = 2**63  # µs after the JAM Common Era: ~292,000 years on
+    with running_ingest(database_url) as (host, port, _):
+        with TelemetryNode(host, port) as node:
+            for slot in range(3):
+                node.send(best_block(slot), timestamp=beyond + slot)
+            wait_for_rows(database_url, "SELECT count(*) FROM events", 3)
+    assert query(database_url, "SELECT timestamp, node_timestamp FROM events ORDER BY id") == [
+        (None, beyond),
+        (None, beyond + 1),
+        (None, beyond + 2),
+    ]
+    assert query(database_url, "SELECT count(*) FROM decode_errors") == [(0,)]
+
+
+def test_sigterm_under_full_rate_stores_everything_read_and_closes_every_session(
+    database_url, tmp_path
+):
+    """The nodes never pause: shutdown must not wait for them to, and must store what it read."""
+    summary = tmp_path / "summary.json"
+    with running_ingest(database_url) as (_, port, ingest):
+        with loadgen_process(
+            port, summary, "--nodes", 20, "--rate", 500, "--duration", 30, "--mix", "status"
+        ):
+            wait_for_rows(database_url, "SELECT count(*) > 2000 FROM events", True)
+            signalled = time.monotonic()
+            ingest.send_signal(signal.SIGTERM)
+            assert ingest.wait(20) == 0, ingest.output()
+            took = time.monotonic() - signalled
+    assert took < 10
+    sessions = query(
+        database_url,
+        "SELECT closed_at IS NOT NULL, close_reason, events_received,"
+        " events_stored + events_rate_limited + events_undecodable,"
+        " (SELECT count(*) FROM events e WHERE e.session_id = s.id)"
+        " FROM sessions s",
+    )
+    assert len(sessions) == 20
+    for closed, reason, received, accounted, stored in sessions:
+        assert closed and reason.startswith("drained at shutdown"), reason
+        assert received == accounted == stored > 0
+
+
+def test_sigterm_without_a_database_exits_in_time_and_says_what_was_lost(faulty_pg, faulty_url):
+    with running_ingest(faulty_url, TART_LOG_LEVEL="info") as (host, port, ingest):
+        with TelemetryNode(host, port) as node:
+            wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", 1)
+            faulty_pg.halt()
+            node.send_bytes(b"".join(frame(node.encode(best_block(s))) for s in range(500)))
+            time.sleep(1)
+            signalled = time.monotonic()
+            ingest.send_signal(signal.SIGTERM)
+            status = ingest.wait(40)
+            took = time.monotonic() - signalled
+        output = ingest.output()
+    assert status == 1, output
+    assert took < 25
+    assert "were not stored" in output
