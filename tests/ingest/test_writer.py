@@ -11,8 +11,9 @@ from gevent.queue import Queue
 from tart.db.connect import connect, make_green
 from tart.ingest.batch import WRITERS_LOCK
 from tart.ingest.connection import Session
-from tart.ingest.items import Event
+from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
+from tart.protocol import DecodeError
 from tests.support.ingest import finishing_writer, query
 
 
@@ -136,3 +137,21 @@ def _queued_events(database_url, count, refused, session_id=1):
         data = {"PeerMisbehaved": {"peer_id": "0x" + "01" * 32, "reason": reason}}
         queue.put(Event(session, slot, 28, 1_000_000, data, time.time(), b"frame %d" % slot))
     return queue
+
+
+def test_a_frame_refused_even_as_a_decode_error_is_counted_and_the_writer_goes_on(database_url):
+    """psycopg2 cannot even send a NUL in text: such a decode error cannot be stored at all."""
+    queue = _queued_events(database_url, count=4, refused=None)
+    session = queue.peek().session
+    unstorable = DecodeError("bad\x00reason", 9, None, 255, None)
+    queue.put(Undecodable(session, 4, unstorable, time.time(), b"frame 4"))
+    queue.put(Event(session, 5, 28, 1, {"PeerMisbehaved": {"peer_id": "0x", "reason": "ok"}},
+                    time.time(), b"frame 5"))  # fmt: skip
+    stats = IngestStats()
+    finishing_writer(queue, database_url, SimpleNamespace(batch_size=100, flush_ms=5), stats).run()
+    assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
+        0, 1, 2, 3, 5,
+    ]  # fmt: skip
+    assert query(database_url, "SELECT count(*) FROM decode_errors") == [(0,)]
+    assert stats.dropped == {"decode error not storable": 1}
+    assert stats.events_stored == 5
