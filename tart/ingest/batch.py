@@ -32,6 +32,7 @@ arbitrary bytes and text, go through psycopg2's adaptation.
 import orjson
 from psycopg2.extensions import AsIs
 
+from tart.db import EVENTS_CHANNEL
 from tart.protocol import JAM_COMMON_ERA
 
 # pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1). Holding it from the
@@ -71,7 +72,7 @@ def insert_events(wait):
         " inserted AS (INSERT INTO events (node_id, session_id, event_id, event_type,"
         " node_timestamp, timestamp, created_at, data)"
         " SELECT batch.* FROM turn, (VALUES %s) AS batch RETURNING id)"
-        " SELECT pg_notify('tart_events', min(id) || ',' || max(id)) FROM inserted"
+        f" SELECT pg_notify('{EVENTS_CHANNEL}', min(id) || ',' || max(id)) FROM inserted"
     )
 
 

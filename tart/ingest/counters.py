@@ -17,8 +17,11 @@ import math
 from collections import Counter, OrderedDict
 from operator import attrgetter
 
+from tart.protocol import discriminator
+
 COUNTERS_INTERVAL = 1.0  # seconds
-BEST_BLOCK_CHANGED, FINALIZED_BLOCK_CHANGED = 11, 12
+BEST_BLOCK_CHANGED = discriminator("BestBlockChanged")
+FINALIZED_BLOCK_CHANGED = discriminator("FinalizedBlockChanged")
 _BLOCK_EVENTS = frozenset((BEST_BLOCK_CHANGED, FINALIZED_BLOCK_CHANGED))
 _SESSION = attrgetter("session")
 

@@ -241,6 +241,11 @@ _DISCRIMINATORS = {
 }
 
 
+def discriminator(event_name, protocol_version=0):
+    """The discriminator of the event named `event_name` ("BestBlockChanged" → 11)."""
+    return _DISCRIMINATORS[protocol_version][event_name]
+
+
 def encode_event(data, timestamp, protocol_version=0, core_count=341):
     """The message bytes of one event given as ``{name: fields}`` (the decoder's shape)."""
     ((name, fields),) = data.items()

@@ -7,7 +7,7 @@ import pytest
 
 from tart.config import Settings
 from tart.web import create_app
-from tests.web.conftest import NOW, authored, best_block
+from tests.support.rows import NOW, authored, best_block
 
 NODE_A = "a1" * 32
 NODE_B = "b2" * 32

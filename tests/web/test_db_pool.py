@@ -5,7 +5,7 @@ import pytest
 
 from tart.db.connect import DatabaseUnavailable
 from tart.web.db import Pool
-from tests.web.conftest import Rows
+from tests.support.rows import Rows
 
 
 def backends(url):

@@ -8,7 +8,7 @@ from prometheus_client import Counter
 from prometheus_client.parser import text_string_to_metric_families
 
 from tart.web import metrics
-from tests.web.conftest import best_block
+from tests.support.rows import best_block
 
 
 def scrape(client):

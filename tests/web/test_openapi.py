@@ -8,7 +8,7 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.web.conftest import authored, best_block
+from tests.support.rows import authored, best_block
 
 NODE = "c3" * 32
 DOCUMENTED_PARAMETER_VALUES = {

@@ -10,13 +10,13 @@ import time
 import gevent.lock
 from flask import Blueprint, current_app
 
-from tart.protocol import EVENTS
+from tart.protocol import discriminator
 from tart.web.db import pool
 
 blueprint = Blueprint("stats", __name__, url_prefix="/api")
 
 TTL_SECONDS = 5.0
-AUTHORED = next(d for d, event in EVENTS.items() if event.event_name == "Authored")
+AUTHORED = discriminator("Authored")
 
 
 class Cached:

@@ -21,13 +21,13 @@ import gevent
 import gevent.event
 import gevent.socket
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.supervision import Supervisor
 from tart.web.live.messages import EVENT_COLUMNS, live_events
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "tart_events"
 # Rows per fetch; a long outage is caught up in pages of this many.
 FETCH_PAGE = 5000
 # How long a new subscriber waits for the listener to be connected before giving up.
@@ -110,7 +110,7 @@ class Listener:
         )
         self._conn.autocommit = True
         with self._conn.cursor() as cur:
-            cur.execute(f"LISTEN {CHANNEL}")
+            cur.execute(f"LISTEN {EVENTS_CHANNEL}")
             fetch = f"SELECT {EVENT_COLUMNS} FROM events WHERE id > $1"
             cur.execute(f"PREPARE live_after (bigint) AS {fetch} ORDER BY id LIMIT {FETCH_PAGE}")
             cur.execute(
