@@ -33,6 +33,7 @@ import orjson
 from psycopg2.extensions import AsIs
 
 from tart.db import EVENTS_CHANNEL
+from tart.db.literals import text
 from tart.protocol import JAM_COMMON_ERA
 
 # pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1). Holding it from the
@@ -135,11 +136,11 @@ def event_values(event):
     unix = event.timestamp / 1e6 + _JAM_EPOCH_UNIX
     # NULL is typed: in a batch with no other row to type its column it would be text.
     node_time = f"to_timestamp({unix!r})" if unix <= _MAX_UNIX else "NULL::timestamptz"
-    data = orjson.dumps(event.data).decode().replace("'", "''")
+    data = text(orjson.dumps(event.data).decode())
     # In a VALUES list an untyped literal would be text, which the column does not take.
     return AsIs(
-        f"('{session.node_id}',{session.id},{event.event_id},{event.discriminator},"
-        f"{event.timestamp},{node_time},to_timestamp({event.received!r}),'{data}'::jsonb)"
+        f"({text(session.node_id)},{session.id},{event.event_id},{event.discriminator},"
+        f"{event.timestamp},{node_time},to_timestamp({event.received!r}),{data}::jsonb)"
     )
 
 

@@ -17,6 +17,7 @@ import math
 from collections import Counter, OrderedDict
 from operator import attrgetter
 
+from tart.db.literals import array, number, rows, text
 from tart.protocol import discriminator
 
 COUNTERS_INTERVAL = 1.0  # seconds
@@ -28,13 +29,13 @@ _SESSION = attrgetter("session")
 # Every transaction touching both locks sessions, then nodes, each in key order; the session
 # store's transactions do too, so none of them can deadlock.
 _UPDATE_SESSIONS = (
-    "SELECT FROM sessions WHERE id = ANY('{{{ids}}}'::bigint[]) ORDER BY id FOR UPDATE;"
+    "SELECT FROM sessions WHERE id = ANY({ids}) ORDER BY id FOR UPDATE;"
     " UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
     " events_undecodable = s.events_undecodable + v.undecodable"
     " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id"
 )
 _UPDATE_NODES = (
-    "SELECT FROM nodes WHERE node_id = ANY('{{{ids}}}'::text[]) ORDER BY node_id FOR UPDATE;"
+    "SELECT FROM nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
     " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
     " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
     " best_slot = coalesce(v.best_slot, n.best_slot),"
@@ -128,9 +129,9 @@ class Counters:
         if sessions:
             statements.append(
                 _UPDATE_SESSIONS.format(
-                    ids=",".join(str(session.id) for session, _ in sessions),
-                    values=",".join(
-                        f"({session.id},{stored},{undecodable})"
+                    ids=array((session.id for session, _ in sessions), "bigint"),
+                    values=rows(
+                        (number(session.id), number(stored), number(undecodable))
                         for session, (stored, undecodable) in sessions
                     ),
                 )
@@ -138,10 +139,8 @@ class Counters:
         if node_ids:
             statements.append(
                 _UPDATE_NODES.format(
-                    ids=",".join(node_ids),
-                    values=",".join(
-                        _node_values(node_id, self.nodes[node_id]) for node_id in node_ids
-                    ),
+                    ids=array(node_ids, "text"),
+                    values=rows(_node_values(node_id, self.nodes[node_id]) for node_id in node_ids),
                 )
             )
         return ";".join(statements)
@@ -156,17 +155,13 @@ class Counters:
 def _node_values(node_id, node):
     best_slot, best_hash = node.best or (None, None)
     finalized_slot, finalized_hash = node.finalized or (None, None)
+    # Typed, since a column of only NULLs would otherwise be text.
     return (
-        f"('{node_id}',{node.stored},{node.seen!r},{_int(best_slot)}::bigint,"
-        f"{_hex(best_hash)}::text,{_int(finalized_slot)}::bigint,"
-        f"{_hex(finalized_hash)}::text)"
+        text(node_id),
+        number(node.stored),
+        number(node.seen),
+        number(best_slot) + "::bigint",
+        text(best_hash) + "::text",
+        number(finalized_slot) + "::bigint",
+        text(finalized_hash) + "::text",
     )
-
-
-def _int(value):
-    return "NULL" if value is None else str(value)
-
-
-def _hex(value):
-    # Hashes come from the decoder as '0x' and hex digits only.
-    return "NULL" if value is None else f"'{value}'"

@@ -14,6 +14,7 @@ from gevent.queue import LifoQueue
 
 from tart.db.connect import first_line
 from tart.db.errors import is_row_error
+from tart.db.literals import array, number, rows
 from tart.supervision import Backoff
 
 log = logging.getLogger(__name__)
@@ -130,13 +131,12 @@ class SessionStore:
         # One round trip, so the rows stay locked only while PostgreSQL updates them: the
         # writer's counter updates wait for these locks.
         self._pool.run_at_once(
-            "SELECT FROM sessions WHERE id = ANY('{{{}}}'::bigint[]) ORDER BY id FOR UPDATE;"
+            f"SELECT FROM sessions WHERE id = ANY({array((row[0] for row in changed), 'bigint')})"
+            " ORDER BY id FOR UPDATE;"
             " UPDATE sessions AS s SET events_received = v.received,"
-            " events_rate_limited = v.rate_limited FROM (VALUES {})"
-            " AS v (id, received, rate_limited) WHERE s.id = v.id".format(
-                ",".join(str(row[0]) for row in changed),
-                ",".join(f"({id},{received},{limited})" for id, received, limited in changed),
-            )
+            " events_rate_limited = v.rate_limited"
+            f" FROM (VALUES {rows(map(number, row) for row in changed)})"
+            " AS v (id, received, rate_limited) WHERE s.id = v.id"
         )
         for session in sessions:
             session.reported = (session.received, session.rate_limited)
