@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: run test bench
+.PHONY: run test test-bench bench
 
 run: $(VENV)/.installed
 	$(VENV)/bin/tart run
@@ -13,6 +13,9 @@ test: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/pytest
+
+test-bench: $(VENV)/.installed-test
+	$(VENV)/bin/pytest -m bench
 
 bench: $(VENV)/.installed-test
 	$(VENV)/bin/python bench/ingest.py

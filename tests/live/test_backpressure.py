@@ -3,24 +3,16 @@
 import threading
 import time
 
-import requests
-
 from tart.protocol import frame
-from tests.live.support import LiveClient, StalledClient, client_on, running_web
 from tests.support.ingest import query, running_ingest, scalar, wait_for_rows
+from tests.support.live import LiveClient, StalledClient, client_on
 from tests.support.node import TelemetryNode, best_block
+from tests.support.web import metric, running_web
 
 QUEUE = 2000
 # Enough that a client which stopped reading has far more than QUEUE events waiting, beyond what
 # the kernel's socket buffers hold for it (a few thousand of these events).
 EVENTS = 16_000
-
-
-def metric(port, name) -> float:
-    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
-        if line.startswith(f"{name} "):
-            return float(line.split()[1])
-    raise AssertionError(f"{name} is not in /metrics")
 
 
 def send_paced(node, count, per_step=500, step=0.125):

@@ -3,11 +3,11 @@ connection to PostgreSQL coming and going."""
 
 import signal
 
-from tests.live.support import LiveClient, one_client_per_worker, running_web
-from tests.live.test_backpressure import metric
 from tests.support.ingest import query, running_ingest, scalar, wait_for_rows
+from tests.support.live import LiveClient, one_client_per_worker
 from tests.support.node import TelemetryNode, best_block
 from tests.support.procs import free_port
+from tests.support.web import metric, running_web
 
 
 def nodes_on_both(database_url, host, port) -> list[TelemetryNode]:

@@ -7,9 +7,10 @@ from psycopg2.extras import Json
 
 from tart.db.connect import connect
 from tart.web.live.history import REPLAY_LIMIT
-from tests.live.support import LiveClient, running_web
 from tests.support.ingest import query, running_ingest, wait_for_rows
+from tests.support.live import LiveClient
 from tests.support.node import TelemetryNode, best_block
+from tests.support.web import running_web
 
 
 def test_a_client_resumes_where_it_left_off(database_url):

@@ -10,9 +10,10 @@ import json
 import subprocess
 import threading
 
-from tests.live.support import TIMEOUT, running_web
 from tests.support.ingest import running_ingest
+from tests.support.live import TIMEOUT
 from tests.support.node import TelemetryNode, best_block
+from tests.support.web import running_web
 
 # From the seed README's "Python WebSocket Client", unchanged.
 SEED_PYTHON_CLIENT = '''

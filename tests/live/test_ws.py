@@ -8,9 +8,10 @@ from tart.config import Settings
 from tart.protocol import EVENTS
 from tart.protocol.samples import sample
 from tart.web import create_app
-from tests.live.support import LiveClient, client_on, one_client_per_worker, running_web
 from tests.support.ingest import running_ingest, scalar, wait_for_rows
+from tests.support.live import LiveClient, client_on, one_client_per_worker
 from tests.support.node import TelemetryNode, best_block
+from tests.support.web import running_web
 
 KINDS = [(discriminator, event) for discriminator, event in EVENTS.items() if discriminator != 0]
 

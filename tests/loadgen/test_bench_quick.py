@@ -8,6 +8,8 @@ import pytest
 
 from tests.support.procs import REPO
 
+pytestmark = pytest.mark.bench
+
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path, processes):

@@ -2,8 +2,8 @@
 
 import json
 
-from tests.loadgen.test_loadgen import loadgen
 from tests.support.ingest import query, running_ingest, wait_for_rows
+from tests.support.loadgen import loadgen
 
 
 def run_loadgen(port, summary_path, *options):

@@ -5,17 +5,9 @@ import subprocess
 import time
 
 from tart.loadgen.runner import SLOW_BYTE_BY_BYTE, SLOW_HELD_BACK, _SlowWriter
-from tests.loadgen.sink import Sink
+from tests.support.loadgen import loadgen
 from tests.support.procs import free_port, tart
-
-
-def loadgen(port, *options, timeout=60):
-    return subprocess.run(
-        tart("loadgen", "--telemetry", f"127.0.0.1:{port}", *options),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+from tests.support.sink import Sink
 
 
 def wait_for_connections(sink, expected, timeout=10.0):

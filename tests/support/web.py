@@ -2,6 +2,9 @@
 
 import contextlib
 
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
 from tests.support.procs import BIN, free_port, running, wait_for_http
 
 
@@ -20,3 +23,32 @@ def running_web(database_url, workers=2, **env):
     with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], environ) as web:
         wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
         yield port, web
+
+
+@contextlib.contextmanager
+def web_base(database_url, **env):
+    """running_web with two workers and PostgreSQL metrics files of its own, yielding its base
+    URL (http://127.0.0.1:PORT)."""
+    env.setdefault("PROMETHEUS_MULTIPROC_DIR", None)
+    with running_web(database_url, **env) as (port, _):
+        yield f"http://127.0.0.1:{port}"
+
+
+def metric(port, name) -> float:
+    """The value of the unlabelled sample `name` in /metrics."""
+    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} is not in /metrics")
+
+
+def scrape(base) -> dict:
+    """/metrics of `base` as {(name, labels): value}, samples of all workers added up."""
+    response = requests.get(f"{base}/metrics", timeout=10)
+    assert response.status_code == 200
+    samples = {}
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            key = (sample.name, tuple(sorted(sample.labels.items())))
+            samples[key] = samples.get(key, 0) + sample.value
+    return samples

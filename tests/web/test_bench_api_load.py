@@ -2,8 +2,12 @@
 
 import importlib.util
 
+import pytest
+
 from tests.support.procs import REPO
-from tests.web.test_gunicorn import running_web
+from tests.support.web import running_web
+
+pytestmark = pytest.mark.bench
 
 
 def load_api_load():
@@ -15,7 +19,7 @@ def load_api_load():
 
 def test_the_load_counts_answers_and_errors(database_url):
     api_load = load_api_load()
-    with running_web(database_url, workers=2) as (port, _):
+    with running_web(database_url, workers=2, PROMETHEUS_MULTIPROC_DIR=None) as (port, _):
         health = api_load.run(port, ["/api/health"], clients=4, seconds=0.5)
         # Half the paths answer 404: every one of those is an error.
         mixed = api_load.run(port, ["/api/health", "/api/no-such-endpoint"], clients=4, seconds=0.5)

@@ -6,24 +6,10 @@ import time
 
 import psutil
 
-from tests.support.procs import BIN, free_port, running, wait_for_http
+from tests.support.web import running_web
 
 REQUEST = b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\n"
 RESPONSE_START = b"HTTP/1.1 200 "
-
-
-@contextlib.contextmanager
-def running_web(database_url, workers):
-    port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "API_BIND": f"127.0.0.1:{port}",
-        "TART_WEB_WORKERS": str(workers),
-        "PROMETHEUS_MULTIPROC_DIR": None,
-    }
-    with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env) as web:
-        wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
-        yield port, web
 
 
 def read_responses(sock, count):
@@ -36,7 +22,7 @@ def read_responses(sock, count):
 
 
 def test_keep_alive_connections_are_spread_over_the_workers(database_url):
-    with running_web(database_url, workers=2) as (port, web):
+    with running_web(database_url, workers=2, PROMETHEUS_MULTIPROC_DIR=None) as (port, web):
         workers = psutil.Process(web.pid).children()
         assert len(workers) == 2
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
@@ -63,7 +49,7 @@ def test_keep_alive_connections_are_spread_over_the_workers(database_url):
 
 
 def test_a_client_that_never_pauses_does_not_hold_up_the_others(database_url):
-    with running_web(database_url, workers=1) as (port, _):
+    with running_web(database_url, workers=1, PROMETHEUS_MULTIPROC_DIR=None) as (port, _):
         greedy = socket.create_connection(("127.0.0.1", port))
         polite = socket.create_connection(("127.0.0.1", port))
         try:

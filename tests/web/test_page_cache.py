@@ -9,7 +9,7 @@ from tart.web.api import events, nodes
 from tart.web.api.page_cache import PageCache
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
-from tests.web.test_stack import running_web, scrape
+from tests.support.web import scrape, web_base
 
 
 def marked(page, marker):
@@ -19,7 +19,7 @@ def marked(page, marker):
 def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
     with (
         running_ingest(database_url) as (host, port, _),
-        running_web(database_url) as base,
+        web_base(database_url) as base,
         TelemetryNode(host, port) as node,
         requests.Session() as session,
     ):
@@ -76,7 +76,7 @@ def test_a_page_is_kept_until_a_commit_or_its_ttl(database_url):
 def test_a_node_page_is_kept_for_at_most_its_lifetime(database_url):
     with (
         running_ingest(database_url) as (host, port, _),
-        running_web(database_url) as base,
+        web_base(database_url) as base,
         TelemetryNode(host, port) as node,
         requests.Session() as session,
     ):

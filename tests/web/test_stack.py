@@ -1,20 +1,18 @@
 """Acceptance: the real stack (embedded PostgreSQL, `tart ingest`, gunicorn with two gevent
 workers), JIP-3 over TCP, and the seed README's endpoints checked by status code and exact keys."""
 
-import contextlib
 import re
 import socket
 import struct
 import time
 
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
 from tests.support.ingest import running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
-from tests.support.procs import BIN, free_port, running, wait_for_http
+from tests.support.web import scrape, web_base
 
 # The seed README's keys (tart-backend README, API Reference), and what TART adds to them.
 SEED_NODE = {
@@ -56,33 +54,6 @@ STATS_ADDED = {"total_nodes", "connected_nodes", "total_events"}
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
-@contextlib.contextmanager
-def running_web(database_url, metrics_dir=None):
-    """gunicorn with two gevent workers, as deployed; yields its base URL."""
-    port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "API_BIND": f"127.0.0.1:{port}",
-        "TART_WEB_WORKERS": "2",
-        "PROMETHEUS_MULTIPROC_DIR": metrics_dir and str(metrics_dir),
-    }
-    with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], env) as web:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base}/api/health", process=web)
-        yield base
-
-
-def scrape(base) -> dict:
-    response = requests.get(f"{base}/metrics", timeout=10)
-    assert response.status_code == 200
-    samples = {}
-    for family in text_string_to_metric_families(response.text):
-        for sample in family.samples:
-            key = (sample.name, tuple(sorted(sample.labels.items())))
-            samples[key] = samples.get(key, 0) + sample.value
-    return samples
-
-
 def metric(samples, name):
     return samples.get((name, ()), 0)
 
@@ -110,7 +81,7 @@ def get(base, path, status=200):
 def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
     with (
         running_ingest(database_url) as (host, port, _),
-        running_web(database_url, metrics_dir=tmp_path) as base,
+        web_base(database_url, PROMETHEUS_MULTIPROC_DIR=tmp_path) as base,
     ):
         with (
             TelemetryNode(host, port, name="polkajam") as node,
@@ -252,7 +223,7 @@ def test_metrics_move_when_events_arrive_connections_are_refused_and_events_rate
         running_ingest(
             database_url, TART_MAX_CONNECTIONS=1, TART_RATE_LIMIT=0.01, TART_RATE_BURST=2
         ) as (host, port, _),
-        running_web(database_url) as base,
+        web_base(database_url) as base,
     ):
         wait_for_metrics(
             base,
@@ -297,7 +268,7 @@ def test_health_is_503_while_the_database_is_down(tmp_path):
     url = server.start()
     try:
         migrate(url)
-        with running_web(url) as base:
+        with web_base(url) as base:
             healthy = requests.get(f"{base}/api/health/detailed", timeout=10)
             assert healthy.status_code == 200
             assert healthy.json()["components"]["database"]["status"] == "healthy"

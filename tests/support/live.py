@@ -1,7 +1,6 @@
 """Live-stream tests' tools: gunicorn serving TART, WebSocket clients, a client that never reads."""
 
 import base64
-import contextlib
 import json
 import os
 import socket
@@ -9,27 +8,9 @@ import struct
 
 import websocket
 
-from tests.support.procs import BIN, free_port, running, wait_for_http
-
 # Long enough for a loaded 2-core machine, and shorter than the server's ping interval (whose
 # pings would otherwise keep a client waiting for a message that never comes).
 TIMEOUT = 20
-
-
-@contextlib.contextmanager
-def running_web(database_url, workers=2, **env):
-    """gunicorn with `workers` gevent workers serving wsgi:app; yield (port, process)."""
-    port = free_port()
-    environ = {
-        "DATABASE_URL": database_url,
-        "API_BIND": f"127.0.0.1:{port}",
-        "TART_WEB_WORKERS": str(workers),
-        "TART_LOG_LEVEL": "warning",
-    }
-    environ.update({name: str(value) for name, value in env.items()})
-    with running([BIN / "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], environ) as web:
-        wait_for_http(f"http://127.0.0.1:{port}/api/health", process=web)
-        yield port, web
 
 
 class LiveClient:
