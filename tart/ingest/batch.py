@@ -29,11 +29,14 @@ doubling ``'`` is the whole of quoting a string literal. Decode errors, rare and
 arbitrary bytes and text, go through psycopg2's adaptation.
 """
 
+from collections.abc import Callable
+
 import orjson
 from psycopg2.extensions import AsIs
 
 from tart.db import EVENTS_CHANNEL
 from tart.db.literals import text
+from tart.ingest.items import Event, Undecodable
 from tart.protocol import JAM_COMMON_ERA
 
 # pg_advisory_xact_lock key shared by every ingest writer ("TART" + 1). Holding it from the
@@ -57,13 +60,13 @@ _INSERT_ERRORS = (
 _ERROR_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"
 
 
-def wait_at_gate(key, number):
+def wait_at_gate(key: int, number: int) -> str:
     """Batch `number` waits until batch number - 1 has inserted its rows (a SELECT list)."""
     gate = (number - 1) % GATES
     return f"pg_advisory_lock({key},{gate}), pg_advisory_unlock({key},{gate})"
 
 
-def insert_events(wait):
+def insert_events(wait: str | None) -> str:
     """The INSERT of a batch's events (``VALUES %s`` for execute_values), which takes the
     writers' lock after `wait`, if any, and NOTIFYs the range of ids it gave them."""
     turn = ", ".join(filter(None, [wait, f"pg_advisory_xact_lock({WRITERS_LOCK})"]))
@@ -77,7 +80,7 @@ def insert_events(wait):
     )
 
 
-def open_gate(key, number):
+def open_gate(key: int, number: int) -> str:
     """Batch `number` lets the next batch go, and closes the gate of its lane's next batch."""
     return (
         f"SELECT pg_advisory_unlock({key},{number % GATES}),"
@@ -85,13 +88,13 @@ def open_gate(key, number):
     )
 
 
-def close_gate(key, number):
+def close_gate(key: int, number: int) -> str:
     """Hold gate `number` (and no other): on a new connection, and after a failed batch, whose
     statements may or may not have reached open_gate."""
     return f"SELECT pg_advisory_unlock_all(), pg_advisory_lock({key},{number % GATES})"
 
 
-def start_progress(key, lane):
+def start_progress(key: int, lane: int) -> str:
     """Make sure the lane has its row in writer_progress (a new lane starts at token 0)."""
     return (
         f"INSERT INTO writer_progress (writer, lane, token) VALUES ({key},{lane},0)"
@@ -99,7 +102,7 @@ def start_progress(key, lane):
     )
 
 
-def mark_progress(key, lane, token):
+def mark_progress(key: int, lane: int, token: int) -> str:
     """Record in a commit's own transaction that commit `token` of this lane happened, so
     that after a lost connection the writer can tell whether the commit it sent went through."""
     return (
@@ -108,12 +111,12 @@ def mark_progress(key, lane, token):
     )
 
 
-def progress(key, lane):
+def progress(key: int, lane: int) -> str:
     """The token of the lane's last commit."""
     return f"SELECT token FROM writer_progress WHERE writer = {key} AND lane = {lane}"
 
 
-def end_backend(pid):
+def end_backend(pid: int) -> str:
     """End the server process of a connection that was lost, if it is still there (a frozen
     server, a network cut), and tell whether it is gone: only then has its transaction
     ended one way or the other."""
@@ -123,14 +126,14 @@ def end_backend(pid):
     )
 
 
-def errors_sql(errors, mogrify):
+def errors_sql(errors: list[Undecodable], mogrify: Callable) -> str:
     """The INSERT of undecodable frames."""
     return _INSERT_ERRORS + ",".join(
         mogrify(_ERROR_TEMPLATE, _error_row(item)).decode() for item in errors
     )
 
 
-def event_values(event):
+def event_values(event: Event) -> AsIs:
     """One events row, as the SQL ``(…)`` of its values."""
     session = event.session
     unix = event.timestamp / 1e6 + _JAM_EPOCH_UNIX

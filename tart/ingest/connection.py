@@ -89,11 +89,11 @@ class NodeConnection:
         self.greenlet = None
 
     @property
-    def last_heard(self):
+    def last_heard(self) -> float:
         """When the node last sent anything (or connected), in Unix seconds."""
         return self._received or self.accepted
 
-    def run(self):
+    def run(self) -> None:
         self.greenlet = gevent.getcurrent()
         reason = "closed by node"
         try:
@@ -121,12 +121,12 @@ class NodeConnection:
         if self.session.id is None:
             self.session.id = self.ingest.sessions.open(self.remote, self.accepted)
 
-    def drain(self):
+    def drain(self) -> None:
         """Shutting down: take what the node has sent until the cut-off, then stop."""
         self.draining = True
         self._cut_off_at = time.monotonic() + DRAIN_WINDOW
 
-    def close_now(self, reason):
+    def close_now(self, reason: str) -> None:
         """End the connection while it waits for its node, with `reason`."""
         if self.reading:
             self.greenlet.kill(Closed(reason), block=False)

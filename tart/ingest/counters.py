@@ -18,6 +18,7 @@ from collections import Counter, OrderedDict
 from operator import attrgetter
 
 from tart.db.literals import array, number, rows, text
+from tart.ingest.items import Event, Undecodable
 from tart.protocol import discriminator
 
 COUNTERS_INTERVAL = 1.0  # seconds
@@ -58,7 +59,7 @@ class NodeCounts:
         self.best = self.finalized = None  # (slot, hash)
         self.sessions = {}  # Session → [stored, undecodable]
 
-    def add(self, later):
+    def add(self, later: "NodeCounts") -> None:
         self.stored += later.stored
         self.seen = max(self.seen, later.seen)
         self.best = later.best or self.best
@@ -80,7 +81,7 @@ class Counters:
         return bool(self.nodes)
 
     @classmethod
-    def of_batch(cls, events, errors):
+    def of_batch(cls, events: list[Event], errors: list[Undecodable]) -> "Counters":
         counters = cls()
         for session, count in Counter(map(_SESSION, events)).items():
             counters._node(session.node_id).sessions[session] = [count, 0]
@@ -99,12 +100,12 @@ class Counters:
                     node.finalized = (block["slot"], block["hash"])
         return counters
 
-    def add(self, later):
+    def add(self, later: "Counters") -> None:
         """Take in `later`'s counts (of batches committed after these)."""
         for node_id, counts in later.nodes.items():
             self._node(node_id).add(counts)
 
-    def take(self, share):
+    def take(self, share: float) -> "Counters":
         """Remove and return the `share` (0–1) of nodes pending longest."""
         taken = Counters()
         for _ in range(min(len(self.nodes), math.ceil(share * len(self.nodes)))):
@@ -112,7 +113,7 @@ class Counters:
             taken.nodes[node_id] = counts
         return taken
 
-    def sql(self):
+    def sql(self) -> str:
         """The statements that add these counts, ``;``-separated ('' when there are none)."""
         sessions = sorted(
             (

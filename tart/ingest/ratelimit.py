@@ -12,7 +12,7 @@ class TokenBucket:
         self.tokens = float(burst)
         self.updated = time.monotonic()
 
-    def take(self):
+    def take(self) -> bool:
         """True if one event may pass now."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
@@ -28,7 +28,7 @@ class Unlimited:
 
     __slots__ = ()
 
-    def take(self):
+    def take(self) -> bool:
         return True
 
 
@@ -40,7 +40,7 @@ class RateLimiter:
         self.burst = burst
         self._buckets = {}
 
-    def bucket(self, node_id):
+    def bucket(self, node_id: str) -> "TokenBucket | Unlimited":
         if not self.rate:
             return Unlimited()
         if node_id not in self._buckets:

@@ -16,14 +16,16 @@ import signal
 import socket
 import sys
 import time
+from typing import NoReturn
 
 import gevent
 import gevent.event
+import psycopg2.extensions
 from gevent import socket as green_socket
 from gevent.queue import Queue
 from gevent.server import StreamServer
 
-from tart.config import parse_bind
+from tart.config import Settings, parse_bind
 from tart.db.connect import connect, make_green
 from tart.ingest.connection import Closed, Draining, NodeConnection
 from tart.ingest.frame_budget import FrameBudget
@@ -61,7 +63,7 @@ class Ingest:
         self.sessions = SessionStore(self.pool, self.stats.process_id)
         self.limiter = RateLimiter(settings.rate_limit, settings.rate_burst)
 
-    def connect(self):
+    def connect(self) -> psycopg2.extensions.connection:
         """A database connection for ingest (the writer's, the pool's). Its commits do not wait
         for the WAL flush: an operating-system crash may lose the last fraction of a second of
         them, as it would lose the queue anyway, and a commit that waits keeps its row locks
@@ -88,7 +90,7 @@ class IngestServer:
         self.writer = Writer(self.ingest.queue, self.ingest.connect, settings, self.ingest.stats)
         self._server = None
 
-    def start(self):
+    def start(self) -> None:
         self._maintain_partitions()
         self._heartbeat()
         supervise = self.supervisor
@@ -209,7 +211,7 @@ def _left(deadline):
     return max(0.0, deadline - time.monotonic())
 
 
-def listener(bind):
+def listener(bind: str) -> green_socket.socket:
     """A listening socket with SO_REUSEPORT, so several ingest processes can share the port."""
     host, port = parse_bind(bind)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -221,7 +223,7 @@ def listener(bind):
     return sock
 
 
-def serve(settings):
+def serve(settings: Settings) -> NoReturn:
     """Run the ingest server until SIGTERM or SIGINT; exit 0 if everything read was stored."""
     make_green()
     server = IngestServer(settings)

@@ -4,8 +4,12 @@ These writes are rare (connect, handshake, close) and each needs its answer at o
 connection greenlets make them directly through a small pool instead of via the writer queue.
 """
 
+from __future__ import annotations
+
 import logging
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 import gevent
 import orjson
@@ -15,7 +19,15 @@ from gevent.queue import LifoQueue
 from tart.db.connect import first_line
 from tart.db.errors import is_row_error
 from tart.db.literals import array, number, rows
+from tart.protocol import NodeInformation
 from tart.supervision import Backoff
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor as Cursor
+
+    from tart.ingest.connection import Session
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +54,7 @@ class ConnectionPool:
         self._stats = stats
         self._warned = 0.0
 
-    def run(self, work, until=None):
+    def run(self, work: Callable[[Cursor], T], until: float | None = None) -> T:
         """``work(cursor)`` in one transaction; returns what it returns. ``until``: a
         time.monotonic() after which to stop waiting for the database and raise."""
 
@@ -52,7 +64,7 @@ class ConnectionPool:
 
         return self._retried(once, until)
 
-    def run_at_once(self, sql):
+    def run_at_once(self, sql: str) -> None:
         """Run ``sql`` (statements of literals, ``;``-separated) as one transaction in one round
         trip."""
 
@@ -107,7 +119,7 @@ class SessionStore:
         self._pool = pool
         self._process_id = process_id
 
-    def open(self, remote_address, accepted):
+    def open(self, remote_address: str, accepted: float) -> int:
         """A new session for a connection (accepted at Unix time ``accepted``) whose node is
         not known yet; returns its id."""
         return self._pool.run(
@@ -119,7 +131,7 @@ class SessionStore:
             )
         )
 
-    def update_counters(self, sessions):
+    def update_counters(self, sessions: list[Session]) -> None:
         """Write the received and rate-limited counts of open sessions that changed."""
         changed = sorted(
             (s.id, s.received, s.rate_limited)
@@ -141,7 +153,7 @@ class SessionStore:
         for session in sessions:
             session.reported = (session.received, session.rate_limited)
 
-    def close_orphans(self, silence_seconds):
+    def close_orphans(self, silence_seconds: float) -> int:
         """Close sessions of ingest processes that died; returns how many."""
         return self._pool.run(
             lambda cur: _fetch_one(
@@ -151,7 +163,7 @@ class SessionStore:
             )
         )
 
-    def identify(self, session_id, info):
+    def identify(self, session_id: int, info: NodeInformation) -> str:
         """Record the node information of a session's node; the node counts as connected."""
         fields = info.fields
         node_id = fields["peer_id"][2:]
@@ -194,7 +206,7 @@ class SessionStore:
         self._pool.run(work)
         return node_id
 
-    def close(self, session, reason):
+    def close(self, session: Session, reason: str) -> None:
         """Mark a session closed with its final counters; its node may now be disconnected.
 
         (events_stored and events_undecodable are the writer's: it adds what it commits.)"""

@@ -22,11 +22,11 @@ class Histogram:
         self.counts = [0] * (len(bounds) + 1)
         self.sum = 0.0
 
-    def observe(self, value):
+    def observe(self, value: float) -> None:
         self.counts[bisect.bisect_left(self.bounds, value)] += 1
         self.sum += value
 
-    def quantile(self, q):
+    def quantile(self, q: float) -> float | None:
         """The upper bound of the bucket holding the q-quantile (None before any observation)."""
         total = sum(self.counts)
         if not total:
@@ -38,7 +38,7 @@ class Histogram:
                 return bound
         return float("inf")
 
-    def as_json(self):
+    def as_json(self) -> dict:
         buckets, seen = {}, 0
         for bound, count in zip(self.bounds, self.counts):
             seen += count
@@ -71,10 +71,10 @@ class IngestStats:
         self.buffer_pending = lambda: 0
         self.database_pool_connections = 0
 
-    def drop(self, reason, count=1):
+    def drop(self, reason: str, count: int = 1) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + count
 
-    def counters(self):
+    def counters(self) -> dict:
         return {
             "started_at": self.started_at,
             "active_connections": self.active_connections,
@@ -97,7 +97,7 @@ class IngestStats:
             "batch_write_duration": self.batch_write_duration.as_json(),
         }
 
-    def report(self, cur):
+    def report(self, cur) -> None:
         """Upsert this process's row; its updated_at is also this process's heartbeat."""
         cur.execute(
             "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"

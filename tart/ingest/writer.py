@@ -121,11 +121,11 @@ class Writer:
         self._stopping = False
         self.in_flight = 0  # items taken from the queue and not yet committed
 
-    def stop(self):
+    def stop(self) -> None:
         """Finish: write what is queued, then return from run(). Nothing may be queued after."""
         self._stop.set()
 
-    def run(self):
+    def run(self) -> None:
         """Write batches until stop() and everything queued (counters included) is committed."""
         lanes = [_Lane(index) for index in range(LANES)]
         self._turns[0].set()
