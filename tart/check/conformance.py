@@ -22,7 +22,8 @@ from tart.protocol.diagnosis import diagnose_event, diagnose_node_information
 
 # Distinct failures (field, byte offset, reason) listed per kind, most frequent first.
 TOP_ERRORS = 5
-# Distinct failures tracked per kind; beyond this a long live run only counts them.
+# Distinct failures tracked (and diagnosed) per kind; beyond this a long live run only counts
+# frames as invalid.
 _MAX_FAILURES = 256
 # Dropped events listed by the report (all are counted).
 _DROPPED_LISTED = 10
@@ -141,10 +142,11 @@ class Checker:
         if failure is not None:
             failure[0] += 1
             return []
+        if len(tally.failures) == _MAX_FAILURES:
+            return []
         decoder = self._decoder
         hint = diagnose_event(message, decoder.protocol_version, decoder.core_count)
-        if len(tally.failures) < _MAX_FAILURES:
-            tally.failures[key] = [1, index, hint]
+        tally.failures[key] = [1, index, hint]
         found = _error(error, message, index, offset, event_id, hint)
         if tally.first_error is None:
             tally.first_error = found
