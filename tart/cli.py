@@ -14,6 +14,7 @@ import time
 
 import click
 
+from tart.check.command import check
 from tart.config import Settings, TartError, install_root, parse_bind
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
@@ -315,8 +316,9 @@ def _note(message: str) -> None:
         click.echo(f"tart: {message}", err=True)
 
 
-# Its options live beside the load generator; importing the command loads only click.
+# Their options live beside the load generator and the checker; importing loads only click.
 main.add_command(loadgen)
+main.add_command(check)
 
 if __name__ == "__main__":
     main(prog_name="tart")

@@ -9,11 +9,10 @@ means, per JIP-3 numbering: first event 0, +1 per event, +N after Dropped(N).
 
 import hashlib
 import random
-import re
 
 from construct import Renamed
 
-from tart.protocol import EVENTS_BY_VERSION, EventNumbering
+from tart.protocol import EVENTS_BY_VERSION, REFERENCES_BY_VERSION, EventNumbering
 from tart.protocol.samples import sample
 
 
@@ -239,46 +238,36 @@ def pipeline(script):
 # =============================================================================================
 def every_event(script):
     table = EVENTS_BY_VERSION[script.protocol_version]
-    names_by_title = {event.title.lower(): event.event_name for event in table.values()}
+    references = REFERENCES_BY_VERSION[script.protocol_version]
     rng = random.Random(0)  # the same values every run
-    latest = {}  # event name → Ref of its latest emission
+    latest = {}  # discriminator → Ref of its latest emission
     previous = None
     for discriminator, event in sorted(table.items()):
         fields = {}
         for field in event.subcons:
-            chain = _renamings(field)
-            if "Event ID" in chain:
-                fields[field.name] = _reference(chain[field.name], names_by_title, latest, previous)
+            if field.name in references.get(discriminator, {}):
+                # The latest earlier event of a kind the field may name.
+                kinds = references[discriminator][field.name]
+                fields[field.name] = max(
+                    (latest[kind] for kind in kinds if kind in latest),
+                    key=lambda ref: ref.event_id,
+                )
+            elif _is_event_id(field):
+                fields[field.name] = previous  # the spec names no kind yet ("auditing event")
             else:
                 fields[field.name] = sample(field, script.core_count, rng)
         if discriminator == 0:
             # Dropped(3): the numbering jumps, as it does in a node under load.
             fields["num_dropped"] = 3
-        previous = latest[event.event_name] = script.emit(event.event_name, fields)
+        previous = latest[discriminator] = script.emit(event.event_name, fields)
 
 
-def _renamings(con):
-    """The names a construct piece is known by, outermost first, each with its doc text."""
-    chain = {}
+def _is_event_id(con):
     while isinstance(con, Renamed):
-        chain.setdefault(con.name, con.docs or "")
+        if con.name == "Event ID":
+            return True
         con = con.subcon
-    return chain
-
-
-def _reference(doc, names_by_title, latest, previous):
-    """The Ref an Event ID field documented as `doc` ("ID of the corresponding "x" event")
-    should hold: the latest earlier event of a kind the doc names."""
-    candidates = [
-        latest[names_by_title[title.lower()]]
-        for title in re.findall(r'"([^"]+)"', doc)
-        if names_by_title.get(title.lower()) in latest
-    ]
-    if candidates:
-        return max(candidates, key=lambda ref: ref.event_id)
-    if previous is None or re.search(r'"', doc):
-        raise ValueError(f"no earlier event for a field documented {doc!r}")
-    return previous  # the spec names no kind yet (bundle recovery's "auditing event")
+    return False
 
 
 MIXES = {"status": status, "network": network, "pipeline": pipeline, "all": every_event}

@@ -19,7 +19,7 @@ from tart.protocol.codec import (
     jam_timestamp,
 )
 from tart.protocol.errors import DecodeError
-from tart.protocol.events import EVENTS, EVENTS_BY_VERSION
+from tart.protocol.events import EVENTS, EVENTS_BY_VERSION, REFERENCES_BY_VERSION
 from tart.protocol.primitives import NUL_SYMBOL, encode_natural
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "EVENTS_BY_VERSION",
     "JAM_COMMON_ERA",
     "NUL_SYMBOL",
+    "REFERENCES_BY_VERSION",
     "DecodeError",
     "DecodedEvent",
     "EventDecoder",

@@ -43,11 +43,13 @@ def jam_timestamp(when):
 class NodeInformation:
     """The decoded first message of a connection."""
 
-    __slots__ = ("fields", "params_layout")
+    __slots__ = ("fields", "fitting_layouts", "params_layout")
 
-    def __init__(self, fields, params_layout):
+    def __init__(self, fields, params_layout, fitting_layouts):
         self.fields = fields
         self.params_layout = params_layout
+        # Every JAM Parameters layout that leaves a valid message; where two do, gp_version chose.
+        self.fitting_layouts = fitting_layouts
 
     @property
     def protocol_version(self):
@@ -108,10 +110,15 @@ def decode_node_information(frame):
             )
         raise error
     if len(fitting) == 2:
-        layout = "0.7" if _gp_version(fitting["0.7"]["gp_version"]) < (0, 8) else "0.8"
+        layout = layout_of_gp_version(fitting["0.7"]["gp_version"])
     else:
         (layout,) = fitting
-    return NodeInformation(fitting[layout], layout)
+    return NodeInformation(fitting[layout], layout, tuple(fitting))
+
+
+def layout_of_gp_version(text):
+    """The JAM Parameters layout a Gray Paper version string such as "0.7.1" names."""
+    return "0.7" if _gp_version(text) < (0, 8) else "0.8"
 
 
 def _gp_version(text):

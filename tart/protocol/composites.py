@@ -74,7 +74,7 @@ class Vec(Construct):
         self.subcon = subcon
 
     def _parse(self, stream, context, path):
-        count = self._count(stream)
+        count = self._count(stream, context)
         items = []
         for index in range(count):
             offset = stream.tell()
@@ -94,9 +94,9 @@ class Vec(Construct):
                 raise error from None
         return items
 
-    def _count(self, stream):
+    def _count(self, stream, context):
         offset = stream.tell()
-        count = natural._parse(stream, None, None)
+        count = natural._parse(stream, context, None)
         if count > _remaining(stream):
             raise FieldError(f"len++ {count} exceeds the {_remaining(stream)} bytes left", offset)
         return count

@@ -134,9 +134,14 @@ def encode_natural(value):
 class Natural(Construct):
     """A GP general natural number: 1 to 9 bytes, the leading 1-bits of the first byte saying how
     many follow. ``len++`` lengths use it. Non-canonical forms (such as LEB128's ``80 01`` for 128)
-    are refused, which is how a LEB128 encoder shows up."""
+    are refused, which is how a LEB128 encoder shows up.
+
+    Parsed with a ``leb128`` list among the parameters, it reads LEB128 instead and notes each
+    number of more than one byte there: how ``tart.protocol.diagnosis`` tells a LEB128 encoder."""
 
     def _parse(self, stream, context, path):
+        if context is not None and "leb128" in context._params:
+            return _parse_leb128(stream, context._params.leb128)
         offset = stream.tell()
         first = read_exactly(stream, 1, "natural")[0]
         if first < 0x80:
@@ -167,6 +172,24 @@ class Natural(Construct):
 
 
 natural = Natural()
+
+
+def _parse_leb128(stream, noted):
+    offset = stream.tell()
+    value = shift = 0
+    while True:
+        byte = read_exactly(stream, 1, "LEB128 number")[0]
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+        if shift >= 64:
+            raise FieldError("LEB128 number longer than 9 bytes", offset)
+    length = stream.tell() - offset
+    if length > 1:
+        stream.seek(offset)
+        noted.append((offset, stream.read(length), value))
+    return value
 
 
 class Bool(Construct):

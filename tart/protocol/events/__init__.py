@@ -270,6 +270,26 @@ EVENTS_V1 = {**EVENTS, 61: BlockAnnouncementStreamClosedV1}
 
 EVENTS_BY_VERSION = {0: EVENTS, 1: EVENTS_V1}
 
+
+def _references(table):
+    """``{discriminator: {field: discriminators}}``: which earlier events each Event ID field
+    of an event may name ("ID of the corresponding … event"), by the headings it quotes."""
+    by_heading = {event.title.lower(): discriminator for discriminator, event in table.items()}
+    return {
+        discriminator: {
+            field: frozenset(by_heading[heading.lower()] for heading in headings)
+            for field, headings in event.references.items()
+        }
+        for discriminator, event in table.items()
+        if event.references
+    }
+
+
+# Bundle recovery's "Event ID (TODO, should reference auditing event)" names no kind yet.
+REFERENCES_BY_VERSION = {
+    version: _references(table) for version, table in EVENTS_BY_VERSION.items()
+}
+
 # The spec's section headings over the events, in its order (the generated docs follow them).
 # Auditing and finality events are still "TODO." in the spec.
 SECTIONS = {
@@ -305,6 +325,7 @@ __all__ = [
     "EVENTS",
     "EVENTS_BY_VERSION",
     "EVENTS_V1",
+    "REFERENCES_BY_VERSION",
     "SECTIONS",
     "Event",
     "EventMessage",

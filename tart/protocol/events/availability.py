@@ -1,8 +1,8 @@
 """JIP-3 "Availability distribution events"."""
 
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.primitives import CoreBitfield
-from tart.protocol.types import ErasureRoot, EventId, HeaderHash, PeerId, Reason, ShardIndex
+from tart.protocol.types import ErasureRoot, HeaderHash, PeerId, Reason, ShardIndex
 
 # ### 120: Sending shard request
 SendingShardRequest = Event(
@@ -21,21 +21,20 @@ ReceivingShardRequest = Event(
 # ### 122: Shard request failed
 ShardRequestFailed = Event(
     "Shard request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending shard request" or '
-    '"receiving shard request" event',
+    "request_id" / Corresponding("sending shard request", "receiving shard request"),
     "reason" / Reason,
 )
 
 # ### 123: Shard request sent
 ShardRequestSent = Event(
     "Shard request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending shard request" event',
+    "request_id" / Corresponding("sending shard request"),
 )
 
 # ### 124: Shard request received
 ShardRequestReceived = Event(
     "Shard request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving shard request" event',
+    "request_id" / Corresponding("receiving shard request"),
     "erasure_root" / ErasureRoot,
     "shard" / ShardIndex,
 )
@@ -43,8 +42,7 @@ ShardRequestReceived = Event(
 # ### 125: Shards transferred
 ShardsTransferred = Event(
     "Shards transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending shard request" or '
-    '"receiving shard request" event',
+    "request_id" / Corresponding("sending shard request", "receiving shard request"),
 )
 
 # ### 126: Distributing assurance
@@ -57,7 +55,7 @@ DistributingAssurance = Event(
 # ### 127: Assurance send failed
 AssuranceSendFailed = Event(
     "Assurance send failed",
-    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
+    "distributing_id" / Corresponding("distributing assurance"),
     "recipient" / PeerId,
     "reason" / Reason,
 )
@@ -65,14 +63,14 @@ AssuranceSendFailed = Event(
 # ### 128: Assurance sent
 AssuranceSent = Event(
     "Assurance sent",
-    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
+    "distributing_id" / Corresponding("distributing assurance"),
     "recipient" / PeerId,
 )
 
 # ### 129: Assurance distributed
 AssuranceDistributed = Event(
     "Assurance distributed",
-    "distributing_id" / EventId * 'ID of the corresponding "distributing assurance" event',
+    "distributing_id" / Corresponding("distributing assurance"),
 )
 
 # ### 130: Assurance receive failed

@@ -1,11 +1,10 @@
 """JIP-3 "Block authoring/importing events"."""
 
 from tart.protocol.composites import Record, Vec
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.types import (
     AccumulateCost,
     BlockOutline,
-    EventId,
     HeaderHash,
     Reason,
     ServiceId,
@@ -22,14 +21,14 @@ Authoring = Event(
 # ### 41: Authoring failed
 AuthoringFailed = Event(
     "Authoring failed",
-    "authoring_id" / EventId * 'ID of the corresponding "authoring" event',
+    "authoring_id" / Corresponding("authoring"),
     "reason" / Reason,
 )
 
 # ### 42: Authored
 Authored = Event(
     "Authored",
-    "authoring_id" / EventId * 'ID of the corresponding "authoring" event',
+    "authoring_id" / Corresponding("authoring"),
     "outline" / BlockOutline,
 )
 
@@ -43,29 +42,27 @@ Importing = Event(
 # ### 44: Block verification failed
 BlockVerificationFailed = Event(
     "Block verification failed",
-    "importing_id" / EventId * 'ID of the corresponding "importing" event',
+    "importing_id" / Corresponding("importing"),
     "reason" / Reason,
 )
 
 # ### 45: Block verified
 BlockVerified = Event(
     "Block verified",
-    "importing_id" / EventId * 'ID of the corresponding "importing" event',
+    "importing_id" / Corresponding("importing"),
 )
 
 # ### 46: Block execution failed
 BlockExecutionFailed = Event(
     "Block execution failed",
-    "authoring_or_importing_id" / EventId * 'ID of the corresponding "authoring" or '
-    '"importing" event',
+    "authoring_or_importing_id" / Corresponding("authoring", "importing"),
     "reason" / Reason,
 )
 
 # ### 47: Block executed
 BlockExecuted = Event(
     "Block executed",
-    "authoring_or_importing_id" / EventId * 'ID of the corresponding "authoring" or '
-    '"importing" event',
+    "authoring_or_importing_id" / Corresponding("authoring", "importing"),
     "accumulated"
     / Vec(
         Record(

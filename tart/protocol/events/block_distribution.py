@@ -1,12 +1,11 @@
 """JIP-3 "Block distribution events"."""
 
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.primitives import u32
 from tart.protocol.types import (
     BlockOutline,
     BlockRequestDirection,
     ConnectionSide,
-    EventId,
     HeaderHash,
     PeerId,
     Reason,
@@ -32,7 +31,7 @@ BlockAnnouncementStreamClosed = Event(
 # ### 61: Block announcement stream closed (protocol version 1)
 BlockAnnouncementStreamClosedV1 = Event(
     "Block announcement stream closed",
-    "opened_id" / EventId * 'ID of the corresponding "block announcement stream opened" event',
+    "opened_id" / Corresponding("block announcement stream opened"),
     "closer" / ConnectionSide * "The side that closed the stream",
     "reason" / Reason,
 )
@@ -64,21 +63,20 @@ ReceivingBlockRequest = Event(
 # ### 65: Block request failed
 BlockRequestFailed = Event(
     "Block request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending block request" or '
-    '"receiving block request" event',
+    "request_id" / Corresponding("sending block request", "receiving block request"),
     "reason" / Reason,
 )
 
 # ### 66: Block request sent
 BlockRequestSent = Event(
     "Block request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending block request" event',
+    "request_id" / Corresponding("sending block request"),
 )
 
 # ### 67: Block request received
 BlockRequestReceived = Event(
     "Block request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving block request" event',
+    "request_id" / Corresponding("receiving block request"),
     "hash" / HeaderHash,
     "direction" / BlockRequestDirection,
     "max_blocks" / u32 * "Maximum number of blocks",
@@ -87,8 +85,7 @@ BlockRequestReceived = Event(
 # ### 68: Block transferred
 BlockTransferred = Event(
     "Block transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending block request" or '
-    '"receiving block request" event',
+    "request_id" / Corresponding("sending block request", "receiving block request"),
     "slot" / Slot,
     "outline" / BlockOutline,
     "last" / bool_ * "Last block for the request?",

@@ -1,6 +1,6 @@
 """JIP-3 "Bundle recovery events"."""
 
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.types import ErasureRoot, EventId, PeerId, Reason, ShardIndex, bool_
 
 AuditId = EventId * "TODO in the spec: should reference an auditing event"
@@ -22,21 +22,20 @@ ReceivingBundleShardRequest = Event(
 # ### 142: Bundle shard request failed
 BundleShardRequestFailed = Event(
     "Bundle shard request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle shard request" or '
-    '"receiving bundle shard request" event',
+    "request_id" / Corresponding("sending bundle shard request", "receiving bundle shard request"),
     "reason" / Reason,
 )
 
 # ### 143: Bundle shard request sent
 BundleShardRequestSent = Event(
     "Bundle shard request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle shard request" event',
+    "request_id" / Corresponding("sending bundle shard request"),
 )
 
 # ### 144: Bundle shard request received
 BundleShardRequestReceived = Event(
     "Bundle shard request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving bundle shard request" event',
+    "request_id" / Corresponding("receiving bundle shard request"),
     "erasure_root" / ErasureRoot,
     "shard" / ShardIndex,
 )
@@ -44,8 +43,7 @@ BundleShardRequestReceived = Event(
 # ### 145: Bundle shard transferred
 BundleShardTransferred = Event(
     "Bundle shard transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle shard request" or '
-    '"receiving bundle shard request" event',
+    "request_id" / Corresponding("sending bundle shard request", "receiving bundle shard request"),
 )
 
 # ### 146: Reconstructing bundle
@@ -77,27 +75,25 @@ ReceivingBundleRequest = Event(
 # ### 150: Bundle request failed
 BundleRequestFailed = Event(
     "Bundle request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle request" or '
-    '"receiving bundle request" event',
+    "request_id" / Corresponding("sending bundle request", "receiving bundle request"),
     "reason" / Reason,
 )
 
 # ### 151: Bundle request sent
 BundleRequestSent = Event(
     "Bundle request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle request" event',
+    "request_id" / Corresponding("sending bundle request"),
 )
 
 # ### 152: Bundle request received
 BundleRequestReceived = Event(
     "Bundle request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving bundle request" event',
+    "request_id" / Corresponding("receiving bundle request"),
     "erasure_root" / ErasureRoot,
 )
 
 # ### 153: Bundle transferred
 BundleTransferred = Event(
     "Bundle transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending bundle request" or '
-    '"receiving bundle request" event',
+    "request_id" / Corresponding("sending bundle request", "receiving bundle request"),
 )

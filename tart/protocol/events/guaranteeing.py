@@ -1,10 +1,9 @@
 """JIP-3 "Guaranteeing events"."""
 
 from tart.protocol.composites import Vec
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.types import (
     CoreIndex,
-    EventId,
     GuaranteeDiscardReason,
     GuaranteeOutline,
     IsAuthorizedCost,
@@ -30,10 +29,8 @@ WorkPackageBeingShared = Event(
     "primary" / PeerId * "Primary guarantor",
 )
 
-SubmissionOrShareId = EventId * (
-    'ID of the corresponding "work-package submission" or "work-package being shared" event'
-)
-SubmissionId = EventId * 'ID of the corresponding "work-package submission" event'
+SubmissionOrShareId = Corresponding("work-package submission", "work-package being shared")
+SubmissionId = Corresponding("work-package submission")
 
 # ### 92: Work-package failed
 WorkPackageFailed = Event(
@@ -116,7 +113,7 @@ WorkReportBuilt = Event(
 # ### 103: Work-report signature sent
 WorkReportSignatureSent = Event(
     "Work-report signature sent",
-    "share_id" / EventId * 'ID of the corresponding "work-package being shared" event',
+    "share_id" / Corresponding("work-package being shared"),
 )
 
 # ### 104: Work-report signature received
@@ -136,21 +133,21 @@ GuaranteeBuilt = Event(
 # ### 106: Sending guarantee
 SendingGuarantee = Event(
     "Sending guarantee",
-    "built_id" / EventId * 'ID of the corresponding "guarantee built" event',
+    "built_id" / Corresponding("guarantee built"),
     "recipient" / PeerId,
 )
 
 # ### 107: Guarantee send failed
 GuaranteeSendFailed = Event(
     "Guarantee send failed",
-    "sending_id" / EventId * 'ID of the corresponding "sending guarantee" event',
+    "sending_id" / Corresponding("sending guarantee"),
     "reason" / Reason,
 )
 
 # ### 108: Guarantee sent
 GuaranteeSent = Event(
     "Guarantee sent",
-    "sending_id" / EventId * 'ID of the corresponding "sending guarantee" event',
+    "sending_id" / Corresponding("sending guarantee"),
 )
 
 # ### 109: Guarantees distributed
@@ -168,14 +165,14 @@ ReceivingGuarantee = Event(
 # ### 111: Guarantee receive failed
 GuaranteeReceiveFailed = Event(
     "Guarantee receive failed",
-    "receiving_id" / EventId * 'ID of the corresponding "receiving guarantee" event',
+    "receiving_id" / Corresponding("receiving guarantee"),
     "reason" / Reason,
 )
 
 # ### 112: Guarantee received
 GuaranteeReceived = Event(
     "Guarantee received",
-    "receiving_id" / EventId * 'ID of the corresponding "receiving guarantee" event',
+    "receiving_id" / Corresponding("receiving guarantee"),
     "outline" / GuaranteeOutline,
 )
 

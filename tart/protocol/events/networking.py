@@ -1,8 +1,8 @@
 """JIP-3 "Networking events"."""
 
 from tart.protocol.composites import Option
-from tart.protocol.events.event import Event
-from tart.protocol.types import ConnectionSide, EventId, PeerAddress, PeerId, Reason
+from tart.protocol.events.event import Corresponding, Event
+from tart.protocol.types import ConnectionSide, PeerAddress, PeerId, Reason
 
 # ### 20: Connection refused
 ConnectionRefused = Event(
@@ -19,14 +19,14 @@ ConnectingIn = Event(
 # ### 22: Connect in failed
 ConnectInFailed = Event(
     "Connect in failed",
-    "connecting_id" / EventId * 'ID of the corresponding "connecting in" event',
+    "connecting_id" / Corresponding("connecting in"),
     "reason" / Reason,
 )
 
 # ### 23: Connected in
 ConnectedIn = Event(
     "Connected in",
-    "connecting_id" / EventId * 'ID of the corresponding "connecting in" event',
+    "connecting_id" / Corresponding("connecting in"),
     "peer_id" / PeerId,
 )
 
@@ -40,14 +40,14 @@ ConnectingOut = Event(
 # ### 25: Connect out failed
 ConnectOutFailed = Event(
     "Connect out failed",
-    "connecting_id" / EventId * 'ID of the corresponding "connecting out" event',
+    "connecting_id" / Corresponding("connecting out"),
     "reason" / Reason,
 )
 
 # ### 26: Connected out
 ConnectedOut = Event(
     "Connected out",
-    "connecting_id" / EventId * 'ID of the corresponding "connecting out" event',
+    "connecting_id" / Corresponding("connecting out"),
 )
 
 # ### 27: Disconnected

@@ -1,11 +1,10 @@
 """JIP-3 "Preimage distribution events"."""
 
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.primitives import u32
 from tart.protocol.types import (
     AnnouncedPreimageForgetReason,
     ConnectionSide,
-    EventId,
     Hash,
     PeerId,
     PreimageDiscardReason,
@@ -56,29 +55,27 @@ ReceivingPreimageRequest = Event(
 # ### 195: Preimage request failed
 PreimageRequestFailed = Event(
     "Preimage request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending preimage request" or '
-    '"receiving preimage request" event',
+    "request_id" / Corresponding("sending preimage request", "receiving preimage request"),
     "reason" / Reason,
 )
 
 # ### 196: Preimage request sent
 PreimageRequestSent = Event(
     "Preimage request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending preimage request" event',
+    "request_id" / Corresponding("sending preimage request"),
 )
 
 # ### 197: Preimage request received
 PreimageRequestReceived = Event(
     "Preimage request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving preimage request" event',
+    "request_id" / Corresponding("receiving preimage request"),
     "hash" / Hash,
 )
 
 # ### 198: Preimage transferred
 PreimageTransferred = Event(
     "Preimage transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending preimage request" or '
-    '"receiving preimage request" event',
+    "request_id" / Corresponding("sending preimage request", "receiving preimage request"),
     "length" / u32 * "Preimage length",
 )
 

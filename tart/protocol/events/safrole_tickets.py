@@ -1,12 +1,11 @@
 """JIP-3 "Safrole ticket events"."""
 
 from tart.protocol.composites import Vec
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.primitives import SmallInt
 from tart.protocol.types import (
     ConnectionSide,
     EpochIndex,
-    EventId,
     PeerId,
     Reason,
     VrfOutput,
@@ -22,14 +21,14 @@ GeneratingTickets = Event(
 # ### 81: Ticket generation failed
 TicketGenerationFailed = Event(
     "Ticket generation failed",
-    "generating_id" / EventId * 'ID of the corresponding "generating tickets" event',
+    "generating_id" / Corresponding("generating tickets"),
     "reason" / Reason,
 )
 
 # ### 82: Tickets generated
 TicketsGenerated = Event(
     "Tickets generated",
-    "generating_id" / EventId * 'ID of the corresponding "generating tickets" event',
+    "generating_id" / Corresponding("generating tickets"),
     "vrf_outputs" / Vec(VrfOutput) * "Ticket VRF outputs, index is attempt number",
 )
 

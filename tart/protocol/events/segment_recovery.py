@@ -1,12 +1,11 @@
 """JIP-3 "Segment recovery events"."""
 
 from tart.protocol.composites import Record, Vec
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Corresponding, Event
 from tart.protocol.events.guaranteeing import SubmissionId
 from tart.protocol.primitives import u16
 from tart.protocol.types import (
     ErasureRoot,
-    EventId,
     ImportSegmentId,
     PeerId,
     Reason,
@@ -58,29 +57,29 @@ ReceivingSegmentShardRequest = Event(
 # ### 164: Segment shard request failed
 SegmentShardRequestFailed = Event(
     "Segment shard request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" or '
-    '"receiving segment shard request" event',
+    "request_id"
+    / Corresponding("sending segment shard request", "receiving segment shard request"),
     "reason" / Reason,
 )
 
 # ### 165: Segment shard request sent
 SegmentShardRequestSent = Event(
     "Segment shard request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" event',
+    "request_id" / Corresponding("sending segment shard request"),
 )
 
 # ### 166: Segment shard request received
 SegmentShardRequestReceived = Event(
     "Segment shard request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving segment shard request" event',
+    "request_id" / Corresponding("receiving segment shard request"),
     "num_shards" / u16 * "Number of segment shards requested",
 )
 
 # ### 167: Segment shards transferred
 SegmentShardsTransferred = Event(
     "Segment shards transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending segment shard request" or '
-    '"receiving segment shard request" event',
+    "request_id"
+    / Corresponding("sending segment shard request", "receiving segment shard request"),
 )
 
 # ### 168: Reconstructing segments
@@ -94,14 +93,14 @@ ReconstructingSegments = Event(
 # ### 169: Segment reconstruction failed
 SegmentReconstructionFailed = Event(
     "Segment reconstruction failed",
-    "reconstructing_id" / EventId * 'ID of the corresponding "reconstructing segments" event',
+    "reconstructing_id" / Corresponding("reconstructing segments"),
     "reason" / Reason,
 )
 
 # ### 170: Segments reconstructed
 SegmentsReconstructed = Event(
     "Segments reconstructed",
-    "reconstructing_id" / EventId * 'ID of the corresponding "reconstructing segments" event',
+    "reconstructing_id" / Corresponding("reconstructing segments"),
 )
 
 # ### 171: Segment verification failed
@@ -136,27 +135,25 @@ ReceivingSegmentRequest = Event(
 # ### 175: Segment request failed
 SegmentRequestFailed = Event(
     "Segment request failed",
-    "request_id" / EventId * 'ID of the corresponding "sending segment request" or '
-    '"receiving segment request" event',
+    "request_id" / Corresponding("sending segment request", "receiving segment request"),
     "reason" / Reason,
 )
 
 # ### 176: Segment request sent
 SegmentRequestSent = Event(
     "Segment request sent",
-    "request_id" / EventId * 'ID of the corresponding "sending segment request" event',
+    "request_id" / Corresponding("sending segment request"),
 )
 
 # ### 177: Segment request received
 SegmentRequestReceived = Event(
     "Segment request received",
-    "request_id" / EventId * 'ID of the corresponding "receiving segment request" event',
+    "request_id" / Corresponding("receiving segment request"),
     "num_segments" / u16 * "Number of segments requested",
 )
 
 # ### 178: Segments transferred
 SegmentsTransferred = Event(
     "Segments transferred",
-    "request_id" / EventId * 'ID of the corresponding "sending segment request" or '
-    '"receiving segment request" event',
+    "request_id" / Corresponding("sending segment request", "receiving segment request"),
 )

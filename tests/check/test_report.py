@@ -1,0 +1,613 @@
+"""`tart check --json` on captures made with the codec and broken by hand: the exact report."""
+
+import struct
+
+import pytest
+
+from tart.loadgen.frames import Cycle
+from tart.loadgen.mixes import script_of
+from tart.protocol import (
+    EVENTS_BY_VERSION,
+    REFERENCES_BY_VERSION,
+    encode_event,
+    encode_natural,
+    encode_node_information,
+)
+from tests.check.captures import TIMESTAMP, Capture, best_block, header, varint_timestamp
+from tests.check.support import (
+    check,
+    check_json,
+    first_error,
+    kind,
+    node_information_entry,
+    reference,
+    report,
+)
+from tests.support.node import peer_id
+
+SYNCED = {"SyncStatusChanged": {"synced": True}}
+CONNECTING_IN = {"ConnectingIn": {"from": {"address": "10.0.0.1", "port": 30333}}}
+CONNECTING_OUT = {
+    "ConnectingOut": {"peer_id": peer_id("out"), "address": {"address": "10.0.0.2", "port": 1}}
+}
+
+
+def status(cores):
+    return {
+        "Status": {
+            "num_peers": 3,
+            "num_val_peers": 2,
+            "num_sync_peers": 3,
+            "num_guarantees": [1] * cores,
+            "num_shards": 4,
+            "shards_size": 4 * 684,
+            "num_preimages": 0,
+            "preimages_size": 0,
+        }
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid captures
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("layout", ["0.7", "0.8"])
+@pytest.mark.parametrize("version", [0, 1])
+def test_every_kind_valid_in_both_versions_and_layouts(tmp_path, version, layout):
+    capture = Capture(version, layout, core_count=341)
+    # The load generator's "all" mix: every event once, Dropped(3) first, IDs that name the
+    # latest earlier event of a right kind; twice, so IDs are named across a Dropped gap too.
+    script = script_of("all", version, 341, [peer_id(i) for i in range(5)])
+    cycle = Cycle(script, 100, TIMESTAMP)
+    for repetition in (0, 1):
+        for _, data in cycle.expected(repetition):
+            capture.event(data)
+    path = capture.write(tmp_path / "all.bin")
+
+    status, found = check_json(path)
+
+    table = EVENTS_BY_VERSION[version]
+    references = [
+        reference(discriminator, field, sorted(kinds), checked=2, right=2)
+        for discriminator, fields in sorted(REFERENCES_BY_VERSION[version].items())
+        for field, kinds in sorted(fields.items())
+    ]
+    numbering = {
+        "next_id": 2 * 117,
+        "dropped_events": 2,
+        "ids_dropped": 6,
+        "dropped": [
+            {"frame": 1, "event_id": 0, "count": 3},
+            {"frame": 116, "event_id": 117, "count": 3},
+        ],
+        "problems": [],
+    }
+    kinds = [kind(discriminator, 2, version=version) for discriminator in sorted(table)]
+    assert found == report(capture, path, True, kinds, references, numbering)
+    assert found["totals"] == {
+        "events": 230,
+        "valid": 230,
+        "invalid": 0,
+        "kinds_seen": 115,
+        "kinds_invalid": 0,
+    }
+    assert found["references"]["checked"] == 2 * (72 + version)
+    assert status == 0
+
+
+def test_standard_input(tmp_path):
+    capture = Capture()
+    capture.event(best_block(1))
+    capture.event(SYNCED)
+
+    status, output = check("-", "--json", stdin=capture.bytes())
+
+    assert status == 0
+    assert '"source": "<stdin>"' in output
+    assert '"ok": true' in output
+
+
+# ---------------------------------------------------------------------------------------------
+# The classic mistakes, one capture each: valid frames around one broken by hand
+# ---------------------------------------------------------------------------------------------
+def test_varint_timestamp(tmp_path):
+    capture = Capture()
+    capture.event(best_block(1))
+    capture.add(varint_timestamp(encode_event(best_block(2), TIMESTAMP)))
+    capture.event(best_block(3))
+    path = capture.write(tmp_path / "varint.bin")
+
+    status, found = check_json(path)
+
+    # 7 bytes of natural, then 0x0b: the u64 Timestamp takes the discriminator too, and the
+    # slot's first byte (2) is read as the discriminator.
+    hint = (
+        "decodes as BestBlockChanged if its Timestamp is read as a variable-length natural "
+        "(7 bytes); a Timestamp is a fixed-width u64 (8 bytes, little-endian)"
+    )
+    failure = (None, 8, "unknown discriminator 2", hint)
+    assert found == report(
+        capture,
+        path,
+        False,
+        [
+            kind(2, 1, 1, [(*failure, 1, 2)], first_error(capture, 2, 1, *failure)),
+            kind(11, 2),
+        ],
+    )
+    assert status == 1
+
+
+def test_leb128_lengths(tmp_path):
+    capture = Capture()
+    capture.event(CONNECTING_IN)
+    failed = encode_event({"ConnectInFailed": {"connecting_id": 0, "reason": "r" * 128}}, 0)
+    capture.add(failed.replace(bytes.fromhex("80 80"), bytes.fromhex("80 01"), 1))
+    outline = {"work_report_hash": "0x" + "11" * 32, "slot": 7, "guarantors": [1] * 200}
+    discarded = encode_event({"GuaranteeDiscarded": {"outline": outline, "reason": "Other"}}, 0)
+    capture.add(discarded.replace(bytes.fromhex("80 c8"), bytes.fromhex("c8 01"), 1))
+    path = capture.write(tmp_path / "leb128.bin")
+
+    status, found = check_json(path)
+
+    reason_failure = (
+        "ConnectInFailed.reason",
+        17,
+        "non-canonical natural: 1 encoded in 2 bytes (80 01); LEB128 instead of the GP encoding?",
+        "decodes if its lengths are read as LEB128: the length at byte 17 is 80 01, LEB128 for "
+        "128; len++ lengths are GP naturals, 128 is 80 80",
+    )
+    # c8 as a GP natural says two more bytes follow: 8·2^16 + 0x0101 = 524545 guarantors.
+    guarantors_failure = (
+        "GuaranteeDiscarded.outline.guarantors",
+        45,
+        "len++ 524545 exceeds the 400 bytes left",
+        "decodes if its lengths are read as LEB128: the length at byte 45 is c8 01, LEB128 for "
+        "200; len++ lengths are GP naturals, 200 is 80 c8",
+    )
+    assert found == report(
+        capture,
+        path,
+        False,
+        [
+            kind(21, 1),
+            kind(22, 1, 1, [(*reason_failure, 1, 2)], first_error(capture, 2, 1, *reason_failure)),
+            kind(
+                113,
+                1,
+                1,
+                [(*guarantors_failure, 1, 3)],
+                first_error(capture, 3, 2, *guarantors_failure),
+            ),
+        ],
+    )
+    assert status == 1
+
+
+def test_length_prefixed_jam_parameters(tmp_path):
+    capture = Capture()
+    capture.messages[0] = capture.messages[0][:1] + encode_natural(134) + capture.messages[0][1:]
+    capture.event(best_block(1))
+    capture.event(SYNCED)
+    path = capture.write(tmp_path / "prefixed.bin")
+
+    status, found = check_json(path)
+
+    # Read with the prefix, every field after it is two bytes late; the message ends in 7 bytes
+    # that no field takes. The diagnosis reads it without the prefix.
+    info = capture.messages[0]
+    assert found["node_information"] == {
+        "valid": False,
+        "capture_offset": 0,
+        "size": 245,
+        "error": {
+            "frame": 0,
+            "event_id": None,
+            "capture_offset": 0,
+            "field_path": "NodeInformation",
+            "byte_offset": 238,
+            "reason": "7 trailing bytes (reading JAM Parameters in the GP 0.7 layout; the GP 0.8 "
+            "layout fails earlier)",
+            "hint": "JAM Parameters carry a length prefix (80 86, 134); they are sent without one, "
+            "exactly as the fetch host call returns them",
+            "raw": "0x" + info.hex(),
+        },
+    }
+    assert found["unchecked_frames"] == 2
+    assert found["kinds"] == [] and found["totals"]["events"] == 0
+    assert found["ok"] is False
+    assert status == 1
+
+
+def test_truncated_per_core_array(tmp_path):
+    capture = Capture(core_count=4)
+    capture.event(status(4))
+    capture.add(encode_event(status(2), TIMESTAMP, 0, 2))
+    path = capture.write(tmp_path / "per-core.bin")
+
+    status_code, found = check_json(path)
+
+    # Two bytes short: the fields after the array shift, and the last one runs out.
+    failure = (
+        "Status.preimages_size",
+        41,
+        "truncated: u32 needs 4 bytes, 2 left",
+        "decodes if C is 2: its per-core array has 2 bytes, but the node information says C = 4",
+    )
+    assert found == report(
+        capture,
+        path,
+        False,
+        [kind(10, 2, 1, [(*failure, 1, 2)], first_error(capture, 2, 1, *failure))],
+    )
+    assert status_code == 1
+
+
+def test_bool_2(tmp_path):
+    capture = Capture()
+    capture.event(SYNCED)
+    capture.add(header(13) + b"\x02")
+    path = capture.write(tmp_path / "bool.bin")
+
+    status, found = check_json(path)
+
+    failure = ("SyncStatusChanged.synced", 9, "bool must be 0 or 1, got 0x02", None)
+    assert found == report(
+        capture,
+        path,
+        False,
+        [kind(13, 2, 1, [(*failure, 1, 2)], first_error(capture, 2, 1, *failure))],
+    )
+    assert status == 1
+
+
+def test_trailing_bytes(tmp_path):
+    capture = Capture()
+    capture.add(encode_event(best_block(1), TIMESTAMP) + b"\x00\x00")
+    capture.event(best_block(2))
+    path = capture.write(tmp_path / "trailing.bin")
+
+    status, found = check_json(path)
+
+    failure = ("BestBlockChanged", 45, "2 trailing bytes", None)
+    assert found == report(
+        capture,
+        path,
+        False,
+        [kind(11, 2, 1, [(*failure, 1, 1)], first_error(capture, 1, 0, *failure))],
+    )
+    assert status == 1
+
+
+def test_unknown_discriminator(tmp_path):
+    capture = Capture()
+    capture.event(best_block(1))
+    capture.add(header(48) + b"\x00" * 12)
+    capture.add(header(48) + b"\x00" * 12)
+    capture.event(best_block(2))
+    path = capture.write(tmp_path / "unknown.bin")
+
+    status, found = check_json(path)
+
+    failure = (None, 8, "unknown discriminator 48", None)
+    assert found == report(
+        capture,
+        path,
+        False,
+        [
+            kind(11, 2),
+            kind(48, 2, 2, [(*failure, 2, 2)], first_error(capture, 2, 1, *failure)),
+        ],
+    )
+    assert status == 1
+
+
+def test_event_ids_that_name_the_wrong_events(tmp_path):
+    capture = Capture()
+    capture.event(CONNECTING_IN)  # frame 1, ID 0
+    capture.event(CONNECTING_OUT)  # frame 2, ID 1
+    capture.event({"ConnectedOut": {"connecting_id": 1}})  # ID 2: right
+    capture.event({"ConnectedOut": {"connecting_id": 0}})  # ID 3: a ConnectingIn
+    capture.event({"ConnectedIn": {"connecting_id": 9, "peer_id": peer_id(1)}})  # ID 4: ahead
+    capture.event({"Dropped": {"last_timestamp": TIMESTAMP, "num_dropped": 3}})  # ID 5; 6, 7
+    capture.event({"ConnectInFailed": {"connecting_id": 6, "reason": ""}})  # ID 8: dropped
+    capture.add(encode_event(CONNECTING_OUT, TIMESTAMP) + b"\x00")  # ID 9: did not decode
+    capture.event({"ConnectOutFailed": {"connecting_id": 9, "reason": "timeout"}})  # ID 10
+    capture.add(b"\x00" * 5)  # ID 11: no kind at all
+    capture.event({"ConnectedOut": {"connecting_id": 11}})  # ID 12: cannot be told
+    capture.event({"ConnectedIn": {"connecting_id": 0, "peer_id": peer_id(1)}})  # ID 13: right
+    path = capture.write(tmp_path / "references.bin")
+
+    status, found = check_json(path)
+
+    trailing = ("ConnectingOut", 59, "1 trailing byte", None)
+    short = (
+        None,
+        0,
+        "frame of 5 bytes is shorter than Timestamp and discriminator (9 bytes)",
+        None,
+    )
+    short_kind = kind(0, 1, 1, [(*short, 1, 10)], first_error(capture, 10, 11, *short))
+    short_kind.update(discriminator=None, name=None)
+    kinds = [
+        kind(0, 1),
+        kind(21, 1),
+        kind(22, 1),
+        kind(23, 2),
+        kind(24, 2, 1, [(*trailing, 1, 8)], first_error(capture, 8, 9, *trailing)),
+        kind(25, 1),
+        kind(26, 3),
+        short_kind,
+    ]
+    references = [
+        reference(22, "connecting_id", [21], checked=1, unresolvable=1),
+        reference(
+            23,
+            "connecting_id",
+            [21],
+            checked=2,
+            right=1,
+            wrong=1,
+            first={
+                "frame": 5,
+                "event_id": 4,
+                "refers_to": 9,
+                "found": None,
+                "reason": "names ID 9, which is not earlier than its own ID",
+            },
+        ),
+        reference(25, "connecting_id", [24], checked=1, unresolvable=1),
+        reference(
+            26,
+            "connecting_id",
+            [24],
+            checked=3,
+            right=1,
+            wrong=1,
+            unresolvable=1,
+            first={
+                "frame": 4,
+                "event_id": 3,
+                "refers_to": 0,
+                "found": {"discriminator": 21, "name": "ConnectingIn"},
+                "reason": "names ID 0, a ConnectingIn (21)",
+            },
+        ),
+    ]
+    numbering = {
+        "next_id": 14,
+        "dropped_events": 1,
+        "ids_dropped": 3,
+        "dropped": [{"frame": 6, "event_id": 5, "count": 3}],
+        "problems": [],
+    }
+    expected = report(capture, path, False, kinds, references, numbering)
+    assert found == expected
+    assert found["references"] | {"fields": None} == {
+        "checked": 7,
+        "right": 2,
+        "wrong": 2,
+        "unresolvable": 3,
+        "fields": None,
+    }
+    assert status == 1
+
+
+def test_references_alone_fail_a_capture_whose_frames_all_decode(tmp_path):
+    capture = Capture()
+    capture.event(CONNECTING_IN)
+    capture.event({"ConnectedOut": {"connecting_id": 0}})
+    path = capture.write(tmp_path / "reference.bin")
+
+    status, found = check_json(path)
+
+    assert found["totals"]["invalid"] == 0
+    assert found["references"]["wrong"] == 1
+    assert found["ok"] is False
+    assert status == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Beyond single frames: the stream, the numbering, the node information
+# ---------------------------------------------------------------------------------------------
+def test_a_capture_that_ends_inside_a_frame(tmp_path):
+    capture = Capture()
+    capture.event(best_block(1))
+    cut = capture.bytes() + struct.pack("<I", 45) + encode_event(best_block(2), TIMESTAMP)[:30]
+    path = tmp_path / "cut.bin"
+    path.write_bytes(cut)
+
+    status, found = check_json(path)
+
+    assert found == report(
+        capture,
+        path,
+        False,
+        [kind(11, 1)],
+        framing={
+            "capture_offset": len(capture.bytes()),
+            "reason": "ends inside a frame: its size says 45 bytes, 30 follow",
+        },
+    )
+    assert status == 1
+
+
+def test_a_big_endian_frame_size(tmp_path):
+    capture = Capture()
+    capture.event(best_block(1))
+    message = encode_event(best_block(2), TIMESTAMP)
+    path = tmp_path / "big-endian.bin"
+    path.write_bytes(capture.bytes() + struct.pack(">I", len(message)) + message)
+
+    status, found = check_json(path)
+
+    assert found["framing"] == {
+        "capture_offset": len(capture.bytes()),
+        "reason": "frame size 754974720 (bytes 00 00 00 2d) exceeds TART_MAX_FRAME (1048576); "
+        "TART closes the connection here. Read big-endian it would be 45: the size must be "
+        "little-endian",
+    }
+    assert found["frames"] == 2 and found["ok"] is False
+    assert status == 1
+
+
+def test_an_empty_capture(tmp_path):
+    path = tmp_path / "empty.bin"
+    path.write_bytes(b"")
+
+    status, found = check_json(path)
+
+    assert found["node_information"] is None
+    assert (found["frames"], found["ok"], found["kinds"]) == (0, False, [])
+    assert status == 1
+
+
+def test_a_dropped_event_of_zero_reuses_an_id(tmp_path):
+    capture = Capture()
+    capture.event({"Dropped": {"last_timestamp": TIMESTAMP, "num_dropped": 0}})
+    capture.event(best_block(1))
+    path = capture.write(tmp_path / "dropped-0.bin")
+
+    status, found = check_json(path)
+
+    problem = {
+        "frame": 1,
+        "event_id": 0,
+        "reason": "Dropped event with count 0: the next event takes the same ID 0",
+    }
+    numbering = {
+        "next_id": 1,
+        "dropped_events": 1,
+        "ids_dropped": 0,
+        "dropped": [{"frame": 1, "event_id": 0, "count": 0}],
+        "problems": [problem],
+    }
+    assert found == report(capture, path, False, [kind(0, 1), kind(11, 1)], (), numbering)
+    assert status == 1
+
+
+def test_a_version_1_node_sending_version_0s_event_61(tmp_path):
+    capture = Capture(protocol_version=1)
+    closed = {
+        "BlockAnnouncementStreamClosed": {
+            "peer_id": peer_id(2),
+            "closer": "Remote",
+            "reason": "shutdown",
+        }
+    }
+    capture.add(encode_event(closed, TIMESTAMP, protocol_version=0))
+    path = capture.write(tmp_path / "v1-61.bin")
+
+    status, found = check_json(path)
+
+    # Version 1 reads an Event ID (8 bytes) and a Connection Side where version 0 has a Peer
+    # ID: the side is the peer id's ninth byte.
+    side = bytes.fromhex(peer_id(2)[2:])[8]
+    failure = (
+        "BlockAnnouncementStreamClosed.closer",
+        17,
+        f"Connection Side must be one of 0 (Local), 1 (Remote); got {side}",
+        "decodes as protocol version 0's BlockAnnouncementStreamClosed, but the node "
+        "information says protocol version 1",
+    )
+    assert found == report(
+        capture,
+        path,
+        False,
+        [kind(61, 1, 1, [(*failure, 1, 1)], first_error(capture, 1, 0, *failure), version=1)],
+    )
+    assert status == 1
+
+
+def test_the_most_frequent_failures_of_a_kind_first(tmp_path):
+    capture = Capture()
+    for byte in (2, 3, 5, 4, 5, 6, 7, 8, 5):
+        capture.add(header(13) + bytes((byte,)))
+    path = capture.write(tmp_path / "bools.bin")
+
+    status, found = check_json(path)
+
+    (entry,) = found["kinds"]
+    assert (entry["frames"], entry["invalid"], entry["distinct_errors"]) == (9, 9, 7)
+    assert [
+        (error["reason"][-4:], error["count"], error["first_frame"]) for error in entry["errors"]
+    ] == [
+        ("0x05", 3, 3),
+        ("0x02", 1, 1),
+        ("0x03", 1, 2),
+        ("0x04", 1, 4),
+        ("0x06", 1, 6),
+    ]
+    assert entry["first_error"]["frame"] == 1
+    assert status == 1
+
+
+def test_node_information_warnings(tmp_path):
+    # GP 0.8 parameters from a node that says it implements GP 0.7.1, with an undefined flag.
+    capture = Capture(params_layout="0.8")
+    capture.info.update(gp_version="0.7.1", flags=0x81)
+    capture.messages[0] = encode_node_information(capture.info, "0.8")
+    capture.event(best_block(1))
+    path = capture.write(tmp_path / "warnings.bin")
+
+    status, found = check_json(path)
+
+    assert found["node_information"] == node_information_entry(
+        capture,
+        gp_version="0.7.1",
+        flags=0x81,
+        warnings=[
+            "JAM Parameters are in the GP 0.8 layout, but gp_version is '0.7.1'",
+            "node flags 0x00000081 set bits other than bit 0, which should be 0",
+        ],
+    )
+    # Warnings are advice: the capture conforms.
+    assert found["ok"] is True
+    assert status == 0
+
+
+def test_node_information_valid_in_either_layout(tmp_path):
+    # In the GP 0.8 reading the name is 15 bytes whose last four are the GP 0.7 reading's three
+    # empty strings and its note's length (3), which then takes the 0.8 reading's three empty
+    # strings: both layouts leave a valid message, and gp_version ("") decides.
+    capture = Capture(params_layout="0.8")
+    capture.info.update(
+        implementation_name="abcdefghijk\x00\x00\x00\x03",
+        implementation_version="",
+        gp_version="",
+    )
+    capture.messages[0] = encode_node_information(capture.info, "0.8")
+    path = capture.write(tmp_path / "ambiguous.bin")
+
+    status, found = check_json(path)
+
+    info = found["node_information"]
+    assert (info["params_layout"], info["fitting_layouts"]) == ("0.7", ["0.7", "0.8"])
+    assert info["warnings"] == [
+        "the message is valid with JAM Parameters in either layout; TART reads the GP 0.7 "
+        "layout because gp_version is ''",
+        # Read so, the flags are four bytes of the 0.8 reading's name.
+        "node flags 0x6b6a6968 set bits other than bit 0, which should be 0",
+    ]
+    assert status == 0
+
+
+def test_a_node_information_of_another_protocol_version(tmp_path):
+    capture = Capture()
+    capture.messages[0] = b"\x02" + capture.messages[0][1:]
+    capture.event(best_block(1))
+    path = capture.write(tmp_path / "version-2.bin")
+
+    status, found = check_json(path)
+
+    assert found["node_information"]["error"] | {"raw": None} == {
+        "frame": 0,
+        "event_id": None,
+        "capture_offset": 0,
+        "field_path": "NodeInformation.protocol_version",
+        "byte_offset": 0,
+        "reason": "telemetry protocol version must be 0 … 1, got 2",
+        "hint": None,
+        "raw": None,
+    }
+    assert found["unchecked_frames"] == 1
+    assert status == 1
