@@ -3,8 +3,8 @@
 import subprocess
 
 from tart.protocol import encode_natural
-from tests.check.captures import Capture, best_block, header
-from tests.check.support import check
+from tests.support.captures import Capture, best_block, header
+from tests.support.check import check
 from tests.support.procs import tart
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.check.captures import header
+from tests.support.captures import header
 from tests.support.node import TelemetryNode, best_block
 from tests.support.procs import free_port, tart
 

@@ -13,8 +13,8 @@ from tart.protocol import (
     encode_natural,
     encode_node_information,
 )
-from tests.check.captures import TIMESTAMP, Capture, best_block, header, varint_timestamp
-from tests.check.support import (
+from tests.support.captures import TIMESTAMP, Capture, best_block, header, varint_timestamp
+from tests.support.check import (
     check,
     check_json,
     first_error,

@@ -4,7 +4,7 @@ import json
 import subprocess
 
 from tart.protocol import EVENTS_BY_VERSION
-from tests.check.captures import PEER
+from tests.support.captures import PEER
 from tests.support.procs import tart
 
 
@@ -27,7 +27,7 @@ def check_json(path):
 
 
 def node_information_entry(capture, **changes):
-    """The report's node information for a capture made by tests.check.captures.Capture."""
+    """The report's node information for a capture made by tests.support.captures.Capture."""
     info = capture.info
     layout = "0.7" if "validator_count" in info["params"] else "0.8"
     return {
