@@ -136,19 +136,39 @@ def register(app, *metrics) -> None:
 def web_families() -> list:
     """The web side's metric families, added up over all gunicorn workers."""
     if MULTIPROCESS:
-        registry = CollectorRegistry(auto_describe=False)
-        MultiProcessCollector(registry)
-    else:
-        registry = current_app.extensions["tart_metrics"]
-    return list(registry.collect())
+        return list(MultiProcessCollector.merge(worker_files("*.db")))
+    return list(current_app.extensions["tart_metrics"].collect())
 
 
 def live_sum(name: str) -> float:
     """A livesum gauge's value over all workers, reading only the files of such gauges."""
     if not MULTIPROCESS:
         return sample(web_families(), name)
-    files = glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "gauge_livesum_*.db"))
-    return sample(MultiProcessCollector.merge(files), name)
+    return sample(MultiProcessCollector.merge(worker_files("gauge_livesum_*.db")), name)
+
+
+# A worker's file starts with the 4-byte length of its used part.
+_FILE_HEADER = 4
+
+
+def worker_files(pattern: str) -> list[str]:
+    """The workers' metric files matching `pattern` that can be read.
+
+    A worker creates its file (at its first value of a kind: its first request, its first
+    WebSocket client) empty, and only then sizes it and writes its header. prometheus_client
+    reads every file it finds and fails on one caught in between (struct.error), which failed
+    the whole scrape. Such a file holds no value yet, so it is left out. Files only ever grow,
+    so one found with its header stays readable; a live gauge's file may vanish as its worker
+    is marked dead, which prometheus_client's merge allows for.
+    """
+    readable = []
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], pattern)):
+        try:
+            if os.path.getsize(path) >= _FILE_HEADER:
+                readable.append(path)
+        except FileNotFoundError:
+            pass
+    return readable
 
 
 def sample(families, name: str) -> float:
