@@ -28,6 +28,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.utils import floatToGoString
 from prometheus_flask_exporter import PrometheusMetrics
 
+from tart.ingest.stats import DROP_REASONS
+
 log = logging.getLogger(__name__)
 
 # prometheus_client chose file-backed values at import if this was set; decide the same way.
@@ -195,14 +197,15 @@ class IngestCollector:
             )
         except Exception as error:  # /metrics still serves the web side without the database
             log.warning("ingest metrics unavailable: %s", error)
-            return []
+            return [_database_up(0)]
         live = [counters for counters, is_live in rows if is_live]
         families = [
+            _database_up(1),
             GaugeMetricFamily(
                 "telemetry_ingest_processes",
                 "Ingest processes that reported in the last 15 s",
                 value=len(live),
-            )
+            ),
         ]
         for key, name, text in INGEST_GAUGES:
             families.append(GaugeMetricFamily(name, text, value=_total(live, key)))
@@ -245,12 +248,23 @@ class IngestCollector:
         return families
 
 
+def _database_up(value: int) -> GaugeMetricFamily:
+    # Without the database the ingest side's figures are unknown, and absent from /metrics;
+    # the alert rules tell that apart from a quiet ingest by this.
+    return GaugeMetricFamily(
+        "telemetry_database_up",
+        "1 if this scrape read the ingest processes' figures from PostgreSQL, 0 if it could not",
+        value=value,
+    )
+
+
 def _total(counters_rows, key) -> float:
     return float(sum(counters.get(key) or 0 for counters in counters_rows))
 
 
 def _by_reason(counters_rows) -> dict:
-    reasons = {}
+    # Every known reason from the start, so that a rate over it is 0 rather than absent.
+    reasons = dict.fromkeys(DROP_REASONS, 0)
     for counters in counters_rows:
         for reason, count in (counters.get("events_dropped_by_reason") or {}).items():
             reasons[reason] = reasons.get(reason, 0) + count

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from tart.ingest.stats import DROP_REASONS
 from tart.web import metrics
 from tests.support.rows import best_block
 from tests.support.web import running_web
@@ -114,6 +115,10 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
         assert families[name].type == "gauge"
         assert value(families, name) == expected, name
     assert value(families, "telemetry_events_dropped_by_reason", reason="queue full") == 4
+    # Ingest's reasons are there before anything was dropped for them.
+    for reason in DROP_REASONS:
+        assert value(families, "telemetry_events_dropped_by_reason", reason=reason) == 0
+    assert value(families, "telemetry_database_up") == 1
     assert value(families, "telemetry_buffer_pending") == 7
     assert value(families, "telemetry_ingest_processes") == 1
     # Of live processes only: a dead one's last write says nothing about the writer now.
@@ -176,6 +181,7 @@ def test_metrics_still_serve_the_web_side_when_the_database_is_gone(client, pg, 
     families = scrape(client)
     assert "telemetry_broadcaster_subscribers" in families
     assert "telemetry_events_received" not in families
+    assert value(families, "telemetry_database_up") == 0
 
 
 def test_gunicorn_workers_broadcaster_gauges_add_up_and_a_dead_one_stops_counting(tmp_path):
