@@ -122,9 +122,13 @@ def init_app(app) -> None:
         ingest = IngestCollector(
             current_app.extensions["tart_db"], web_pool=sample(families, WEB_POOL_NAME)
         )
-        exposition = _Families(families + ingest.collect())
-        encode, content_type = choose_encoder(request.headers.get("Accept"))
-        return Response(encode(exposition), content_type=content_type)
+        return exposition(families + ingest.collect())
+
+
+def exposition(families) -> Response:
+    """A response of already collected `families` in the format the scraper asked for."""
+    encode, content_type = choose_encoder(request.headers.get("Accept"))
+    return Response(encode(_Families(families)), content_type=content_type)
 
 
 def register(app, *metrics) -> None:
