@@ -1,6 +1,7 @@
 """/metrics/nodes: per-node series from the nodes table, bounded, cached, and off on request."""
 
 import dataclasses
+import gzip
 from datetime import timedelta
 
 import pytest
@@ -103,3 +104,18 @@ def test_without_the_database_the_scrape_fails_with_a_reason(client, pg, databas
 def test_the_setting_is_checked(value):
     with pytest.raises(Exception, match="TART_NODE_METRICS"):
         Settings.from_env({"TART_NODE_METRICS": value})
+
+
+def test_names_with_quotes_backslashes_and_newlines_come_through(client, rows):
+    rows.node(A, 'pol"ka\\jam', "1.0\nbeta")
+    labels, _ = scrape(client)["telemetry_node_connected", A]
+    assert (labels["implementation"], labels["version"]) == ('pol"ka\\jam', "1.0\nbeta")
+
+
+def test_gzipped_for_a_scraper_that_asks(client, rows):
+    rows.node(A, best_slot=7)
+    plain = client.get("/metrics/nodes")
+    zipped = client.get("/metrics/nodes", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in plain.headers
+    assert gzip.decompress(zipped.data) == plain.data
