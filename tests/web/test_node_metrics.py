@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tart.config import Settings
 from tart.web import create_app
-from tests.web.conftest import NOW, Unkept
+from tests.support.rows import NOW
 
 A, B, C = "a1" * 32, "b2" * 32, "c3" * 32
 
@@ -27,7 +27,6 @@ def scrape(client):
 
 def client_for(database_url, **settings):
     app = create_app(dataclasses.replace(Settings(), database_url=database_url, **settings))
-    app.extensions["tart_pages"] = Unkept()
     return app, app.test_client()
 
 
