@@ -129,6 +129,9 @@ class Settings:
     # Live events one WebSocket client may have waiting before it is closed as too slow.
     ws_queue: int = _setting("TART_WS_QUEUE", 10000, _count(1))
     log_level: str = _setting("TART_LOG_LEVEL", "info", _log_level)
+    # Nodes /metrics/nodes has series for (connected first, then the most recently seen), which
+    # bounds its cardinality; 0 turns it off.
+    node_metrics: int = _setting("TART_NODE_METRICS", 2048, _count(0))
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":

@@ -31,7 +31,7 @@ from tart.ingest.connection import Closed, Draining, NodeConnection
 from tart.ingest.frame_budget import FrameBudget
 from tart.ingest.ratelimit import RateLimiter
 from tart.ingest.sessions import ConnectionPool, SessionStore
-from tart.ingest.stats import IngestStats
+from tart.ingest.stats import NOT_STORED_AT_SHUTDOWN, IngestStats
 from tart.ingest.writer import Writer
 from tart.supervision import Supervisor, exit_process
 
@@ -158,7 +158,7 @@ class IngestServer:
                 unstored,
                 SHUTDOWN_TIMEOUT,
             )
-            stats.drop("not stored at shutdown", unstored)
+            stats.drop(NOT_STORED_AT_SHUTDOWN, unstored)
         self.supervisor.kill_all()
         try:
             self.ingest.pool.run(stats.report, until=time.monotonic() + 2)

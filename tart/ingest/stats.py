@@ -12,6 +12,18 @@ import uuid
 
 import orjson
 
+# Why an event was not stored (rate limiting aside, which is counted on its own).
+REJECTED_BY_DATABASE = "rejected by database"  # kept as a decode error instead
+REFUSED_WITH_ITS_DECODE_ERROR = "refused by PostgreSQL, with its decode error"
+DECODE_ERROR_NOT_STORABLE = "decode error not storable"
+NOT_STORED_AT_SHUTDOWN = "not stored at shutdown"  # the database did not come back in time
+DROP_REASONS = (
+    REJECTED_BY_DATABASE,
+    REFUSED_WITH_ITS_DECODE_ERROR,
+    DECODE_ERROR_NOT_STORABLE,
+    NOT_STORED_AT_SHUTDOWN,
+)
+
 # Upper bounds (seconds) of the batch write duration histogram.
 BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 

@@ -61,6 +61,11 @@ from tart.ingest.batch import (
 )
 from tart.ingest.counters import COUNTERS_INTERVAL, Counters
 from tart.ingest.items import Event, Undecodable
+from tart.ingest.stats import (
+    DECODE_ERROR_NOT_STORABLE,
+    REFUSED_WITH_ITS_DECODE_ERROR,
+    REJECTED_BY_DATABASE,
+)
 from tart.supervision import Backoff
 
 log = logging.getLogger(__name__)
@@ -278,12 +283,12 @@ class Writer:
             except Exception as error:
                 if not is_row_error(error):
                     raise
-                self._stats.drop("refused by PostgreSQL, with its decode error")
+                self._stats.drop(REFUSED_WITH_ITS_DECODE_ERROR)
                 log.error("decode error refused too: %s", first_line(error))
                 return [], []
-            self._stats.drop("rejected by database")
+            self._stats.drop(REJECTED_BY_DATABASE)
             return [], [rejected]
-        self._stats.drop("decode error not storable")
+        self._stats.drop(DECODE_ERROR_NOT_STORABLE)
         return [], []
 
     def _commit_retrying(self, lane, batch):

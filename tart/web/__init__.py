@@ -4,7 +4,7 @@ from flask import Flask
 
 from tart.config import Settings
 from tart.supervision import Supervisor
-from tart.web import cors, db, errors, live, metrics
+from tart.web import cors, db, errors, live, metrics, node_metrics
 from tart.web.api import BLUEPRINTS, page_cache
 from tart.web.health import health
 from tart.web.jsonprovider import OrjsonProvider
@@ -20,6 +20,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.register(app)
     db.init_app(app)
     metrics.init_app(app)
+    app.register_blueprint(node_metrics.blueprint)
     cors.init_app(app)
     app.register_blueprint(health)
     for blueprint in BLUEPRINTS:

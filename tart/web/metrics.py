@@ -28,6 +28,8 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.utils import floatToGoString
 from prometheus_flask_exporter import PrometheusMetrics
 
+from tart.ingest.stats import DROP_REASONS
+
 log = logging.getLogger(__name__)
 
 # prometheus_client chose file-backed values at import if this was set; decide the same way.
@@ -120,9 +122,13 @@ def init_app(app) -> None:
         ingest = IngestCollector(
             current_app.extensions["tart_db"], web_pool=sample(families, WEB_POOL_NAME)
         )
-        exposition = _Families(families + ingest.collect())
-        encode, content_type = choose_encoder(request.headers.get("Accept"))
-        return Response(encode(exposition), content_type=content_type)
+        return exposition(families + ingest.collect())
+
+
+def exposition(families) -> Response:
+    """A response of already collected `families` in the format the scraper asked for."""
+    encode, content_type = choose_encoder(request.headers.get("Accept"))
+    return Response(encode(_Families(families)), content_type=content_type)
 
 
 def register(app, *metrics) -> None:
@@ -136,19 +142,39 @@ def register(app, *metrics) -> None:
 def web_families() -> list:
     """The web side's metric families, added up over all gunicorn workers."""
     if MULTIPROCESS:
-        registry = CollectorRegistry(auto_describe=False)
-        MultiProcessCollector(registry)
-    else:
-        registry = current_app.extensions["tart_metrics"]
-    return list(registry.collect())
+        return list(MultiProcessCollector.merge(worker_files("*.db")))
+    return list(current_app.extensions["tart_metrics"].collect())
 
 
 def live_sum(name: str) -> float:
     """A livesum gauge's value over all workers, reading only the files of such gauges."""
     if not MULTIPROCESS:
         return sample(web_families(), name)
-    files = glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "gauge_livesum_*.db"))
-    return sample(MultiProcessCollector.merge(files), name)
+    return sample(MultiProcessCollector.merge(worker_files("gauge_livesum_*.db")), name)
+
+
+# A worker's file starts with the 4-byte length of its used part.
+_FILE_HEADER = 4
+
+
+def worker_files(pattern: str) -> list[str]:
+    """The workers' metric files matching `pattern` that can be read.
+
+    A worker creates its file (at its first value of a kind: its first request, its first
+    WebSocket client) empty, and only then sizes it and writes its header. prometheus_client
+    reads every file it finds and fails on one caught in between (struct.error), which failed
+    the whole scrape. Such a file holds no value yet, so it is left out. Files only ever grow,
+    so one found with its header stays readable; a live gauge's file may vanish as its worker
+    is marked dead, which prometheus_client's merge allows for.
+    """
+    readable = []
+    for path in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], pattern)):
+        try:
+            if os.path.getsize(path) >= _FILE_HEADER:
+                readable.append(path)
+        except FileNotFoundError:
+            pass
+    return readable
 
 
 def sample(families, name: str) -> float:
@@ -175,14 +201,15 @@ class IngestCollector:
             )
         except Exception as error:  # /metrics still serves the web side without the database
             log.warning("ingest metrics unavailable: %s", error)
-            return []
+            return [_database_up(0)]
         live = [counters for counters, is_live in rows if is_live]
         families = [
+            _database_up(1),
             GaugeMetricFamily(
                 "telemetry_ingest_processes",
                 "Ingest processes that reported in the last 15 s",
                 value=len(live),
-            )
+            ),
         ]
         for key, name, text in INGEST_GAUGES:
             families.append(GaugeMetricFamily(name, text, value=_total(live, key)))
@@ -225,12 +252,23 @@ class IngestCollector:
         return families
 
 
+def _database_up(value: int) -> GaugeMetricFamily:
+    # Without the database the ingest side's figures are unknown, and absent from /metrics;
+    # the alert rules tell that apart from a quiet ingest by this.
+    return GaugeMetricFamily(
+        "telemetry_database_up",
+        "1 if this scrape read the ingest processes' figures from PostgreSQL, 0 if it could not",
+        value=value,
+    )
+
+
 def _total(counters_rows, key) -> float:
     return float(sum(counters.get(key) or 0 for counters in counters_rows))
 
 
 def _by_reason(counters_rows) -> dict:
-    reasons = {}
+    # Every known reason from the start, so that a rate over it is 0 rather than absent.
+    reasons = dict.fromkeys(DROP_REASONS, 0)
     for counters in counters_rows:
         for reason, count in (counters.get("events_dropped_by_reason") or {}).items():
             reasons[reason] = reasons.get(reason, 0) + count

@@ -1,14 +1,20 @@
 """/metrics: the ingest processes' counters under the seed's names, and HTTP request metrics."""
 
 import os
+import struct
 import subprocess
 import sys
 
-from prometheus_client import Counter
+import pytest
+import requests
+from prometheus_client import CollectorRegistry, Counter
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from tart.ingest.stats import DROP_REASONS
 from tart.web import metrics
 from tests.support.rows import best_block
+from tests.support.web import running_web
 
 
 def scrape(client):
@@ -109,6 +115,10 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
         assert families[name].type == "gauge"
         assert value(families, name) == expected, name
     assert value(families, "telemetry_events_dropped_by_reason", reason="queue full") == 4
+    # Ingest's reasons are there before anything was dropped for them.
+    for reason in DROP_REASONS:
+        assert value(families, "telemetry_events_dropped_by_reason", reason=reason) == 0
+    assert value(families, "telemetry_database_up") == 1
     assert value(families, "telemetry_buffer_pending") == 7
     assert value(families, "telemetry_ingest_processes") == 1
     # Of live processes only: a dead one's last write says nothing about the writer now.
@@ -171,6 +181,7 @@ def test_metrics_still_serve_the_web_side_when_the_database_is_gone(client, pg, 
     families = scrape(client)
     assert "telemetry_broadcaster_subscribers" in families
     assert "telemetry_events_received" not in families
+    assert value(families, "telemetry_database_up") == 0
 
 
 def test_gunicorn_workers_broadcaster_gauges_add_up_and_a_dead_one_stops_counting(tmp_path):
@@ -203,3 +214,28 @@ def test_other_web_modules_add_their_metrics(app, client):
     assert (
         value(scrape(client), "telemetry_example_refused", "telemetry_example_refused_total") == 2
     )
+
+
+def test_a_worker_file_caught_before_its_header_is_written_does_not_fail_the_scrape(
+    database_url, tmp_path
+):
+    with running_web(database_url, PROMETHEUS_MULTIPROC_DIR=tmp_path) as (port, _):
+        requests.get(f"http://127.0.0.1:{port}/api/nodes", timeout=10)
+        # What a worker's first value of a kind leaves for an instant: its file, still empty.
+        for name in ("counter_999999.db", "gauge_livesum_999999.db", "histogram_999999.db"):
+            (tmp_path / name).touch()
+        with pytest.raises(struct.error):  # prometheus_client's own collector trips on it
+            MultiProcessCollector(CollectorRegistry(), path=str(tmp_path)).collect()
+        for _ in range(4):  # each worker answers some of them
+            response = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+            assert response.status_code == 200, response.text
+            families = {f.name: f for f in text_string_to_metric_families(response.text)}
+            assert value(families, "telemetry_broadcaster_subscribers") == 0
+            counts = [
+                s
+                for s in families["flask_http_request_duration_seconds"].samples
+                if s.name.endswith("_count") and s.labels["path"] == "/api/nodes"
+            ]
+            assert [s.value for s in counts] == [1]
+        health = requests.get(f"http://127.0.0.1:{port}/api/health/detailed", timeout=10).json()
+        assert health["components"]["broadcaster"]["subscribers"] == 0
