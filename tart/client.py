@@ -17,6 +17,7 @@ after the last event it delivered.
 import asyncio
 import contextlib
 import functools
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
@@ -323,8 +324,8 @@ def _closed_reason(closed: websockets.ConnectionClosed) -> str:
 def _root_cause(error: BaseException) -> str:
     while error.__cause__ is not None or error.__context__ is not None:
         error = error.__cause__ or error.__context__
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror.lower()
+    if isinstance(error, OSError) and error.errno:
+        return os.strerror(error.errno).lower()  # "connection refused", not the call's text
     return str(error) or type(error).__name__
 
 
