@@ -80,9 +80,9 @@ def test_the_panels_and_the_nodes_tab_show_the_network(network):
             stored = dict(
                 query(
                     network.database_url,
-                    "SELECT extract(epoch FROM date_trunc('second', received_at))::bigint, "
-                    "count(*) FROM events WHERE received_at >= to_timestamp(%s) "
-                    "AND received_at < to_timestamp(%s) GROUP BY 1",
+                    "SELECT extract(epoch FROM date_trunc('second', created_at))::bigint, "
+                    "count(*) FROM events WHERE created_at >= to_timestamp(%s) "
+                    "AND created_at < to_timestamp(%s) GROUP BY 1",
                     (seconds[0], seconds[-1] + 1),
                 )
             )
