@@ -16,6 +16,7 @@ import click
 
 from tart.check.command import check
 from tart.config import Settings, TartError, install_root, parse_bind
+from tart.dash.command import dash
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate as apply_migrations
@@ -316,9 +317,11 @@ def _note(message: str) -> None:
         click.echo(f"tart: {message}", err=True)
 
 
-# Their options live beside the load generator and the checker; importing loads only click.
+# Their options live beside the load generator, the checker and the dashboard; importing
+# the commands loads only click.
 main.add_command(loadgen)
 main.add_command(check)
+main.add_command(dash)
 
 if __name__ == "__main__":
     main(prog_name="tart")

@@ -22,6 +22,8 @@ NODE_KEYS = {
     "connected_at",
     "last_seen_at",
     "disconnected_at",
+    "best_block",
+    "finalized_block",
 }
 EVENT_KEYS = {
     "id",
@@ -40,7 +42,7 @@ EVENT_KEYS = {
 def test_nodes_are_listed_connected_first_then_by_last_seen(client, rows):
     rows.node("01" * 32, connected=False, last_seen_at=NOW)
     rows.node("02" * 32, connected=True, last_seen_at=NOW - timedelta(minutes=1))
-    rows.node("03" * 32, connected=True, last_seen_at=NOW)
+    rows.node("03" * 32, connected=True, last_seen_at=NOW, best_slot=7, best_hash="0x" + "07" * 32)
     response = client.get("/api/nodes")
     assert response.status_code == 200
     nodes = response.json["nodes"]
@@ -50,6 +52,9 @@ def test_nodes_are_listed_connected_first_then_by_last_seen(client, rows):
     assert nodes[0]["is_connected"] is True and nodes[0]["disconnected_at"] is None
     assert nodes[2]["is_connected"] is False
     assert nodes[2]["disconnected_at"] == NOW.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    # How far each node has got, so that a table of nodes needs no request per node.
+    assert nodes[0]["best_block"] == {"slot": 7, "hash": "0x" + "07" * 32}
+    assert nodes[2]["best_block"] == nodes[2]["finalized_block"] == {"slot": None, "hash": None}
 
 
 def test_node_details_carry_node_information_and_sessions(client, rows):

@@ -31,30 +31,18 @@ def list_nodes():
 def node_details(node_id):
     node_id = params.node_id(node_id)
     row = pool().prepared_one(
-        f"SELECT {shapes.NODE_COLUMNS}, {shapes.utc('first_seen')}, params, genesis, flags, "
-        f"gp_version, note, "
-        f"peer_address, protocol_version, best_slot, best_hash, finalized_slot, finalized_hash "
-        f"FROM nodes WHERE node_id = $1",
+        f"SELECT {shapes.utc('first_seen')}, params, genesis, flags, gp_version, note, "
+        f"peer_address, protocol_version, {shapes.NODE_COLUMNS} FROM nodes WHERE node_id = $1",
         (node_id,),
     )
     if row is None:
         raise _unknown(node_id)
-    (
-        first_seen,
-        jam_params,
-        genesis,
-        flags,
-        gp_version,
-        note,
-        peer_address,
-        protocol_version,
-        best_slot,
-        best_hash,
-        finalized_slot,
-        finalized_hash,
-    ) = row[8:]
+    information, summary = row[:8], row[8:]
+    first_seen, jam_params, genesis, flags, gp_version, note, peer_address, protocol_version = (
+        information
+    )
     return {
-        **shapes.node_summary(row[:8]),
+        **shapes.node_summary(summary),
         "first_seen": first_seen,
         "node_info": {
             "params": jam_params,
@@ -65,8 +53,6 @@ def node_details(node_id):
             "peer_address": peer_address,
             "protocol_version": protocol_version,
         },
-        "best_block": {"slot": best_slot, "hash": best_hash},
-        "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
         "sessions": _sessions(node_id),
     }
 

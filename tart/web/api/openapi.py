@@ -209,6 +209,8 @@ SCHEMAS = {
             "connected_at": {**TIME, "nullable": True},
             "last_seen_at": {**TIME, "nullable": True},
             "disconnected_at": {**TIME, "nullable": True},
+            "best_block": _ref("Block"),
+            "finalized_block": _ref("Block"),
         }
     ),
     "Block": _object({"slot": _nullable("integer"), "hash": {**HEX, "nullable": True}}),
@@ -245,8 +247,6 @@ SCHEMAS = {
                             "protocol_version": _nullable("integer"),
                         }
                     ),
-                    "best_block": _ref("Block"),
-                    "finalized_block": _ref("Block"),
                     "sessions": {
                         "type": "array",
                         "items": _ref("Session"),

@@ -1,0 +1,54 @@
+"""`tart dash` and `tart-dash`: the terminal dashboard, pointed at a TART's HTTP API.
+
+Only click is imported here, so `tart` starts quickly; textual is imported when the dashboard
+runs."""
+
+import click
+
+
+def _url(ctx, param, value):
+    from tart.client import base_url
+
+    if value is None:
+        return None
+    try:
+        return base_url(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+@click.command()
+@click.option("--host", default="localhost", show_default=True, help="Host of TART's HTTP API.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port of TART's HTTP API (its API_BIND).",
+)
+@click.option(
+    "--url",
+    callback=_url,
+    metavar="URL",
+    help="TART's API as a URL instead, e.g. https://telemetry.example.net (behind a proxy).",
+)
+@click.option(
+    "--refresh-ms",
+    type=click.IntRange(100, 10000),
+    default=500,
+    show_default=True,
+    help="How often the figures, nodes and health are read and the screen redrawn.",
+)
+def dash(host, port, url, refresh_ms):
+    """Watch a TART's network in the terminal: stats, health, nodes and live events.
+
+    Keys: Tab switches Nodes/Events, ↑/↓ PgUp/PgDn Home move, Enter opens a node or an
+    event, / filters the events by type or node, n shows the selected node's events, Esc
+    goes back, q quits.
+    """
+    from tart.client import base_url
+    from tart.dash.app import Dashboard
+
+    if url is None:
+        url = base_url(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")
+    Dashboard(url, refresh_ms).run()
