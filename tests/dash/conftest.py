@@ -21,6 +21,7 @@ class Network:
     api: str  # the web process's base URL
     web_port: int
     telemetry: tuple[str, int]
+    nodes: int = NODES  # the loadgen's
 
 
 @pytest.fixture(scope="package")

@@ -12,7 +12,6 @@ from tart.dash.main_screen import MainScreen
 from tart.dash.node_screen import ErrorTable, NodeScreen, SessionTable
 from tart.dash.screens import EventScreen, FilterScreen
 from tart.dash.widgets import EventTable, NodeTable
-from tests.dash.conftest import NODES
 from tests.support.ingest import query
 from tests.support.node import TelemetryNode, best_block
 from tests.support.terminal import plain, run, until
@@ -41,7 +40,7 @@ def test_the_panels_and_the_nodes_tab_show_the_network(network):
             async with TartClient(network.api) as client:
                 api_nodes = {node["node_id"]: node for node in await client.nodes()}
                 stats = await client.stats()
-            assert len(api_nodes) >= NODES  # the loadgen's, and those other tests added
+            assert len(api_nodes) >= network.nodes  # the loadgen's, and those other tests added
             await until(pilot, lambda: nodes.row_count == len(api_nodes), what="every node")
             screen = app.screen
             assert "LIVE" in plain(screen.query_one("#status"))
@@ -63,7 +62,7 @@ def test_the_panels_and_the_nodes_tab_show_the_network(network):
             rows = {row.key.value: cells(nodes, row.key) for row in nodes.ordered_rows}
             best = max(int(row[5]) for row in rows.values() if row[5].isdigit())
             loadgen = {k: row for k, row in rows.items() if row[0] == "tart-loadgen"}
-            assert len(loadgen) == NODES
+            assert len(loadgen) == network.nodes
             for node_id, (_, short, version, events, status, slot, behind) in loadgen.items():
                 assert version == tart.__version__
                 assert short == node_id[:8] + "…"

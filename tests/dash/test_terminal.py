@@ -3,7 +3,6 @@
 import re
 import subprocess
 
-from tests.dash.conftest import NODES
 from tests.support.procs import BIN, tart
 from tests.support.terminal import Tmux
 
@@ -19,7 +18,7 @@ def test_tart_dash_in_a_terminal_of_80_by_24(network):
         # Narrow: the panels side by side above the tabs, the blocks within the network's.
         assert "Network" in lines[1] and "Health" in lines[1] and "Events/s" in lines[1]
         online, total = re.search(r"Online +(\d+)/(\d+)", screen).groups()
-        assert int(total) >= int(online) >= NODES  # other tests add nodes, some gone
+        assert int(total) >= int(online) >= network.nodes  # other tests add nodes, some gone
         assert f"Nodes ({total})" in screen and screen.count("● online") >= 10
         assert "Best" in screen and "● healthy" in screen
         assert "Traceback" not in screen
