@@ -35,35 +35,49 @@ _UPDATE_SESSIONS = (
     " events_undecodable = s.events_undecodable + v.undecodable"
     " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id"
 )
+# A block replaces the node's unless the node timed the one it has later: events of a node's
+# successive connections may be queued out of order (the new connection's handshake can finish
+# before the old one's last frames are read), and the node's own clock orders its own events.
+_LATEST_BLOCK = (
+    " {kind}_slot = CASE WHEN {newer} THEN v.{kind}_slot ELSE n.{kind}_slot END,"
+    " {kind}_hash = CASE WHEN {newer} THEN v.{kind}_hash ELSE n.{kind}_hash END,"
+    " {kind}_timestamp = CASE WHEN {newer} THEN v.{kind}_timestamp ELSE n.{kind}_timestamp END"
+).replace(
+    "{newer}",
+    "v.{kind}_timestamp IS NOT NULL AND"
+    " (n.{kind}_timestamp IS NULL OR v.{kind}_timestamp >= n.{kind}_timestamp)",
+)
 _UPDATE_NODES = (
     "SELECT FROM nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
     " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
     " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
-    " best_slot = coalesce(v.best_slot, n.best_slot),"
-    " best_hash = coalesce(v.best_hash, n.best_hash),"
-    " finalized_slot = coalesce(v.finalized_slot, n.finalized_slot),"
-    " finalized_hash = coalesce(v.finalized_hash, n.finalized_hash)"
-    " FROM (VALUES {values}) AS v (node_id, stored, seen, best_slot, best_hash, finalized_slot,"
-    " finalized_hash) WHERE n.node_id = v.node_id"
+    + _LATEST_BLOCK.format(kind="best")
+    + ","
+    + _LATEST_BLOCK.format(kind="finalized")
+    + " FROM (VALUES {values}) AS v (node_id, stored, seen, best_slot, best_hash, best_timestamp,"
+    " finalized_slot, finalized_hash, finalized_timestamp) WHERE n.node_id = v.node_id"
 )
 
 
 class NodeCounts:
     """A node's counts not yet written, and those of its sessions."""
 
-    __slots__ = ("best", "finalized", "seen", "sessions", "stored")
+    __slots__ = ("best", "best_at", "finalized", "finalized_at", "seen", "sessions", "stored")
 
     def __init__(self):
         self.stored = 0
         self.seen = 0.0  # Unix seconds of the latest event stored
         self.best = self.finalized = None  # (slot, hash)
+        self.best_at = self.finalized_at = None  # the node's timestamp of each
         self.sessions = {}  # Session → [stored, undecodable]
 
     def add(self, later: "NodeCounts") -> None:
         self.stored += later.stored
         self.seen = max(self.seen, later.seen)
-        self.best = later.best or self.best
-        self.finalized = later.finalized or self.finalized
+        if _later(self.best_at, later.best_at):
+            self.best, self.best_at = later.best, later.best_at
+        if _later(self.finalized_at, later.finalized_at):
+            self.finalized, self.finalized_at = later.finalized, later.finalized_at
         for session, (stored, undecodable) in later.sessions.items():
             counts = self.sessions.setdefault(session, [0, 0])
             counts[0] += stored
@@ -87,17 +101,19 @@ class Counters:
             counters._node(session.node_id).sessions[session] = [count, 0]
         for session, count in Counter(map(_SESSION, errors)).items():
             counters._node(session.node_id).sessions.setdefault(session, [0, 0])[1] = count
-        for event in events:  # in arrival order: the last one of a node is its latest
+        for event in events:  # in arrival order
             node = counters.nodes[event.session.node_id]
             node.stored += 1
             node.seen = event.received
             if event.discriminator in _BLOCK_EVENTS:
                 if event.discriminator == BEST_BLOCK_CHANGED:
-                    block = event.data["BestBlockChanged"]
-                    node.best = (block["slot"], block["hash"])
-                else:
+                    if _later(node.best_at, event.timestamp):
+                        block = event.data["BestBlockChanged"]
+                        node.best, node.best_at = (block["slot"], block["hash"]), event.timestamp
+                elif _later(node.finalized_at, event.timestamp):
                     block = event.data["FinalizedBlockChanged"]
                     node.finalized = (block["slot"], block["hash"])
+                    node.finalized_at = event.timestamp
         return counters
 
     def add(self, later: "Counters") -> None:
@@ -153,6 +169,12 @@ class Counters:
         return node
 
 
+def _later(held_at, new_at):
+    """Whether a block the node timed `new_at` replaces one timed `held_at` (None: none held,
+    or none new): if not timed earlier, since it arrived later."""
+    return new_at is not None and (held_at is None or new_at >= held_at)
+
+
 def _node_values(node_id, node):
     best_slot, best_hash = node.best or (None, None)
     finalized_slot, finalized_hash = node.finalized or (None, None)
@@ -163,6 +185,8 @@ def _node_values(node_id, node):
         number(node.seen),
         number(best_slot) + "::bigint",
         text(best_hash) + "::text",
+        number(node.best_at) + "::numeric",
         number(finalized_slot) + "::bigint",
         text(finalized_hash) + "::text",
+        number(node.finalized_at) + "::numeric",
     )

@@ -91,3 +91,38 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     assert any(0 < count < 300 for count in seen_while_busy), seen_while_busy
     assert query(database_url, "SELECT event_count, best_slot FROM nodes") == [(300, 299)]
     assert query(database_url, "SELECT events_stored FROM sessions") == [(300,)]
+
+
+def _best_timed(session, slot, timestamp):
+    data = {"BestBlockChanged": {"slot": slot, "hash": f"0x{slot:064x}"}}
+    return Event(session, slot, 11, timestamp, data, time.time(), b"")
+
+
+def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_url):
+    """A reconnecting node's old connection may be read after its new one: its last block
+    arrives late, but the node's own clock says it is older."""
+    node_id = "ef" * 32
+    query(
+        database_url,
+        "INSERT INTO nodes (node_id) VALUES (%s); INSERT INTO sessions (id, node_id,"
+        " remote_address) VALUES (1, %s, 'old'), (2, %s, 'new') RETURNING 1",
+        (node_id, node_id, node_id),
+    )
+    old, new = _session(1, node_id), _session(2, node_id)
+    in_one_batch = Counters.of_batch([_best_timed(new, 3, 2_000), _best_timed(old, 1, 1_000)], [])
+    assert in_one_batch.nodes[node_id].best == (3, f"0x{3:064x}")
+    queue = Queue()
+    writing = Writer(
+        queue, lambda: connect(database_url), SimpleNamespace(batch_size=1, flush_ms=1),
+        IngestStats(),
+    )  # fmt: skip
+    writer = gevent.spawn(writing.run)
+    queue.put(_best_timed(new, 3, 2_000))
+    gevent.sleep(0.3)  # committed, counters written on their own
+    queue.put(_best_timed(old, 1, 1_000))
+    writing.stop()
+    writer.join(timeout=30)
+    assert writer.successful()
+    assert query(database_url, "SELECT best_slot, best_timestamp, event_count FROM nodes") == [
+        (3, 2_000, 2)
+    ]
