@@ -4,6 +4,7 @@ import contextlib
 import ctypes
 import dataclasses
 import errno
+import fcntl
 import logging
 import os
 import signal
@@ -26,6 +27,8 @@ from tart.loadgen.command import loadgen
 STOP_TIMEOUT = 30
 # Ctrl-C, a service manager's stop, and a closed terminal or lost SSH session.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# How long `tart run` waits for an earlier one to finish stopping in the same TART_DATA_DIR.
+DATA_DIR_WAIT = 60
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -61,10 +64,11 @@ def run(settings: Settings):
     _check_port_free("TELEMETRY_BIND", settings.telemetry_bind)
     _check_port_free("API_BIND", settings.api_bind)
     embedded = None if settings.database_url else EmbeddedPostgres(settings.data_dir)
+    owned = _own_data_dir(embedded) if embedded else None
     children = {}
     for signum in STOP_SIGNALS:
         signal.signal(signum, _stop_requested)
-    guard = _start_guard(embedded)
+    guard = _start_guard(embedded, owned)
     try:
         if embedded:
             _note(f"database   embedded PostgreSQL, data in {embedded.pgdata}")
@@ -234,14 +238,45 @@ def _stop_requested(signum, frame):
     raise _StopRequested(signal.Signals(signum).name)
 
 
-def _start_guard(embedded: EmbeddedPostgres | None) -> subprocess.Popen:
-    """tart.guard, which cleans up if this process is killed outright."""
+def _own_data_dir(embedded: EmbeddedPostgres) -> int:
+    """Lock TART_DATA_DIR for this `tart run` (and its guard, which inherits the lock): an
+    earlier one still stopping there would stop the database this one is starting. Waits for
+    it, up to DATA_DIR_WAIT seconds. Returns the lock's file descriptor."""
+    embedded.data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(embedded.data_dir / "run.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + DATA_DIR_WAIT
+    noted = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            if time.monotonic() > deadline:
+                os.close(fd)
+                raise TartError(
+                    f"TART_DATA_DIR {embedded.data_dir} is in use by another tart run "
+                    f"(pid {holder})"
+                ) from None
+            if not noted:
+                _note(f"waiting for the tart run using {embedded.data_dir} (pid {holder}) to stop")
+                noted = True
+            time.sleep(0.2)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _start_guard(embedded: EmbeddedPostgres | None, lock_fd: int | None) -> subprocess.Popen:
+    """tart.guard, which cleans up if this process is killed outright. It holds the data
+    directory's lock (an inherited descriptor) until its cleanup is done."""
     target = str(embedded.data_dir) if embedded else "-"
     return subprocess.Popen(
         [sys.executable, "-m", "tart.guard", target],
         stdin=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        pass_fds=() if lock_fd is None else (lock_fd,),
     )
 
 

@@ -102,3 +102,20 @@ def test_a_port_held_by_an_earlier_tart_is_named(data_dir, ports):
             output = second.output()
     assert f"port {telemetry} is already in use by an earlier TART (pid " in output
     assert "tart ingest" in output or "tart.cli ingest" in output
+
+
+def test_a_second_tart_run_on_the_same_data_waits_for_the_first_to_stop(data_dir):
+    first_ports, second_ports = (free_port(), free_port()), (free_port(), free_port())
+    with running(tart("run"), _run_env(data_dir, *first_ports)) as first:
+        wait_for_http(f"http://127.0.0.1:{first_ports[0]}/api/health", timeout=60, process=first)
+        with running(tart("run"), _run_env(data_dir, *second_ports)) as second:
+            time.sleep(2)
+            assert second.poll() is None
+            assert "waiting for the tart run using" in second.output()
+            first.send_signal(signal.SIGTERM)
+            assert first.wait(GONE_WITHIN) == 0
+            health = wait_for_http(
+                f"http://127.0.0.1:{second_ports[0]}/api/health/detailed", timeout=60,
+                process=second,
+            )  # fmt: skip
+            assert health.json()["components"]["database"]["status"] == "healthy"
