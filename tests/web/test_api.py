@@ -22,6 +22,8 @@ NODE_KEYS = {
     "connected_at",
     "last_seen_at",
     "disconnected_at",
+    "best_block",
+    "finalized_block",
 }
 EVENT_KEYS = {
     "id",
@@ -40,7 +42,7 @@ EVENT_KEYS = {
 def test_nodes_are_listed_connected_first_then_by_last_seen(client, rows):
     rows.node("01" * 32, connected=False, last_seen_at=NOW)
     rows.node("02" * 32, connected=True, last_seen_at=NOW - timedelta(minutes=1))
-    rows.node("03" * 32, connected=True, last_seen_at=NOW)
+    rows.node("03" * 32, connected=True, last_seen_at=NOW, best_slot=7, best_hash="0x" + "07" * 32)
     response = client.get("/api/nodes")
     assert response.status_code == 200
     nodes = response.json["nodes"]
@@ -50,6 +52,8 @@ def test_nodes_are_listed_connected_first_then_by_last_seen(client, rows):
     assert nodes[0]["is_connected"] is True and nodes[0]["disconnected_at"] is None
     assert nodes[2]["is_connected"] is False
     assert nodes[2]["disconnected_at"] == NOW.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert nodes[0]["best_block"] == {"slot": 7, "hash": "0x" + "07" * 32}
+    assert nodes[1]["best_block"] == nodes[1]["finalized_block"] == {"slot": None, "hash": None}
 
 
 def test_node_details_carry_node_information_and_sessions(client, rows):
@@ -371,3 +375,24 @@ def test_without_a_database_the_api_answers_503_json_and_health_still_200(pg):
     assert detailed.json["status"] == "unhealthy"
     assert detailed.json["components"]["database"]["status"] == "unhealthy"
     assert detailed.json["components"]["ingest"]["status"] == "unknown"
+
+
+def test_event_types_name_every_event_under_its_category(client):
+    response = client.get("/api/event-types")
+    assert response.status_code == 200
+    answer = response.json
+    status = answer["categories"][1]
+    assert status == {"key": "status", "label": "Status events", "event_types": [10, 11, 12, 13]}
+    types = {item["event_type"]: item for item in answer["event_types"]}
+    assert len(types) == 115 and sorted(types) == [
+        item["event_type"] for item in answer["event_types"]
+    ]
+    assert types[11] == {
+        "event_type": 11,
+        "event_name": "BestBlockChanged",
+        "title": "Best block changed",
+        "category": "status",
+    }
+    assert types[42]["category"] == "block_authoring"
+    listed = [d for category in answer["categories"] for d in category["event_types"]]
+    assert listed == sorted(types)

@@ -32,14 +32,13 @@ def node_details(node_id):
     node_id = params.node_id(node_id)
     row = pool().prepared_one(
         f"SELECT {shapes.NODE_COLUMNS}, {shapes.utc('first_seen')}, params, genesis, flags, "
-        f"gp_version, note, "
-        f"peer_address, protocol_version, best_slot, best_hash, finalized_slot, finalized_hash "
-        f"FROM nodes WHERE node_id = $1",
+        f"gp_version, note, peer_address, protocol_version FROM nodes WHERE node_id = $1",
         (node_id,),
     )
     if row is None:
         raise _unknown(node_id)
     (
+        *summary,
         first_seen,
         jam_params,
         genesis,
@@ -48,13 +47,9 @@ def node_details(node_id):
         note,
         peer_address,
         protocol_version,
-        best_slot,
-        best_hash,
-        finalized_slot,
-        finalized_hash,
-    ) = row[8:]
+    ) = row
     return {
-        **shapes.node_summary(row[:8]),
+        **shapes.node_summary(summary),
         "first_seen": first_seen,
         "node_info": {
             "params": jam_params,
@@ -65,8 +60,6 @@ def node_details(node_id):
             "peer_address": peer_address,
             "protocol_version": protocol_version,
         },
-        "best_block": {"slot": best_slot, "hash": best_hash},
-        "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
         "sessions": _sessions(node_id),
     }
 

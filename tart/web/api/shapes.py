@@ -55,7 +55,7 @@ def event(row, node_name: str | None, node_version: str | None) -> dict:
 NODE_COLUMNS = (
     f"node_id, implementation_name, implementation_version, is_connected, "
     f"event_count, {utc('connected_at')}, {utc('last_seen_at')}, "
-    f"{utc('disconnected_at')}"
+    f"{utc('disconnected_at')}, best_slot, best_hash, finalized_slot, finalized_hash"
 )
 
 
@@ -69,6 +69,10 @@ def node_summary(row) -> dict:
         connected_at,
         last_seen_at,
         disconnected_at,
+        best_slot,
+        best_hash,
+        finalized_slot,
+        finalized_hash,
     ) = row
     return {
         "node_id": node_id,
@@ -81,4 +85,6 @@ def node_summary(row) -> dict:
         "connected_at": connected_at,
         "last_seen_at": last_seen_at,
         "disconnected_at": disconnected_at,
+        "best_block": {"slot": best_slot, "hash": best_hash},
+        "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
     }
