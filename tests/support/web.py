@@ -9,10 +9,11 @@ from tests.support.procs import BIN, free_port, running, wait_for_http
 
 
 @contextlib.contextmanager
-def running_web(database_url, workers=2, **env):
-    """gunicorn with `workers` gevent workers; yield (port, process). ``env``: overrides
-    (values converted to strings; None removes a variable)."""
-    port = free_port()
+def running_web(database_url, workers=2, port=None, **env):
+    """gunicorn with `workers` gevent workers on `port` (a free one by default: a test that
+    restarts the web process passes the first one's); yield (port, process). ``env``:
+    overrides (values converted to strings; None removes a variable)."""
+    port = port or free_port()
     environ = {
         "DATABASE_URL": database_url,
         "API_BIND": f"127.0.0.1:{port}",
