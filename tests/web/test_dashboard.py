@@ -142,7 +142,8 @@ def test_the_page_shows_the_loadgen_network_live(dashboard, site, tmp_path):
     tile = f"{sum(nodes.values())} / {len(nodes)}"
     dashboard.until(lambda: dashboard.text("#tile-nodes") == tile, f"nodes tile {tile}")
     assert dashboard.number("#tile-best") >= dashboard.number("#tile-finalized") > 0
-    dashboard.until(lambda: dashboard.number("#tile-rate") > 0, "an event rate")
+    dashboard.until(lambda: dashboard.text("#tile-rate") not in ("–", "0"), "an event rate")
+    assert NODES * RATE / 2 < dashboard.number("#tile-rate") < NODES * RATE * 2
     # Decode errors/s needs two `stats` messages, 5 s apart.
     dashboard.until(lambda: dashboard.text("#tile-errors") not in ("–", "0"), "a decode error rate")
     assert 0 < dashboard.number("#tile-errors") < dashboard.number("#tile-rate")

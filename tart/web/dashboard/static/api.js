@@ -40,6 +40,7 @@ const CLOCK_SAMPLES = 60;
  * One /api/ws connection that subscribes to every event and, after any reconnection, resumes
  * from the last event id it delivered (Subscribe with since_id): no event is delivered twice,
  * and none is missed unless the server says so (a replay over its limit, see onReplayed).
+ * Events come in batches (`events` messages), so 10,000 events/s are a hundred messages.
  *
  * handlers: onEvent(event, replayed), onStats(data, serverMs), onState(state, detail),
  * onReplayed(data), onConnected(data). States: "connecting", "live", "down".
@@ -92,7 +93,9 @@ export class LiveStream {
     if (this.ws === null || this.ws.readyState !== WebSocket.OPEN) return;
     this.subscribing = true;
     this.subscribed = false;
-    this.ws.send(JSON.stringify({ type: "Subscribe", filter: { type: "All" }, since_id: this.lastId }));
+    this.ws.send(
+      JSON.stringify({ type: "Subscribe", filter: { type: "All" }, since_id: this.lastId, batch: true }),
+    );
   }
 
   sampleClock(timestamp) {
@@ -109,12 +112,15 @@ export class LiveStream {
   receive(message) {
     this.sampleClock(message.timestamp);
     switch (message.type) {
-      case "event":
-        // Events of the subscription the server starts with come before ours is in place;
-        // the replay after our since_id brings them again, in order.
-        if (!this.subscribed || message.data.id <= this.lastId) return;
-        this.lastId = message.data.id;
-        this.handlers.onEvent(message.data, this.replaying);
+      case "events":
+        // Only our subscription sends batches. (The `event`s of the one every connection
+        // starts with, before ours is in place, are ignored: our replay brings them again.)
+        if (!this.subscribed) return;
+        for (const event of message.data) {
+          if (event.id <= this.lastId) continue;
+          this.lastId = event.id;
+          this.handlers.onEvent(event, this.replaying);
+        }
         break;
       case "connected":
         this.subscribe();

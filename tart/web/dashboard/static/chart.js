@@ -12,8 +12,11 @@ const WINDOW_MS = 3600 * 1000;
 // Until there is an hour of data, the chart spans what there is, but at least this.
 const MIN_WINDOW_MS = 300 * 1000;
 const TICK_MINUTES = [1, 2, 5, 10, 15, 30];
-// A live column is drawn once its end is this far in the past: its last events are in.
+// A live column is drawn once its end is this far in the past: its last events are in. While
+// events stream, columns are drawn up to the newest one's receive time instead: when TART's
+// writer falls behind, events reach the page seconds after TART received them.
 const SETTLE_MS = 1000;
+const STREAMING_MS = 2000;
 const PALETTE = [
   "#5fb3f9", "#4fd18b", "#f5c451", "#ff8a65", "#ba68c8", "#4dd0e1",
   "#f06292", "#aed581", "#ffb74d", "#9575cd", "#90a4ae",
@@ -32,6 +35,8 @@ export class RateChart {
     this.live = new Map();
     this.liveFrom = Infinity;
     this.firstLive = Infinity; // the first live column with an event in it
+    this.newestReceived = -Infinity; // TART's receive time of the newest event counted
+    this.newestArrival = -Infinity; // when that event reached the page (page clock)
     this.columns = [];
     this.legendRates = [];
     this.drawn = null; // what the canvas shows: redrawn only when that changes
@@ -91,6 +96,8 @@ export class RateChart {
   count(eventType, receivedMs) {
     const index = this.categoryOf[eventType];
     if (index < 0 || receivedMs < this.liveFrom) return;
+    if (receivedMs > this.newestReceived) this.newestReceived = receivedMs;
+    this.newestArrival = Date.now();
     const start = receivedMs - (receivedMs % LIVE_BUCKET_MS);
     let counts = this.live.get(start);
     if (counts === undefined) {
@@ -130,7 +137,11 @@ export class RateChart {
 
   /** Draws the chart as of `serverNow`; it moves a column at a time, and only then redraws. */
   draw(serverNow) {
-    const now = Math.floor((serverNow - SETTLE_MS) / LIVE_BUCKET_MS) * LIVE_BUCKET_MS + SETTLE_MS;
+    const frontier =
+      Date.now() - this.newestArrival < STREAMING_MS
+        ? Math.min(this.newestReceived, serverNow - SETTLE_MS)
+        : serverNow - SETTLE_MS;
+    const now = Math.floor(frontier / LIVE_BUCKET_MS) * LIVE_BUCKET_MS + SETTLE_MS;
     const canvas = this.canvas;
     const width = canvas.clientWidth;
     const height = canvas.clientHeight;

@@ -61,7 +61,7 @@ class Dashboard {
     const lastId = recent.events.length ? recent.events[0].id : 0;
     this.stream = new LiveStream(
       {
-        onEvent: (event) => this.take(event),
+        onEvent: (event, replayed) => this.take(event, replayed),
         onStats: (data, serverMs) => this.stats(data, serverMs),
         onState: (state, detail) => this.linkState(state, detail),
         onReplayed: (data) => this.replayed(data),
@@ -71,7 +71,8 @@ class Dashboard {
     );
     // The stream brings every event after the newest one stored now: the chart counts them
     // from the next whole column after that one's arrival.
-    this.chart.followFrom(recent.events.length ? millis(recent.events[0].received_at) : null);
+    const newest = recent.events.length ? millis(recent.events[0].received_at) : null;
+    this.chart.followFrom(newest);
     this.stream.start();
     // History comes from the analytics endpoint where the server has it (its OpenAPI says).
     this.historyAvailable = TIMESERIES in openapi.paths;
@@ -97,9 +98,9 @@ class Dashboard {
     }
   }
 
-  take(event) {
+  take(event, replayed) {
     const received = millis(event.received_at);
-    if (!this.network.applyEvent(event, received)) this.wantNodes();
+    if (!this.network.applyEvent(event, received, replayed)) this.wantNodes();
     this.chart.count(event.event_type, received);
     const filter = this.filter;
     if ((filter.nodeId === null || event.node_id === filter.nodeId) &&
@@ -257,7 +258,6 @@ class Dashboard {
   }
 
   drawFast() {
-    const now = this.stream.serverNow();
     const totals = this.network.totals();
     setText($("tile-nodes"), `${count(totals.connected)} / ${count(totals.total)}`);
     setText($("tile-nodes-note"), `${count(totals.total - totals.connected)} disconnected`);
@@ -265,7 +265,7 @@ class Dashboard {
     setText($("tile-finalized"), count(totals.finalized));
     setText($("tile-finalized-note"),
       totals.best == null || totals.finalized == null ? "" : `${count(totals.best - totals.finalized)} behind best`);
-    setText($("tile-rate"), rate(this.network.eventRate(now)));
+    setText($("tile-rate"), rate(this.network.eventRate()));
     setText($("tile-rate-note"), `${count(totals.events)} stored in all`);
     const errors = this.network.decodeErrors;
     setText($("tile-errors"), errors ? rate(errors.rate) : "–");

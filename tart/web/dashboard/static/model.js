@@ -25,10 +25,9 @@ export class Catalog {
   }
 }
 
-// Events per second are counted per second of TART's receive clock, over this window, ending
-// this long ago: the last second may still have events on their way.
+// Events per second: live events as they reach the page, counted per second over this window
+// (the second under way is not complete). Replayed events are not: they are not arriving now.
 const RATE_WINDOW_S = 5;
-const RATE_MARGIN_S = 1;
 
 export class Network {
   constructor(catalog) {
@@ -37,6 +36,7 @@ export class Network {
     this.perSecond = new Map();
     this.version = 0; // bumped when nodes come or go, for lists of nodes to rebuild
     this.decodeErrors = null; // {total, rate}
+    this.countingFrom = Date.now();
     this.lastStats = null;
   }
 
@@ -85,8 +85,13 @@ export class Network {
     for (const node of this.nodes.values()) node.liveBest = node.liveFinalized = false;
   }
 
-  /** One event of the live stream. Returns the node, and whether it is new to the page. */
-  applyEvent(event, receivedMs) {
+  /** One event of the stream (`replayed`: missed while away). Returns whether its node was
+   * known to the page. */
+  applyEvent(event, receivedMs, replayed) {
+    if (!replayed) {
+      const second = Math.floor(Date.now() / 1000);
+      this.perSecond.set(second, (this.perSecond.get(second) || 0) + 1);
+    }
     const known = this.nodes.has(event.node_id);
     const node = this.node(event.node_id);
     node.events += 1;
@@ -98,8 +103,6 @@ export class Network {
       node.finalized = Object.values(event.event)[0].slot;
       node.liveFinalized = true;
     }
-    const second = Math.floor(receivedMs / 1000);
-    this.perSecond.set(second, (this.perSecond.get(second) || 0) + 1);
     return known;
   }
 
@@ -115,9 +118,11 @@ export class Network {
     for (const node of this.nodes.values()) node.connected = connected.has(node.id);
   }
 
-  /** Events per second received by TART lately (`now` on TART's clock). */
-  eventRate(now) {
-    const end = Math.floor(now / 1000) - RATE_MARGIN_S;
+  /** Events per second reaching the page lately; null until it has followed the stream for
+   * long enough to know. */
+  eventRate() {
+    const end = Math.floor(Date.now() / 1000);
+    if ((end - RATE_WINDOW_S) * 1000 < this.countingFrom) return null;
     let events = 0;
     for (let second = end - RATE_WINDOW_S; second < end; second += 1) {
       events += this.perSecond.get(second) || 0;
