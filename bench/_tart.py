@@ -157,6 +157,48 @@ class Ingest:
             time.sleep(0.2)
 
 
+class Web:
+    """gunicorn serving TART (2 gevent workers, as deployed) on a free port, for the duration
+    of a with-block; its output goes to `log_path`."""
+
+    def __init__(self, url, log_path):
+        self.port = _free_port()
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            API_BIND=f"127.0.0.1:{self.port}",
+            TART_WEB_WORKERS="2",
+            TART_LOG_LEVEL="warning",
+        )
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def __enter__(self):
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"gunicorn exited with {self.process.returncode}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("gunicorn did not start in 60 s") from None
+                time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(60)
+        self.log.close()
+
+
 @contextlib.contextmanager
 def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
     """`tart loadgen` running at the ingest, stopped on leaving if it has not finished; its

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
-from _tart import Ingest, loadgen
+from _tart import Ingest, Web, loadgen
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -44,7 +44,7 @@ def main():
         RESULTS.mkdir(exist_ok=True)
         ingest = Ingest(url, options.nodes, RESULTS / "live-ingest.log")
         try:
-            with _web(url) as web:
+            with Web(url, RESULTS / "live-web.log") as web:
                 results = _measure(ingest, web, _postmaster(pg), options)
         finally:
             ingest.stop()
@@ -201,47 +201,6 @@ class _Cpu:
             return times.user + times.system + times.children_user + times.children_system
         except psutil.NoSuchProcess:
             return 0.0
-
-
-class _web:
-    """gunicorn serving TART on a free port, for the duration of a with-block."""
-
-    def __init__(self, url):
-        self.port = _free_port()
-        env = dict(
-            os.environ,
-            DATABASE_URL=url,
-            API_BIND=f"127.0.0.1:{self.port}",
-            TART_WEB_WORKERS="2",
-            TART_LOG_LEVEL="warning",
-        )
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        self.log = open(RESULTS / "live-web.log", "w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=REPO,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def __enter__(self):
-        deadline = time.monotonic() + 60
-        while True:
-            if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {self.process.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start in 60 s") from None
-                time.sleep(0.1)
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(60)
-        self.log.close()
 
 
 def _postmaster(pg):

@@ -19,10 +19,11 @@ from tart.protocol.codec import (
     jam_timestamp,
 )
 from tart.protocol.errors import DecodeError
-from tart.protocol.events import EVENTS, EVENTS_BY_VERSION, REFERENCES_BY_VERSION
+from tart.protocol.events import CATEGORIES, EVENTS, EVENTS_BY_VERSION, REFERENCES_BY_VERSION
 from tart.protocol.primitives import NUL_SYMBOL, encode_natural
 
 __all__ = [
+    "CATEGORIES",
     "EVENTS",
     "EVENTS_BY_VERSION",
     "JAM_COMMON_ERA",

@@ -21,7 +21,7 @@ from tart.protocol.codec import (
     jam_timestamp,
 )
 from tart.protocol.composites import Option, Record, Vec
-from tart.protocol.events import EVENTS_BY_VERSION, SECTIONS
+from tart.protocol.events import CATEGORIES, EVENTS_BY_VERSION
 from tart.protocol.primitives import (
     NUL_SYMBOL,
     Bool,
@@ -388,14 +388,15 @@ def _contents():
         "[Event messages](#event-messages)",
     ]
     definitions = list(_event_definitions())
-    for title, discriminators in SECTIONS.items():
+    for category in CATEGORIES:
         links = [
             f"[{d}{'' if v is None else f' (v{v})'} {e.event_name}]"
             f"(#{_anchor(_event_heading(d, e, v))})"
             for d, v, e in definitions
-            if d in discriminators
+            if d in category.discriminators
         ]
-        lines.append(f"- [{title}](#{_anchor(title)}): " + (", ".join(links) or "none yet"))
+        heading = category.heading
+        lines.append(f"- [{heading}](#{_anchor(heading)}): " + (", ".join(links) or "none yet"))
     return "\n".join(lines)
 
 
@@ -413,8 +414,8 @@ def render():
         _events_intro(),
     ]
     definitions = list(_event_definitions())
-    for title, discriminators in SECTIONS.items():
-        parts.append(f"## {title}")
-        events = [_event_section(*d) for d in definitions if d[0] in discriminators]
+    for category in CATEGORIES:
+        parts.append(f"## {category.heading}")
+        events = [_event_section(*d) for d in definitions if d[0] in category.discriminators]
         parts += events or ["TODO in the spec: no events defined yet."]
     return "\n\n".join(parts) + "\n"

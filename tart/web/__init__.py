@@ -4,7 +4,7 @@ from flask import Flask
 
 from tart.config import Settings
 from tart.supervision import Supervisor
-from tart.web import cors, db, errors, live, metrics, node_metrics
+from tart.web import cors, dashboard, db, errors, live, metrics, node_metrics
 from tart.web.api import BLUEPRINTS, page_cache
 from tart.web.health import health
 from tart.web.jsonprovider import OrjsonProvider
@@ -12,7 +12,8 @@ from tart.web.jsonprovider import OrjsonProvider
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application; settings default to the environment's."""
-    app = Flask(__name__, static_folder=None)  # a JSON API: no static files
+    # The dashboard serves its own files (tart.web.dashboard); there is no app-wide /static.
+    app = Flask(__name__, static_folder=None)
     app.config["TART_SETTINGS"] = settings or Settings.from_env()
     app.json = OrjsonProvider(app)
     # The worker's long-lived greenlets (the live stream's listener) run under it.
@@ -26,5 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     live.init_app(app)
+    app.register_blueprint(dashboard.blueprint)
     page_cache.init_app(app)
     return app

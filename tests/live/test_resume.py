@@ -117,6 +117,44 @@ def test_a_replay_beyond_the_limit_says_what_to_read_from_the_rest_api(database_
             )
 
 
+def test_a_batched_client_resumes_in_batches_with_no_gap_and_no_duplicate(database_url):
+    with running_ingest(database_url) as (host, port, _), running_web(database_url) as (web, _):
+        with TelemetryNode(host, port) as node:
+            for slot in range(300):
+                node.send(best_block(slot))
+            wait_for_rows(database_url, "SELECT count(*) FROM events", 300)
+            with LiveClient(web) as client:
+                client.send(
+                    {"type": "Subscribe", "filter": {"type": "All"}, "since_id": 100, "batch": True}
+                )
+                while (acknowledged := client.message())["type"] != "subscribed":
+                    pass  # `event`s of the subscription every client starts with
+                assert acknowledged["data"]["batch"] is True
+                replayed = []
+                while (message := client.message())["type"] != "replayed":
+                    if message["type"] == "events":
+                        replayed += message["data"]
+                    else:
+                        assert message["type"] == "stats", message
+                assert message["data"]["events"] == len(replayed) == 200
+                for slot in range(300, 800):
+                    node.send(best_block(slot))
+                live, batches = [], 0
+                while len(live) < 500:
+                    message = client.message()
+                    if message["type"] == "events":
+                        live += message["data"]
+                        batches += 1
+                client.send({"type": "Ping"})
+                assert client.next("pong")["events_received"] == 700
+                client.send({"type": "Subscribe", "filter": {"type": "All"}, "batch": "yes"})
+                assert client.next("error") == {"message": "batch must be true or false"}
+    stored = query(database_url, "SELECT id FROM events WHERE id > 100 ORDER BY id")
+    assert [e["id"] for e in replayed + live] == [row[0] for row in stored]
+    assert [e["event"] for e in replayed + live] == [best_block(slot) for slot in range(100, 800)]
+    assert batches < 500  # several events to a message
+
+
 def insert_events(database_url, count):
     """Store `count` BestBlockChanged events of one node and NOTIFY, as the ingest writer does."""
     conn = connect(database_url)

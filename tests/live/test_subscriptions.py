@@ -23,6 +23,8 @@ class Event:
     def __init__(self, id, node_id=NODE, event_type=11):
         self.id, self.node_id, self.event_type = id, node_id, event_type
         self.message = self.plain = f"frame {id}".encode()
+        self.data = f'{{"id":{id}}}'.encode()
+        self.sent = "2026-01-01T00:00:00.000000Z"
 
 
 def test_ws_filters():
@@ -85,15 +87,15 @@ def outbox(limit=10):
 
 def test_a_client_too_far_behind_overflows_and_its_outbox_takes_no_more():
     box, overflows = outbox(limit=3)
-    box.put_events([b"1", b"2", b"3", b"4", b"5"])  # a burst alone is no reason
+    box.put_events([b"1", b"2", b"3", b"4", b"5"], 5)  # a burst alone is no reason
     assert overflows == [] and list(box.take()) == [b"1", b"2", b"3", b"4", b"5"]
-    box.put_events([b"6", b"7", b"8"])
-    box.put_events([b"9"])
+    box.put_events([b"6", b"7", b"8"], 3)
+    box.put_events([b"9"], 1)
     assert overflows == [] and len(box) == 4
-    box.put_events([b"10"])  # still more than 3 waiting when more come
+    box.put_events([b"10"], 1)  # still more than 3 waiting when more come
     assert overflows == [4]
     box.close()
-    box.put_events([b"11"])
+    box.put_events([b"11"], 1)
     assert len(box) == 0 and box.events == 9
 
 
@@ -119,3 +121,18 @@ def test_replay_ahead_of_the_listener_is_not_sent_twice():
     subscription.deliver([Event(14), Event(15), Event(16)], {})
     subscription.deliver([Event(17)], {})
     assert list(box.take()) == [b"frame 16", b"frame 17"]
+
+
+def test_a_batch_subscription_takes_each_delivery_as_one_message():
+    box, overflows = outbox(limit=3)
+    subscription = Subscription(ALL, box, "batch")
+    subscription.deliver([Event(1), Event(2)], {})
+    (message,) = box.take()
+    assert message == frame(
+        b'{"type":"events","data":[{"id":1},{"id":2}],"timestamp":"2026-01-01T00:00:00.000000Z"}'
+    )
+    assert box.events == 2
+    # The limit counts events, not messages: 4 waiting when more come is too many.
+    subscription.deliver([Event(3), Event(4), Event(5), Event(6)], {})
+    subscription.deliver([Event(7)], {})
+    assert overflows == [4]

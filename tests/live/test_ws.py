@@ -218,7 +218,12 @@ def test_client_requests_are_answered_and_bad_ones_get_an_error(database_url):
             while (message := client.message())["type"] != "stats":
                 assert time.monotonic() < deadline
             stats = message["data"]
-            assert stats["database"] == {"total_events": 32, "total_nodes": 1, "connected_nodes": 1}
+            assert stats["database"] == {
+                "total_events": 32,
+                "total_nodes": 1,
+                "connected_nodes": 1,
+                "decode_errors": 0,
+            }
             assert stats["connections"] == {"total": 1, "nodes": [node.node_id]}
             assert stats["broadcaster"]["worker"] == client.worker
 

@@ -1,6 +1,7 @@
 """docs/PROTOCOL.md: current, complete, and saying what the definitions say."""
 
 import difflib
+import importlib
 import re
 import subprocess
 
@@ -10,7 +11,7 @@ from construct import Renamed
 from tart.protocol import EVENTS, EVENTS_BY_VERSION
 from tart.protocol.composites import Record, Vec
 from tart.protocol.docs import DOCUMENTED_TYPES, JAM_PARAMETERS, render
-from tart.protocol.events import SECTIONS
+from tart.protocol.events import CATEGORIES, Event
 from tart.protocol.primitives import ByteEnum
 from tests.support.procs import REPO, tart
 
@@ -53,8 +54,19 @@ def test_checked_in_docs_are_what_tart_spec_prints():
 
 
 def test_sections_cover_every_event_once_in_spec_order():
-    listed = [discriminator for members in SECTIONS.values() for discriminator in members]
+    listed = [d for category in CATEGORIES for d in category.discriminators]
     assert listed == sorted(EVENTS)
+
+
+def test_each_event_is_in_the_category_of_the_module_defining_it():
+    for category in CATEGORIES:
+        if not category.discriminators:  # a section the spec has not written yet
+            continue
+        module = importlib.import_module(f"tart.protocol.events.{category.key}")
+        defined = [value for value in vars(module).values() if isinstance(value, Event)]
+        assert {event.category for event in defined} == {category}
+    for events in EVENTS_BY_VERSION.values():
+        assert all(d in event.category.discriminators for d, event in events.items())
 
 
 def field_rows(record, prefix=""):

@@ -10,9 +10,9 @@ from tests.support.procs import BIN, free_port, running, wait_for_http
 
 @contextlib.contextmanager
 def running_web(database_url, workers=2, port=None, **env):
-    """gunicorn with `workers` gevent workers on 127.0.0.1:`port` (or a free port); yield
-    (port, process). ``env``: overrides (values converted to strings; None removes a
-    variable)."""
+    """gunicorn with `workers` gevent workers on `port` (a free one by default: a test that
+    restarts the web process passes the first one's); yield (port, process). ``env``:
+    overrides (values converted to strings; None removes a variable)."""
     port = port or free_port()
     environ = {
         "DATABASE_URL": database_url,

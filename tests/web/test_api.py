@@ -376,3 +376,24 @@ def test_without_a_database_the_api_answers_503_json_and_health_still_200(pg):
     assert detailed.json["status"] == "unhealthy"
     assert detailed.json["components"]["database"]["status"] == "unhealthy"
     assert detailed.json["components"]["ingest"]["status"] == "unknown"
+
+
+def test_event_types_name_every_event_under_its_category(client):
+    response = client.get("/api/event-types")
+    assert response.status_code == 200
+    answer = response.json
+    status = answer["categories"][1]
+    assert status == {"key": "status", "label": "Status events", "event_types": [10, 11, 12, 13]}
+    types = {item["event_type"]: item for item in answer["event_types"]}
+    assert len(types) == 115 and sorted(types) == [
+        item["event_type"] for item in answer["event_types"]
+    ]
+    assert types[11] == {
+        "event_type": 11,
+        "event_name": "BestBlockChanged",
+        "title": "Best block changed",
+        "category": "status",
+    }
+    assert types[42]["category"] == "block_authoring"
+    listed = [d for category in answer["categories"] for d in category["event_types"]]
+    assert listed == sorted(types)

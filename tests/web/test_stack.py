@@ -38,7 +38,7 @@ SEED_NODE_DETAILS = {
     "connected_at",
     "last_seen_at",
 }
-NODE_DETAILS_ADDED = {"disconnected_at", "first_seen", "best_block", "finalized_block", "sessions"}
+NODE_DETAILS_ADDED = NODE_ADDED | {"disconnected_at", "first_seen", "sessions"}
 SEED_EVENT = {
     "id",
     "node_id",

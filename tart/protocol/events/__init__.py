@@ -59,7 +59,7 @@ from tart.protocol.events.bundle_recovery import (
     SendingBundleRequest,
     SendingBundleShardRequest,
 )
-from tart.protocol.events.event import Event
+from tart.protocol.events.event import Category, Event
 from tart.protocol.events.guaranteeing import (
     Authorized,
     BundleSent,
@@ -290,23 +290,33 @@ REFERENCES_BY_VERSION = {
     version: _references(table) for version, table in EVENTS_BY_VERSION.items()
 }
 
-# The spec's section headings over the events, in its order (the generated docs follow them).
-# Auditing and finality events are still "TODO." in the spec.
-SECTIONS = {
-    "Meta events": (0,),
-    "Status events": range(10, 14),
-    "Networking events": range(20, 29),
-    "Block authoring/importing events": range(40, 48),
-    "Block distribution events": range(60, 69),
-    "Safrole ticket events": range(80, 85),
-    "Guaranteeing events": range(90, 114),
-    "Availability distribution events": range(120, 132),
-    "Bundle recovery events": range(140, 154),
-    "Segment recovery events": range(160, 179),
-    "Preimage distribution events": range(190, 200),
-    "Auditing events": (),
-    "Finality events": (),
-}
+# The spec's sections of events, in its order (the generated docs follow them); each is a
+# module of this package. Auditing and finality events are still "TODO." in the spec.
+CATEGORIES = (
+    Category("meta", "Meta events", (0,)),
+    Category("status", "Status events", tuple(range(10, 14))),
+    Category("networking", "Networking events", tuple(range(20, 29))),
+    Category("block_authoring", "Block authoring/importing events", tuple(range(40, 48))),
+    Category("block_distribution", "Block distribution events", tuple(range(60, 69))),
+    Category("safrole_tickets", "Safrole ticket events", tuple(range(80, 85))),
+    Category("guaranteeing", "Guaranteeing events", tuple(range(90, 114))),
+    Category("availability", "Availability distribution events", tuple(range(120, 132))),
+    Category("bundle_recovery", "Bundle recovery events", tuple(range(140, 154))),
+    Category("segment_recovery", "Segment recovery events", tuple(range(160, 179))),
+    Category("preimages", "Preimage distribution events", tuple(range(190, 200))),
+    Category("auditing", "Auditing events", ()),
+    Category("finality", "Finality events", ()),
+)
+
+
+def _file_events_under_their_categories():
+    for category in CATEGORIES:
+        for discriminator in category.discriminators:
+            for events in EVENTS_BY_VERSION.values():
+                events[discriminator].category = category
+
+
+_file_events_under_their_categories()
 
 
 def EventMessage(events):
@@ -322,11 +332,12 @@ EventMessageV0 = EventMessage(EVENTS)
 EventMessageV1 = EventMessage(EVENTS_V1)
 
 __all__ = [
+    "CATEGORIES",
     "EVENTS",
     "EVENTS_BY_VERSION",
     "EVENTS_V1",
     "REFERENCES_BY_VERSION",
-    "SECTIONS",
+    "Category",
     "Event",
     "EventMessage",
     "EventMessageV0",

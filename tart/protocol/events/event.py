@@ -2,6 +2,7 @@
 them the IDs of earlier events it belongs with."""
 
 import re
+from dataclasses import dataclass
 
 from construct import Renamed
 
@@ -9,13 +10,27 @@ from tart.protocol.composites import Record
 from tart.protocol.types import EventId
 
 
+@dataclass(frozen=True)
+class Category:
+    """A section of the spec's event messages, which is one module of this package.
+
+    `key` names it in the API (snake_case: the module's name), `heading` is the spec's title.
+    """
+
+    key: str
+    heading: str
+    discriminators: tuple[int, ...]
+
+
 class Event(Record):
-    """One JIP-3 event: its heading in the spec, then its fields in order."""
+    """One JIP-3 event: its heading in the spec, then its fields in order. Its `category` (the
+    section it is under) is set where the sections are listed, in tart.protocol.events."""
 
     def __init__(self, title, *fields):
         super().__init__(*fields)
         self.title = title
         self.event_name = re.sub(r"[^A-Za-z0-9]", "", title.title())
+        self.category = None
 
     @property
     def references(self):

@@ -1,7 +1,16 @@
 """The REST API under /api, one blueprint per concern (the seed README's endpoints)."""
 
-from tart.web.api import decode_errors, events, health_detailed, nodes, openapi, stats
+from tart.web.api import (
+    decode_errors,
+    event_types,
+    events,
+    health_detailed,
+    nodes,
+    openapi,
+    stats,
+)
 
 BLUEPRINTS = tuple(
-    module.blueprint for module in (health_detailed, stats, nodes, events, decode_errors, openapi)
+    module.blueprint
+    for module in (health_detailed, stats, nodes, events, decode_errors, event_types, openapi)
 )

@@ -209,11 +209,22 @@ SCHEMAS = {
             "connected_at": {**TIME, "nullable": True},
             "last_seen_at": {**TIME, "nullable": True},
             "disconnected_at": {**TIME, "nullable": True},
-            "best_block": _ref("Block"),
-            "finalized_block": _ref("Block"),
+            "best_block": {
+                **_ref("Block"),
+                "description": "The node's latest best block (BestBlockChanged).",
+            },
+            "finalized_block": {
+                **_ref("Block"),
+                "description": "The node's latest finalized block (FinalizedBlockChanged).",
+            },
         }
     ),
-    "Block": _object({"slot": _nullable("integer"), "hash": {**HEX, "nullable": True}}),
+    "Block": _object(
+        {
+            "slot": _nullable("integer", description="null until the node has reported one"),
+            "hash": {**HEX, "nullable": True},
+        }
+    ),
     "Session": _object(
         {
             "id": {"type": "integer"},
@@ -299,6 +310,40 @@ SCHEMAS = {
             "received_at": TIME,
         }
     ),
+    "EventTypes": _object(
+        {
+            "categories": {
+                "type": "array",
+                "description": "The spec's sections of events, in its order.",
+                "items": _object(
+                    {
+                        "key": {"type": "string", "example": "block_authoring"},
+                        "label": {
+                            "type": "string",
+                            "description": "The spec's section heading.",
+                            "example": "Block authoring/importing events",
+                        },
+                        "event_types": {"type": "array", "items": {"type": "integer"}},
+                    }
+                ),
+            },
+            "event_types": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "event_type": {"type": "integer", "description": "The discriminator."},
+                        "event_name": {"type": "string", "example": "BestBlockChanged"},
+                        "title": {
+                            "type": "string",
+                            "description": "The spec's heading.",
+                            "example": "Best block changed",
+                        },
+                        "category": {"type": "string", "description": "The category's key."},
+                    }
+                ),
+            },
+        }
+    ),
 }
 
 
@@ -381,6 +426,11 @@ PATHS = {
         SINCE_ID,
         errors=(400, 503),
         description=EVENT_PAGE_CURSOR,
+    ),
+    "/api/event-types": _get(
+        "The JIP-3 events TART decodes, and the spec's sections (categories) they are under.",
+        _json(_ref("EventTypes"), "Categories and event types"),
+        errors=(),
     ),
     "/api/openapi.json": _get(
         "This document.",

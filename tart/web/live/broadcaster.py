@@ -124,11 +124,14 @@ class Broadcaster:
         }
 
     def network(self) -> dict:
-        """Nodes and events as the database has them."""
-        known, connected, events, connected_ids = self.pool.query_one(
+        """Nodes and events as the database has them. Decode errors are counted as
+        /metrics counts them (telemetry_decode_errors): the ingest processes' counters."""
+        known, connected, events, connected_ids, decode_errors = self.pool.query_one(
             "SELECT count(*), count(*) FILTER (WHERE is_connected),"
             " coalesce(sum(event_count), 0)::bigint,"
-            " coalesce(array_agg(node_id ORDER BY node_id) FILTER (WHERE is_connected), '{}')"
+            " coalesce(array_agg(node_id ORDER BY node_id) FILTER (WHERE is_connected), '{}'),"
+            " (SELECT coalesce(sum((counters->>'events_undecodable')::bigint), 0)::bigint"
+            " FROM ingest_stats)"
             " FROM nodes"
         )
         return {
@@ -136,6 +139,7 @@ class Broadcaster:
             "connected_nodes": connected,
             "total_events": events,
             "connected_ids": connected_ids,
+            "decode_errors": decode_errors,
         }
 
     def _send_stats(self):
@@ -154,7 +158,12 @@ class Broadcaster:
                 {
                     "database": {
                         key: network[key]
-                        for key in ("total_events", "total_nodes", "connected_nodes")
+                        for key in (
+                            "total_events",
+                            "total_nodes",
+                            "connected_nodes",
+                            "decode_errors",
+                        )
                     },
                     "broadcaster": self.stats(),
                     "connections": {

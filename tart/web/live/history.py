@@ -43,7 +43,7 @@ def replay(conn, pool, subscription, since_id: int, live_from: int) -> Replay:
         more = len(rows) > page
         if rows:
             events = live_events(rows[:page])
-            conn.outbox.put_events([getattr(e, subscription.kind) for e in events], limited=False)
+            conn.outbox.put_events(subscription.frames(events), len(events), limited=False)
             sent += len(events)
             cursor = events[-1].id
         if not more:

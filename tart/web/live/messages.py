@@ -57,10 +57,11 @@ class LiveEvent:
     """One stored event on its way to clients; each frame is built on first use, then shared.
 
     `data` is the object clients see: an `event` message's `data`, or a whole message of
-    /api/events/stream. `latency_ms` is from TART receiving the event to this worker sending it.
+    /api/events/stream. `latency_ms` is from TART receiving the event to this worker sending it,
+    at `sent`.
     """
 
-    __slots__ = ("_message", "_plain", "_sent", "data", "event_type", "id", "node_id")
+    __slots__ = ("_message", "_plain", "data", "event_type", "id", "node_id", "sent")
 
     def __init__(self, row, sent_at: float, sent: str):
         (
@@ -79,7 +80,7 @@ class LiveEvent:
             f'"event_type":{self.event_type},"latency_ms":{latency},"event":{data},'
             f'"timestamp":"{timestamp}","received_at":"{received_at}"}}'
         ).encode()
-        self._sent = sent
+        self.sent = sent
         self._message = self._plain = None
 
     @property
@@ -87,7 +88,7 @@ class LiveEvent:
         """The framed `event` message of /api/ws."""
         if self._message is None:
             self._message = frame(
-                b'{"type":"event","data":%s,"timestamp":"%s"}' % (self.data, self._sent.encode())
+                b'{"type":"event","data":%s,"timestamp":"%s"}' % (self.data, self.sent.encode())
             )
         return self._message
 
@@ -101,6 +102,15 @@ class LiveEvent:
     def as_json(self):
         """`data` for embedding in a larger message (GetRecentEvents)."""
         return orjson.Fragment(self.data)
+
+
+def batch(events: list) -> bytes:
+    """The framed `events` message of /api/ws for clients that take events in batches: the
+    `data` of each event message, in one array."""
+    return frame(
+        b'{"type":"events","data":[%s],"timestamp":"%s"}'
+        % (b",".join(event.data for event in events), events[-1].sent.encode())
+    )
 
 
 def live_events(rows) -> list[LiveEvent]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import gevent.event
 
+from tart.web.live.messages import batch
+
 # Event ids are PostgreSQL bigints.
 MAX_ID = 2**63 - 1
 
@@ -142,6 +144,7 @@ class Outbox:
         self.events = 0  # events queued to this client so far
         self.closed = False  # the client is being closed: nothing more is queued
         self._frames = deque()
+        self._waiting = 0  # events in _frames (a frame may carry one event, or a batch)
         self._on_overflow = on_overflow
         self._on_events = on_events
         self.ready = gevent.event.Event()  # something to send
@@ -156,15 +159,17 @@ class Outbox:
             self._frames.append(frame)
             self._wake()
 
-    def put_events(self, frames: list, limited: bool = True) -> None:
+    def put_events(self, frames: list, events: int, limited: bool = True) -> None:
+        """Queue `frames`, which carry `events` events between them."""
         if self.closed:
             return
-        if limited and len(self._frames) > self.limit:
-            self.overflow(len(self._frames))
+        if limited and self._waiting > self.limit:
+            self.overflow(self._waiting)
             return
         self._frames.extend(frames)
-        self.events += len(frames)
-        self._on_events(len(frames))
+        self._waiting += events
+        self.events += events
+        self._on_events(events)
         self._wake()
 
     def overflow(self, queued: int) -> None:
@@ -175,12 +180,14 @@ class Outbox:
         """Drop what is queued and take nothing more; wake whoever waits on the outbox."""
         self.closed = True
         self._frames.clear()
+        self._waiting = 0
         self.ready.set()
         self.drained.set()
 
     def take(self) -> deque:
         """Everything queued, oldest first, leaving the outbox empty."""
         frames, self._frames = self._frames, deque()
+        self._waiting = 0
         self.ready.clear()
         return frames
 
@@ -196,7 +203,9 @@ class Subscription:
     def __init__(self, filter: Filter, outbox: Outbox, kind: str, replaying: bool = False):
         self.filter = filter
         self.outbox = outbox
-        self.kind = kind  # the LiveEvent frame this client takes: "message" or "plain"
+        # How this client takes events: "message" (an `event` message each), "batch" (one
+        # `events` message per delivery) or "plain" (bare event objects, /api/events/stream).
+        self.kind = kind
         self.pending = [] if replaying else None
         # The last replayed id: the replay may have read events the listener has yet to
         # dispatch, and those must not be sent twice.
@@ -221,8 +230,14 @@ class Subscription:
             self.replayed_through = None
         frames = frames_by_kind.get(self.kind)
         if frames is None:
-            frames = frames_by_kind[self.kind] = [getattr(e, self.kind) for e in events]
-        self.outbox.put_events(frames)
+            frames = frames_by_kind[self.kind] = self.frames(events)
+        self.outbox.put_events(frames, len(events))
+
+    def frames(self, events: list) -> list:
+        """`events` as this client takes them."""
+        if self.kind == "batch":
+            return [batch(events)]
+        return [getattr(event, self.kind) for event in events]
 
     def go_live(self, replayed_through: int) -> None:
         """End the replay, whose last event had id `replayed_through`: queue the held live

@@ -2,9 +2,10 @@
 
 WS /api/ws speaks the seed README's protocol: the server says `connected`, then sends `event`
 messages for the client's subscription (every event until it subscribes otherwise, as the Rust
-TART does) and `stats` every 5 s; the client may Subscribe (with a filter, and `since_id` to
-resume), Unsubscribe, GetRecentEvents and Ping. Anything else it sends gets an `error` message
-and the connection stays open.
+TART does) and `stats` every 5 s; the client may Subscribe (with a filter, `since_id` to resume,
+and `batch` to take events as `events` messages of many at a time), Unsubscribe,
+GetRecentEvents and Ping. Anything else it sends gets an `error` message and the connection
+stays open.
 
 WS /api/events/stream sends bare event objects, filtered by its query parameters.
 """
@@ -112,7 +113,7 @@ class Session:
                     },
                 )
             )
-            self.follow(ALL, None)
+            self.follow(ALL, None, batch=False)
         except UNAVAILABLE:
             self.conn.close(INTERNAL_ERROR, "database unavailable")
 
@@ -142,11 +143,16 @@ class Session:
     def subscribe(self, request):
         filter = parse_filter(request.get("filter"))
         since = None if request.get("since_id") is None else since_id(request["since_id"])
+        batch = request.get("batch", False)
+        if type(batch) is not bool:
+            raise FilterError("batch must be true or false")
         acknowledgement = {"filter": filter.spec, "message": "Subscription updated"}
         if since is not None:
             acknowledgement["since_id"] = since
+        if batch:
+            acknowledgement["batch"] = True
         self.conn.send(message("subscribed", acknowledgement))
-        self.follow(filter, since)
+        self.follow(filter, since, batch)
 
     def unsubscribe(self, request):
         self.broadcaster.unfollow(self.conn)
@@ -175,9 +181,9 @@ class Session:
             )
         )
 
-    def follow(self, filter, since):
+    def follow(self, filter, since, batch):
         subscription = Subscription(
-            filter, self.conn.outbox, "message", replaying=since is not None
+            filter, self.conn.outbox, "batch" if batch else "message", replaying=since is not None
         )
         live_from = self.broadcaster.follow(self.conn, subscription)
         if since is None:

@@ -1,0 +1,48 @@
+"""A real browser for tests: Debian's chromium driven by playwright (which cannot download
+a browser of its own here), and the problems a page reports."""
+
+import contextlib
+import shutil
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",  # as root
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@contextlib.contextmanager
+def chromium():
+    """A headless chromium for the duration of the block; yields playwright's Browser."""
+    if not shutil.which(CHROMIUM):
+        raise RuntimeError(f"{CHROMIUM} is missing: install Debian's chromium (.ci/run does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class Problems:
+    """What a page reports as going wrong: console errors and uncaught exceptions."""
+
+    def __init__(self, page):
+        self.console = []
+        self.exceptions = []
+        page.on("console", lambda message: self._console(message))
+        page.on("pageerror", lambda error: self.exceptions.append(str(error)))
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console.append(message.text)
+
+    def all(self) -> list[str]:
+        return self.console + self.exceptions
