@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -35,15 +36,17 @@ limit_request_field_size = 8190
 control_socket_disable = True
 
 
+# Until a worker has its own signal handlers, a SIGTERM from the master would run the master's
+# handler it inherited and be lost: a worker told to stop while it loads the app would then
+# wait out graceful_timeout. So stop signals wait (blocked) from fork to post_worker_init.
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
+
+
 def post_fork(server, worker):
+    signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     # Before the worker loads the app and opens its first connection, so that every
     # psycopg2 call in the worker yields to other greenlets while it waits.
     make_green()
-    # Imported here, as below: tart.web imports prometheus_client, which must come after
-    # PROMETHEUS_MULTIPROC_DIR is set.
-    from tart.web import server_errors
-
-    server_errors.install()
 
 
 def post_request(worker, req, environ, resp):
@@ -56,11 +59,15 @@ def post_request(worker, req, environ, resp):
 
 
 def post_worker_init(worker):
+    # Imported here, as below: tart.web imports prometheus_client, which must come after
+    # PROMETHEUS_MULTIPROC_DIR is set (the app is loaded by now, so this costs nothing).
+    from tart.web import live, server_errors
+
+    server_errors.install()
     # On shutdown gunicorn waits for open requests to end, which a WebSocket never does by
     # itself: the worker closes its clients (1001) as soon as it is told to stop.
-    from tart.web import live
-
     live.close_on_shutdown(worker)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
 
 
 # Prometheus multiprocess mode: each worker writes its metric values to files in this directory
