@@ -6,11 +6,3 @@
 ALTER TABLE nodes ADD COLUMN events_by_type jsonb NOT NULL DEFAULT '{}',
                   ADD COLUMN events_undecodable bigint NOT NULL DEFAULT 0;
 
--- The sum of two such count objects, key by key.
-CREATE FUNCTION tart_add_counts(a jsonb, b jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(jsonb_object_agg(key, total), '{}')
-    FROM (SELECT key, sum(value::bigint) AS total
-          FROM (SELECT * FROM jsonb_each_text(a) UNION ALL SELECT * FROM jsonb_each_text(b)) AS counts
-          GROUP BY key) AS sums
-$$;

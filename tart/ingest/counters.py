@@ -53,7 +53,11 @@ _LATEST_BLOCK = (
 _UPDATE_NODES = (
     "SELECT FROM nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
     " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
-    " events_by_type = tart_add_counts(n.events_by_type, v.by_type),"
+    # Merged key by key over the batch's few types only, and inline: as an SQL function the
+    # same merge cost PostgreSQL about three times as much per row.
+    " events_by_type = n.events_by_type || coalesce((SELECT jsonb_object_agg(key,"
+    " coalesce((n.events_by_type ->> key)::bigint, 0) + value::bigint)"
+    " FROM jsonb_each_text(v.by_type)), '{{}}'),"
     " events_undecodable = n.events_undecodable + v.undecodable,"
     " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
     + _LATEST_BLOCK.format(kind="best")

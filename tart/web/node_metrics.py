@@ -9,13 +9,14 @@ information). A node that upgrades starts new series under its new version.
 Cost and cardinality are bounded: the figures come from one query, rendered at most once per
 TTL_SECONDS by each web worker (concurrent scrapes wait for it, later ones get the same bytes),
 and cover at most TART_NODE_METRICS nodes, connected ones first, then the most recently seen,
-each with at most SERIES_PER_NODE series; plus one series per event type for the whole network.
+each with at most SERIES_PER_NODE series.
 They are written out here rather than through prometheus_client's families: for 2,048 nodes
 that took the worker a second of CPU, during which its other clients waited.
 """
 
 import gzip
 
+import orjson
 from flask import Blueprint, Response, current_app, request
 
 from tart.protocol import CATEGORIES, EVENTS
@@ -28,22 +29,19 @@ blueprint = Blueprint("node_metrics", __name__)
 TTL_SECONDS = 5.0
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-# The subqueries, not correlated, are computed once: every row carries the same values.
+# events_by_type as text: orjson reads it in a fraction of the time psycopg2's json module takes.
 NODES_SQL = """
 SELECT node_id, implementation_name, implementation_version, is_connected,
        best_slot, finalized_slot, extract(epoch FROM last_seen_at), events_undecodable,
-       events_by_type,
-       (SELECT count(*) FROM nodes), (SELECT count(*) FROM nodes WHERE is_connected),
-       (SELECT coalesce(jsonb_object_agg(kind, total), '{}')
-        FROM (SELECT kind, sum(count::bigint) AS total
-              FROM nodes, jsonb_each_text(events_by_type) AS counts (kind, count)
-              GROUP BY kind) AS by_type)
+       events_by_type::text,
+       (SELECT count(*) FROM nodes), (SELECT count(*) FROM nodes WHERE is_connected)
 FROM nodes
 ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id
 LIMIT $1
 """
-# An event type's category, by discriminator (the same in every protocol version).
-_CATEGORY = {discriminator: event.category.key for discriminator, event in EVENTS.items()}
+# An event type's category, by discriminator as the nodes' counts key it (the same in every
+# protocol version).
+_CATEGORY = {str(discriminator): event.category.key for discriminator, event in EVENTS.items()}
 _GAUGES = 5  # connected, best and finalized slot, last seen, decode errors
 SERIES_PER_NODE = _GAUGES + sum(1 for category in CATEGORIES if category.discriminators)
 
@@ -69,7 +67,7 @@ def node_metrics():
 def render(limit: int) -> bytes:
     """The exposition (Prometheus text format 0.0.4) of at most `limit` nodes."""
     rows = pool().prepared(NODES_SQL, (limit,))
-    known, connected, by_type = rows[0][9:12] if rows else (0, 0, {})
+    known, connected = rows[0][9:11] if rows else (0, 0)
     nodes = [(_labels(node_id, name, version), row) for node_id, name, version, *row in rows]
     out = _Exposition()
     out.family("telemetry_nodes_known", "gauge", "Nodes TART has stored, exported here or not")
@@ -106,21 +104,16 @@ def render(limit: int) -> bytes:
         "Events stored from the node, by category (JIP-3's sections); absent until one is",
     )
     for labels, row in nodes:
-        for category, count in sorted(_by_category(row[5]).items()):
+        for category, count in sorted(_by_category(orjson.loads(row[5])).items()):
             out.sample("telemetry_node_events_total", f'{labels},category="{category}"', count)
-    out.family("telemetry_events_by_type_total", "counter", "Events stored from all nodes, by type")
-    for discriminator, event in sorted(EVENTS.items()):
-        labels = f'event="{event.event_name}",category="{_CATEGORY[discriminator]}"'
-        count = int(by_type.get(str(discriminator), 0))
-        out.sample("telemetry_events_by_type_total", labels, count)
     return out.bytes()
 
 
 def _by_category(by_type: dict) -> dict:
     """Counts by discriminator ({"11": n}) added up by category."""
     totals = {}
-    for discriminator, count in by_type.items():
-        category = _CATEGORY.get(int(discriminator), "unknown")
+    for key, count in by_type.items():
+        category = _CATEGORY.get(key, "unknown")
         totals[category] = totals.get(category, 0) + count
     return totals
 

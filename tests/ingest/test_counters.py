@@ -12,7 +12,8 @@ from tart.ingest.counters import Counters
 from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
 from tart.ingest.writer import Writer
-from tests.support.ingest import query
+from tests.support.ingest import query, running_ingest, wait_for_rows
+from tests.support.node import TelemetryNode, best_block
 
 
 def _session(session_id, node_id):
@@ -153,3 +154,29 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     assert query(database_url, "SELECT best_slot, best_timestamp, event_count FROM nodes") == [
         (3, 2_000, 2)
     ]
+
+
+def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(database_url):
+    with running_ingest(database_url) as (host, port, _):
+        with TelemetryNode(host, port) as node, TelemetryNode(host, port) as other:
+            for slot in range(3):
+                node.send(best_block(slot))
+            node.send({"ConnectionRefused": {"from": {"address": "10.0.0.1", "port": 1}}})
+            node.send_raw(node.encode(best_block(9))[:8] + b"\xff")  # no event has 255
+            other.send(best_block(1))
+            wait_for_rows(
+                database_url, "SELECT sum(event_count) + sum(events_undecodable) FROM nodes", 6
+            )
+        # Written about once a second, like the other counts.
+        wait_for_rows(
+            database_url,
+            "SELECT sum((counters->'events_stored_by_type'->>'11')::int) FROM ingest_stats",
+            4,
+        )
+    counted = query(database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes")
+    assert {node_id: (by_type, garbage) for node_id, by_type, garbage in counted} == {
+        node.node_id: ({"11": 3, "20": 1}, 1),
+        other.node_id: ({"11": 1}, 0),
+    }
+    (by_type,) = query(database_url, "SELECT counters->'events_stored_by_type' FROM ingest_stats")
+    assert by_type == ({"11": 4, "20": 1},)
