@@ -101,6 +101,10 @@ class Session:
     def start(self):
         try:
             network = self.broadcaster.network()
+            # Following first: every event stored after the client reads `connected` reaches
+            # it (the listener may still be connecting). Nothing yields between the two, so
+            # `connected` is queued before any event.
+            self.follow(ALL, None, batch=False)
             self.conn.send(
                 message(
                     "connected",
@@ -113,7 +117,6 @@ class Session:
                     },
                 )
             )
-            self.follow(ALL, None, batch=False)
         except UNAVAILABLE:
             self.conn.close(INTERNAL_ERROR, "database unavailable")
 
