@@ -10,13 +10,13 @@ import random
 import struct
 
 from tart.loadgen.mixes import Ref, Slot
-from tart.protocol import encode_event, frame
+from tart.protocol import DISCRIMINATOR_OFFSET, FRAME_SIZE, encode_event, frame
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
-# Offsets in a frame: the 4-byte size, then the message: Timestamp (u64), discriminator (u8).
-TIMESTAMP_OFFSET = 4
-DISCRIMINATOR_OFFSET = 12
+# Offsets in a frame, which is the message's size and then the message.
+TIMESTAMP_IN_FRAME = FRAME_SIZE.size
+DISCRIMINATOR_IN_FRAME = FRAME_SIZE.size + DISCRIMINATOR_OFFSET
 # No event has discriminator 255; a frame carrying it is undecodable but correctly framed.
 GARBAGE_DISCRIMINATOR = 0xFF
 
@@ -40,10 +40,10 @@ class Cycle:
                 width, base, step = self._marker_value(marker)
                 offset = self._offset_of(data, path, width, message, timestamp)
                 self.patches.append(
-                    (len(blob) + 4 + offset, _U64 if width == 8 else _U32, base, step)
+                    (len(blob) + FRAME_SIZE.size + offset, _U64 if width == 8 else _U32, base, step)
                 )
             self.starts.append(len(blob))
-            self.discriminators.append(message[8])
+            self.discriminators.append(message[DISCRIMINATOR_OFFSET])
             blob += frame(message)
         self.starts.append(len(blob))
         self.blob = bytes(blob)
@@ -112,12 +112,12 @@ class Stream:
             first = self.position
             last = min(frames, first + count)
             for start in starts[first:last]:
-                pack_timestamp(buffer, start + TIMESTAMP_OFFSET, timestamp)
+                pack_timestamp(buffer, start + TIMESTAMP_IN_FRAME, timestamp)
             if self.garbage_rate:
                 garbled = self._garble(first, last)
                 parts.append(buffer[starts[first] : starts[last]])
                 for index in garbled:
-                    buffer[starts[index] + DISCRIMINATOR_OFFSET] = cycle.discriminators[index]
+                    buffer[starts[index] + DISCRIMINATOR_IN_FRAME] = cycle.discriminators[index]
                 garbage += len(garbled)
             else:
                 parts.append(buffer[starts[first] : starts[last]])
@@ -132,7 +132,9 @@ class Stream:
         random_, rate, garbleable = self.rng.random, self.garbage_rate, self.cycle.garbleable
         for index in range(first, last):
             if garbleable[index] and random_() < rate:
-                self.buffer[self.cycle.starts[index] + DISCRIMINATOR_OFFSET] = GARBAGE_DISCRIMINATOR
+                self.buffer[self.cycle.starts[index] + DISCRIMINATOR_IN_FRAME] = (
+                    GARBAGE_DISCRIMINATOR
+                )
                 garbled.append(index)
         return garbled
 

@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from tart.protocol.errors import DecodeError, FieldError, join_path
-from tart.protocol.events import EVENTS_BY_VERSION, EventMessageV0, EventMessageV1
+from tart.protocol.events import (
+    DISCRIMINATOR_OFFSET,
+    EVENTS_BY_VERSION,
+    EventMessageV0,
+    EventMessageV1,
+)
 from tart.protocol.node_information import NodeInformationGP07, NodeInformationGP08
 
 JAM_COMMON_ERA = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -21,7 +26,8 @@ _HEADER = struct.Struct("<QB")
 DROPPED = 0  # the discriminator of "0: Dropped"
 # Event ID = u64: IDs are numbered modulo this, as a node's own u64 counter wraps.
 EVENT_ID_LIMIT = 2**64
-_FRAME_SIZE = struct.Struct("<I")
+# Every message on the wire is preceded by its size in bytes, a little-endian u32.
+FRAME_SIZE = struct.Struct("<I")
 
 PARAMETER_LAYOUTS = {"0.7": NodeInformationGP07, "0.8": NodeInformationGP08}
 
@@ -161,7 +167,9 @@ class EventDecoder:
             event, parse = self._table[discriminator]
         except KeyError:
             raise DecodeError(
-                f"unknown discriminator {discriminator}", 8, discriminator=discriminator
+                f"unknown discriminator {discriminator}",
+                DISCRIMINATOR_OFFSET,
+                discriminator=discriminator,
             ) from None
         io = BytesIO(frame)
         io.seek(_HEADER.size)
@@ -269,4 +277,4 @@ def encode_node_information(fields, params_layout="0.7"):
 
 def frame(message):
     """A message as sent on the wire: its size as a little-endian u32, then the message."""
-    return _FRAME_SIZE.pack(len(message)) + message
+    return FRAME_SIZE.pack(len(message)) + message
