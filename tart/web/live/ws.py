@@ -41,7 +41,7 @@ UNAVAILABLE = (LiveUnavailable, *DATABASE_ERRORS)
 @sock.route("/ws", bp=live)
 def ws(ws):
     broadcaster = current_app.extensions["tart_live"]
-    with broadcaster.client(ws, stats=True) as conn:
+    with broadcaster.client(ws) as conn:
         session = Session(conn, broadcaster)
         if not conn.closing:
             session.start()
@@ -52,7 +52,7 @@ def ws(ws):
 @sock.route("/events/stream", bp=live)
 def events_stream(ws):
     broadcaster = current_app.extensions["tart_live"]
-    with broadcaster.client(ws, stats=False) as conn:
+    with broadcaster.client(ws) as conn:
         if not conn.closing:
             try:
                 filter, since = parse_query(request.args)
@@ -117,6 +117,7 @@ class Session:
                     },
                 )
             )
+            self.broadcaster.send_stats_to(self.conn)
         except UNAVAILABLE:
             self.conn.close(INTERNAL_ERROR, "database unavailable")
 
