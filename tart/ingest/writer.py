@@ -91,7 +91,7 @@ class _Batch:
         self.counters = counters
 
     @property
-    def items(self):
+    def items(self) -> list:
         return self.events + self.errors
 
 

@@ -13,13 +13,13 @@ import struct
 
 from tart.loadgen.mixes import Ref, Slot
 from tart.loadgen.nodes import SLOT_PERIOD
-from tart.protocol import encode_event, frame
+from tart.protocol import DISCRIMINATOR_OFFSET, FRAME_SIZE, encode_event, frame
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
-# Offsets in a frame: the 4-byte size, then the message: Timestamp (u64), discriminator (u8).
-TIMESTAMP_OFFSET = 4
-DISCRIMINATOR_OFFSET = 12
+# Offsets in a frame, which is the message's size and then the message.
+TIMESTAMP_IN_FRAME = FRAME_SIZE.size
+DISCRIMINATOR_IN_FRAME = FRAME_SIZE.size + DISCRIMINATOR_OFFSET
 # No event has discriminator 255; a frame carrying it is undecodable but correctly framed.
 GARBAGE_DISCRIMINATOR = 0xFF
 
@@ -47,13 +47,14 @@ class Cycle:
             message = self._encode(self._resolve(data, 0, self.first_slot), timestamp)
             for path, marker in _markers(data):
                 width = 8 if isinstance(marker, Ref) else 4
-                offset = len(blob) + 4 + self._offset_of(data, path, width, message, timestamp)
+                offset = self._offset_of(data, path, width, message, timestamp)
+                offset += len(blob) + FRAME_SIZE.size
                 if isinstance(marker, Ref):
                     self.id_patches.append((offset, marker.event_id))
                 else:
                     self.slot_patches.append((offset, marker))
             self.starts.append(len(blob))
-            self.discriminators.append(message[8])
+            self.discriminators.append(message[DISCRIMINATOR_OFFSET])
             blob += frame(message)
         self.starts.append(len(blob))
         self.blob = bytes(blob)
@@ -133,12 +134,12 @@ class Stream:
             first = self.position
             last = min(frames, first + count)
             for start in starts[first:last]:
-                pack_timestamp(buffer, start + TIMESTAMP_OFFSET, timestamp)
+                pack_timestamp(buffer, start + TIMESTAMP_IN_FRAME, timestamp)
             if self.garbage_rate:
                 garbled = self._garble(first, last)
                 parts.append(buffer[starts[first] : starts[last]])
                 for index in garbled:
-                    buffer[starts[index] + DISCRIMINATOR_OFFSET] = cycle.discriminators[index]
+                    buffer[starts[index] + DISCRIMINATOR_IN_FRAME] = cycle.discriminators[index]
                 garbage += len(garbled)
             else:
                 parts.append(buffer[starts[first] : starts[last]])
@@ -153,7 +154,9 @@ class Stream:
         random_, rate, garbleable = self.rng.random, self.garbage_rate, self.cycle.garbleable
         for index in range(first, last):
             if garbleable[index] and random_() < rate:
-                self.buffer[self.cycle.starts[index] + DISCRIMINATOR_OFFSET] = GARBAGE_DISCRIMINATOR
+                self.buffer[self.cycle.starts[index] + DISCRIMINATOR_IN_FRAME] = (
+                    GARBAGE_DISCRIMINATOR
+                )
                 garbled.append(index)
         return garbled
 
