@@ -3,13 +3,16 @@
 Encoding with construct takes tens of microseconds per event, far too slow to do while sending,
 so a cycle is encoded once per kind of node (protocol version, core count) before the clock
 starts. While sending, only what must change is written into the bytes in place: each frame's
-Timestamp, and on each repetition of the cycle the event IDs it refers to and its slots.
+Timestamp, its slots when the JAM slot of the moment moves on (so a node's best block is the
+slot of the clock, the same for every node), and on each repetition of the cycle the event IDs
+it refers to.
 """
 
 import random
 import struct
 
 from tart.loadgen.mixes import Ref, Slot
+from tart.loadgen.nodes import SLOT_PERIOD
 from tart.protocol import DISCRIMINATOR_OFFSET, FRAME_SIZE, encode_event, frame
 
 _U32 = struct.Struct("<I")
@@ -21,27 +24,35 @@ DISCRIMINATOR_IN_FRAME = FRAME_SIZE.size + DISCRIMINATOR_OFFSET
 GARBAGE_DISCRIMINATOR = 0xFF
 
 
+def slot_at(timestamp):
+    """The JAM slot at a JIP-3 Timestamp: slot 0 began at the JAM Common Era."""
+    return timestamp // (SLOT_PERIOD * 1_000_000)
+
+
 class Cycle:
     """The frames of one cycle of a script, and where in them the IDs and slots sit."""
 
-    def __init__(self, script, first_slot, timestamp):
+    def __init__(self, script, timestamp):
         self.script = script
-        self.first_slot = first_slot
+        self.first_slot = slot_at(timestamp)
         self.frames = len(script.events)
         self.id_advance = script.id_advance
         self.event_ids = script.event_ids
         blob = bytearray()
         self.starts = []
         self.discriminators = []
-        self.patches = []  # (offset in blob, struct, value at repetition 0, step per repetition)
+        self.id_patches = []  # (offset in blob, ID at repetition 0)
+        self.slot_patches = []  # (offset in blob, Slot marker)
         for data in script.events:
-            message = self._encode(self._resolve(data, 0), timestamp)
+            message = self._encode(self._resolve(data, 0, self.first_slot), timestamp)
             for path, marker in _markers(data):
-                width, base, step = self._marker_value(marker)
+                width = 8 if isinstance(marker, Ref) else 4
                 offset = self._offset_of(data, path, width, message, timestamp)
-                self.patches.append(
-                    (len(blob) + FRAME_SIZE.size + offset, _U64 if width == 8 else _U32, base, step)
-                )
+                offset += len(blob) + FRAME_SIZE.size
+                if isinstance(marker, Ref):
+                    self.id_patches.append((offset, marker.event_id))
+                else:
+                    self.slot_patches.append((offset, marker))
             self.starts.append(len(blob))
             self.discriminators.append(message[DISCRIMINATOR_OFFSET])
             blob += frame(message)
@@ -50,10 +61,11 @@ class Cycle:
         # Replacing a Dropped frame by garbage would change the numbering (+1 instead of +N).
         self.garbleable = [name != "Dropped" for data in script.events for name in data]
 
-    def expected(self, repetition):
-        """The events of the given repetition as the decoder returns them: (event_id, data)."""
+    def expected(self, repetition, slot):
+        """The events of the given repetition, sent during `slot`, as the decoder returns them:
+        (event_id, data)."""
         return [
-            (event_id + repetition * self.id_advance, self._resolve(data, repetition))
+            (event_id + repetition * self.id_advance, self._resolve(data, repetition, slot))
             for event_id, data in zip(self.event_ids, self.script.events)
         ]
 
@@ -61,17 +73,13 @@ class Cycle:
         """A fresh stream for a new connection: event IDs start again at 0."""
         return Stream(self, garbage_rate, rng or random.Random(0))
 
-    def _marker_value(self, marker):
-        if isinstance(marker, Ref):
-            return 8, marker.event_id, self.id_advance
-        return 4, self.first_slot + marker.offset, self.script.slots_per_cycle
-
-    def _resolve(self, data, repetition, override=None):
+    def _resolve(self, data, repetition, slot, override=None):
         def value(path, marker):
             if override is not None and path == override[0]:
                 return override[1]
-            _, base, step = self._marker_value(marker)
-            return base + repetition * step
+            if isinstance(marker, Ref):
+                return marker.event_id + repetition * self.id_advance
+            return slot_value(marker, slot)
 
         return _replace_markers(data, (), value)
 
@@ -81,13 +89,21 @@ class Cycle:
     def _offset_of(self, data, path, width, message, timestamp):
         """Where a marked field sits in the message: encode it again with every bit of its
         value flipped and see which bytes change."""
-        _, base, _ = self._marker_value(_at(data, path))
+        base = self._start_value(_at(data, path))
         flipped = base ^ ((1 << (8 * width)) - 1)
-        other = self._encode(self._resolve(data, 0, (path, flipped)), timestamp)
+        other = self._encode(self._resolve(data, 0, self.first_slot, (path, flipped)), timestamp)
         changed = [i for i, (a, b) in enumerate(zip(message, other)) if a != b]
         if len(message) != len(other) or changed != list(range(changed[0], changed[0] + width)):
             raise ValueError(f"cannot locate {path} in {next(iter(data))}")
         return changed[0]
+
+    def _start_value(self, marker):
+        return marker.event_id if isinstance(marker, Ref) else slot_value(marker, self.first_slot)
+
+
+def slot_value(marker, slot):
+    """A Slot marker's value during `slot` (never before slot 0)."""
+    return max(0, slot + marker.offset)
 
 
 class Stream:
@@ -98,6 +114,7 @@ class Stream:
         self.buffer = bytearray(cycle.blob)
         self.position = 0  # index in the cycle of the next frame
         self.repetition = 0
+        self.slot = cycle.first_slot  # the slot the buffer's slots are of
         self.garbage_rate = garbage_rate
         self.rng = rng
 
@@ -108,6 +125,11 @@ class Stream:
         starts, frames = cycle.starts, cycle.frames
         pack_timestamp = _U64.pack_into
         parts, garbage = [], 0
+        slot = slot_at(timestamp)
+        if slot != self.slot:
+            self.slot = slot
+            for offset, marker in cycle.slot_patches:
+                _U32.pack_into(buffer, offset, slot_value(marker, slot))
         while count:
             first = self.position
             last = min(frames, first + count)
@@ -141,8 +163,9 @@ class Stream:
     def _next_repetition(self):
         self.position = 0
         self.repetition += 1
-        for offset, kind, base, step in self.cycle.patches:
-            kind.pack_into(self.buffer, offset, base + self.repetition * step)
+        advance = self.repetition * self.cycle.id_advance
+        for offset, event_id in self.cycle.id_patches:
+            _U64.pack_into(self.buffer, offset, event_id + advance)
 
 
 def _markers(value, path=()):

@@ -100,9 +100,7 @@ class LoadGenerator:
         self.tallies = [Tally() for _ in self.nodes]
         peers = [peer_id(plan.seed, index) for index in range(4)]
         self.cycle = Cycle(
-            script_of(plan.mix, plan.protocol_version, plan.core_count, peers),
-            first_slot=jam_now() // 6_000_000,
-            timestamp=jam_now(),
+            script_of(plan.mix, plan.protocol_version, plan.core_count, peers), jam_now()
         )
         self.handshakes = [node.handshake() for node in self.nodes]
         self.started = self.finished = None
