@@ -63,6 +63,10 @@ def test_a_prefix_and_a_range_select_the_same_events_everywhere(database_url):
         assert sorted(event["id"] for event in stream.stream(len(in_range))) == in_range
         ws.close()
         stream.close()
+        # Resuming replays stored events under the same grammar.
+        query = f"node_id={spelled}&event_type=90-113&since_id=0"
+        with LiveClient(web, f"/api/events/stream?{query}") as replay:
+            assert [event["id"] for event in replay.stream(len(in_range))] == in_range
 
 
 def test_the_same_bad_filter_gets_the_same_complaint_everywhere(database_url):

@@ -9,7 +9,7 @@ not decode (node_id null).
 from flask import Blueprint, request
 
 from tart.web import filters
-from tart.web.api.nodes import node_name_and_version
+from tart.web.api.nodes import matching_nodes, node_name_and_version
 from tart.web.db import pool
 from tart.web.event_json import utc
 
@@ -43,15 +43,9 @@ def all_decode_errors():
             "event_type does not apply to decode errors", "event_type", request.args["event_type"]
         )
     conditions, values = [], []
-    if chosen.one_node:
-        values.append(chosen.node_id)
-        conditions.append(f"node_id = ${len(values)}")
-    elif chosen.node_id is not None:
-        values.append(chosen.node_id)
-        conditions.append(
-            f"node_id = ANY(ARRAY(SELECT node_id FROM nodes "
-            f"WHERE starts_with(node_id, ${len(values)})))"
-        )
+    if chosen.node_id is not None:
+        values.append(matching_nodes(chosen.node_id))
+        conditions.append(f"node_id = ANY(${len(values)}::text[])")
     if "session" in request.args:
         values.append(filters.item_id(request.args["session"], "session", "session"))
         conditions.append(f"session_id = ${len(values)}")
@@ -73,10 +67,13 @@ def error_page(conditions: list[str], values: list) -> dict:
     args = request.args
     limit = filters.limit(args.get("limit"))
     conditions, values = list(conditions), list(values)
-    since = args.get("since_id")
-    for name, operator in (("before_id", "<"), ("since_id", ">")):
-        if name in args:
-            values.append(filters.item_id(args[name], name, "error"))
+    before, since = (
+        None if args.get(name) is None else filters.item_id(args[name], name, "error")
+        for name in ("before_id", "since_id")
+    )
+    for cursor, operator in ((before, "<"), (since, ">")):
+        if cursor is not None:
+            values.append(cursor)
             conditions.append(f"id {operator} ${len(values)}")
     values.append(limit + 1)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
@@ -88,7 +85,7 @@ def error_page(conditions: list[str], values: list) -> dict:
     more = len(rows) > limit
     rows = rows[:limit]
     if since is not None:
-        following = rows[-1][0] if rows else int(since)
+        following = rows[-1][0] if rows else since
     else:
         following = rows[-1][0] if more else None
     return {"errors": [_error(row) for row in rows], "next": following, "has_more": more}

@@ -10,7 +10,7 @@ Pages are kept until the next commit (tart.web.api.page_cache).
 from flask import Blueprint, request
 
 from tart.web import event_json, filters
-from tart.web.api.nodes import node_name_and_version
+from tart.web.api.nodes import matching_nodes, node_name_and_version
 from tart.web.api.page_cache import kept
 from tart.web.db import pool
 
@@ -42,13 +42,6 @@ def node_events(node_id):
     if not found["events"]:
         node_name_and_version(node_id)  # 404 for an unknown node
     return found
-
-
-def matching_nodes(prefix: str) -> list[str]:
-    if len(prefix) == 64:
-        return [prefix]
-    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
-    return [node_id for (node_id,) in rows]
 
 
 def page(node_ids, types):

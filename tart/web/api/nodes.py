@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 from tart.web import filters
-from tart.web.api import sessions, shapes
+from tart.web.api import shapes
 from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
@@ -69,14 +69,22 @@ def node_name_and_version(node_id: str) -> tuple[str | None, str | None]:
     return row
 
 
+def matching_nodes(prefix: str) -> list[str]:
+    """The ids of the nodes whose id starts with `prefix` (a whole id is taken as it is)."""
+    if len(prefix) == 64:
+        return [prefix]
+    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
+    return [node_id for (node_id,) in rows]
+
+
 def _unknown(node_id: str) -> ApiError:
     return ApiError(404, "no node with this node_id has connected", node_id=node_id)
 
 
 def _sessions(node_id: str) -> list[dict]:
     rows = pool().prepared(
-        f"SELECT {sessions.COLUMNS} FROM sessions WHERE node_id = $1 "
+        f"SELECT {shapes.SESSION_COLUMNS} FROM sessions WHERE node_id = $1 "
         f"ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2",
         (node_id, SESSIONS_SHOWN),
     )
-    return [sessions.session(row) for row in rows]
+    return [shapes.session(row) for row in rows]

@@ -8,33 +8,11 @@ close_reason says what went wrong.
 from flask import Blueprint, request
 
 from tart.web import filters
+from tart.web.api import shapes
+from tart.web.api.nodes import matching_nodes
 from tart.web.db import pool
-from tart.web.event_json import utc
 
 blueprint = Blueprint("sessions", __name__, url_prefix="/api")
-
-# The columns session() reads, in its order.
-COLUMNS = (
-    f"id, node_id, remote_address, protocol_version, {utc('opened_at')}, {utc('closed_at')}, "
-    f"close_reason, events_received, events_stored, events_rate_limited, events_undecodable"
-)
-_KEYS = (
-    "id",
-    "node_id",
-    "remote_address",
-    "protocol_version",
-    "opened_at",
-    "closed_at",
-    "close_reason",
-    "events_received",
-    "events_stored",
-    "events_rate_limited",
-    "events_undecodable",
-)
-
-
-def session(row) -> dict:
-    return dict(zip(_KEYS, row, strict=True))
 
 
 @blueprint.get("/sessions")
@@ -47,24 +25,23 @@ def recent_sessions():
         )
     limit = filters.limit(args.get("limit"))
     conditions, values = [], []
-    if chosen.one_node:
-        values.append(chosen.node_id)
-        conditions.append(f"node_id = ${len(values)}")
-    elif chosen.node_id is not None:
-        values.append(chosen.node_id)
-        conditions.append(f"starts_with(node_id, ${len(values)})")
+    if chosen.node_id is not None:
+        values.append(matching_nodes(chosen.node_id))
+        conditions.append(f"node_id = ANY(${len(values)}::text[])")
     if "before_id" in args:
         values.append(filters.item_id(args["before_id"], "before_id", "session"))
         conditions.append(f"id < ${len(values)}")
     values.append(limit + 1)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     rows = pool().prepared(
-        f"SELECT {COLUMNS} FROM sessions {where} ORDER BY id DESC LIMIT ${len(values)}", values
+        f"SELECT {shapes.SESSION_COLUMNS} FROM sessions {where} "
+        f"ORDER BY id DESC LIMIT ${len(values)}",
+        values,
     )
     more = len(rows) > limit
     rows = rows[:limit]
     return {
-        "sessions": [session(row) for row in rows],
+        "sessions": [shapes.session(row) for row in rows],
         "next": rows[-1][0] if more else None,
         "has_more": more,
     }

@@ -1,6 +1,6 @@
-"""The JSON shapes of the API's nodes (the seed README's), built from database rows. Events
-are rendered by tart.web.event_json, for REST and live alike; times are written as it writes
-them."""
+"""The JSON shapes of the API's nodes (the seed README's) and sessions, built from database
+rows. Events are rendered by tart.web.event_json, for REST and live alike; times are written as
+it writes them."""
 
 from tart.web.event_json import utc
 
@@ -42,3 +42,27 @@ def node_summary(row) -> dict:
         "best_block": {"slot": best_slot, "hash": best_hash},
         "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
     }
+
+
+# The columns session() reads, in its order.
+SESSION_COLUMNS = (
+    f"id, node_id, remote_address, protocol_version, {utc('opened_at')}, {utc('closed_at')}, "
+    f"close_reason, events_received, events_stored, events_rate_limited, events_undecodable"
+)
+_SESSION_KEYS = (
+    "id",
+    "node_id",
+    "remote_address",
+    "protocol_version",
+    "opened_at",
+    "closed_at",
+    "close_reason",
+    "events_received",
+    "events_stored",
+    "events_rate_limited",
+    "events_undecodable",
+)
+
+
+def session(row) -> dict:
+    return dict(zip(_SESSION_KEYS, row, strict=True))
