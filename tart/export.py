@@ -117,14 +117,15 @@ def _progress(before_first: int, last: int):
 
 def _page(client, params) -> dict:
     import httpx
+    import orjson
 
     try:
         response = client.get("/api/events", params=params)
     except httpx.HTTPError as error:
         raise click.ClickException(f"cannot reach TART at {client.base_url}: {error}") from None
     try:
-        body = response.json()
-    except ValueError:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
         body = None
     if response.status_code != 200 or not isinstance(body, dict):
         reason = body.get("error") if isinstance(body, dict) else None
