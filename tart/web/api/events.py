@@ -90,7 +90,7 @@ class EventQuery:
     of its own.
     """
 
-    def __init__(self, node_ids, types, before, since, limit, offset=0, received=(None, None)):
+    def __init__(self, node_ids, types, before, since, limit, offset, received):
         self.node_ids = node_ids
         self.types = types
         self.before = before
