@@ -17,6 +17,10 @@ DOCUMENTED_PARAMETER_VALUES = {
     "before_id": "1000",
     "since_id": "0",
     "node_id": "c3",
+    "offset": "1",
+    "since": "2020-01-01T00:00:00Z",
+    "until": "2100-01-01T00:00:00Z",
+    "session": "1",
 }
 
 
@@ -123,7 +127,7 @@ def test_every_documented_path_answers_in_its_documented_shape(client, rows):
 
 def test_documented_errors_have_the_error_shape(client):
     doc = document(client)
-    for url in ("/api/nodes/zz", f"/api/nodes/{NODE}", "/api/events?limit=0"):
+    for url in ("/api/nodes/zz", f"/api/nodes/{NODE}", "/api/events?limit=abc"):
         response = client.get(url)
         check(doc, doc["components"]["schemas"]["Error"], response.json, url)
 
@@ -162,7 +166,20 @@ ODD_TEXT = st.one_of(
     ),
 )
 PARAMETERS = st.dictionaries(
-    st.sampled_from(["limit", "event_type", "before_id", "since_id", "node_id", "other"]),
+    st.sampled_from(
+        [
+            "limit",
+            "offset",
+            "event_type",
+            "before_id",
+            "since_id",
+            "node_id",
+            "since",
+            "until",
+            "session",
+            "other",
+        ]
+    ),
     ODD_TEXT,
     max_size=5,
 )
@@ -171,6 +188,8 @@ PATHS = st.sampled_from(
         "/api/events",
         "/api/nodes/{node}/events",
         "/api/nodes/{node}/errors",
+        "/api/errors",
+        "/api/sessions",
         "/api/nodes/{node}",
         "/api/nodes",
         "/api/stats",

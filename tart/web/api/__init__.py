@@ -7,10 +7,20 @@ from tart.web.api import (
     health_detailed,
     nodes,
     openapi,
+    sessions,
     stats,
 )
 
 BLUEPRINTS = tuple(
     module.blueprint
-    for module in (health_detailed, stats, nodes, events, decode_errors, event_types, openapi)
+    for module in (
+        health_detailed,
+        stats,
+        nodes,
+        events,
+        decode_errors,
+        sessions,
+        event_types,
+        openapi,
+    )
 )
