@@ -1,6 +1,9 @@
 """The REST API under /api, one blueprint per concern (the seed README's endpoints)."""
 
 from tart.web.api import (
+    analytics_health,
+    analytics_nodes,
+    analytics_series,
     decode_errors,
     event_types,
     events,
@@ -12,5 +15,16 @@ from tart.web.api import (
 
 BLUEPRINTS = tuple(
     module.blueprint
-    for module in (health_detailed, stats, nodes, events, decode_errors, event_types, openapi)
+    for module in (
+        health_detailed,
+        stats,
+        nodes,
+        events,
+        decode_errors,
+        event_types,
+        analytics_series,
+        analytics_nodes,
+        analytics_health,
+        openapi,
+    )
 )

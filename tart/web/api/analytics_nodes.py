@@ -1,0 +1,178 @@
+"""Per-node analytics under /api/analytics: counts of one event type per node (with rank and
+share), how far nodes are behind the best block, connected nodes gone silent, and the
+implementations and versions on the network."""
+
+from flask import Blueprint, current_app, request
+
+from tart.protocol import EVENTS
+from tart.web.api import analytics_range, params, shapes
+from tart.web.db import pool
+from tart.web.errors import ApiError
+
+blueprint = Blueprint("analytics_nodes", __name__, url_prefix="/api/analytics")
+
+# Upper bounds (slots behind the best block) of the nodes-behind histogram's buckets; the
+# last bucket holds the rest.
+BEHIND_BUCKETS = (0, 1, 2, 5, 10, 100, 1000)
+
+
+@blueprint.get("/node-counts")
+def node_counts():
+    """The Rust TART's most asked-for query: who sends how many events of one type."""
+    args = request.args
+    types = params.event_types(args)
+    if types is None or len(types) != 1:
+        raise ApiError(
+            400,
+            "event_type must be one event discriminator",
+            parameter="event_type",
+            value=args.get("event_type"),
+        )
+    (event_type,) = types
+    span = analytics_range.time_range(args)
+    limit = params.limit(args)
+    counts = span.counts
+    rows = pool().query(
+        f"SELECT c.node_id, c.events, n.implementation_name, n.implementation_version,"
+        f" coalesce(n.is_connected, false), sum(c.events) OVER ()::bigint, count(*) OVER ()"
+        f" FROM (SELECT node_id, sum(event_count)::bigint AS events FROM {counts.table}"
+        f"       WHERE {counts.bucket} >= %s AND {counts.bucket} < %s AND event_type = %s"
+        f"       GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
+        f" ORDER BY c.events DESC, c.node_id LIMIT %s",
+        (span.start, span.end, event_type, limit),
+    )
+    total = rows[0][5] if rows else 0
+    ranked, rank, previous = [], 0, None
+    for position, (node_id, events, name, version, connected, _, _) in enumerate(rows, 1):
+        if events != previous:
+            rank, previous = position, events
+        ranked.append(
+            {
+                "rank": rank,
+                "node_id": node_id,
+                "implementation_name": name,
+                "implementation_version": version,
+                "is_connected": connected,
+                "events": events,
+                "share": round(events / total, 6),
+            }
+        )
+    event = EVENTS.get(event_type)
+    return {
+        "event_type": event_type,
+        "event_name": event.event_name if event else None,
+        "from": shapes.iso(span.start),
+        "to": shapes.iso(span.end),
+        "bucket": counts.bucket,
+        "total_events": total,
+        "total_nodes": rows[0][6] if rows else 0,
+        "nodes": ranked,
+    }
+
+
+@blueprint.get("/nodes-behind")
+def nodes_behind():
+    """Connected nodes by how many slots their best block is behind the network's best."""
+    rows = pool().prepared(
+        "SELECT node_id, implementation_name, best_slot, max(best_slot) OVER () FROM nodes"
+        " WHERE is_connected ORDER BY best_slot NULLS FIRST, node_id"
+    )
+    best = rows[0][3] if rows else None
+    histogram = [{"le": bound, "nodes": 0} for bound in BEHIND_BUCKETS]
+    histogram.append({"le": None, "nodes": 0})
+    unknown, behind = 0, []
+    for node_id, name, slot, _ in rows:
+        if slot is None:
+            unknown += 1
+            continue
+        slots = best - slot
+        bucket = next(
+            (n for n, bound in enumerate(BEHIND_BUCKETS) if slots <= bound), len(BEHIND_BUCKETS)
+        )
+        histogram[bucket]["nodes"] += 1
+        if slots:
+            behind.append(
+                {
+                    "node_id": node_id,
+                    "implementation_name": name,
+                    "best_slot": slot,
+                    "behind": slots,
+                }
+            )
+    return {
+        "best_slot": best,
+        "connected_nodes": len(rows),
+        "without_best_block": unknown,
+        "histogram": histogram,
+        "behind": behind[: params.limit(request.args)],
+    }
+
+
+@blueprint.get("/stale-nodes")
+def stale_nodes():
+    """Connected nodes that have sent nothing for `silent_for` seconds."""
+    silent_for = _seconds(
+        request.args, "silent_for", current_app.config["TART_SETTINGS"].health_silent_seconds
+    )
+    rows = pool().prepared(
+        f"SELECT node_id, implementation_name, implementation_version,"
+        f" {shapes.utc('coalesce(last_seen_at, connected_at)')},"
+        f" extract(epoch FROM now() - coalesce(last_seen_at, connected_at))::float8"
+        f" FROM nodes WHERE is_connected"
+        f" AND coalesce(last_seen_at, connected_at) < now() - make_interval(secs => $1)"
+        f" ORDER BY coalesce(last_seen_at, connected_at), node_id",
+        (silent_for,),
+    )
+    return {
+        "silent_for": silent_for,
+        "nodes": [
+            {
+                "node_id": node_id,
+                "implementation_name": name,
+                "implementation_version": version,
+                "last_seen_at": seen,
+                "silent_seconds": round(silent, 3),
+            }
+            for node_id, name, version, seen, silent in rows
+        ],
+    }
+
+
+@blueprint.get("/implementations")
+def implementations():
+    """Nodes, connected nodes and events stored by implementation and version."""
+    rows = pool().prepared(
+        "SELECT implementation_name, implementation_version, count(*),"
+        " count(*) FILTER (WHERE is_connected), coalesce(sum(event_count), 0)::bigint"
+        " FROM nodes GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+    )
+    total = sum(row[2] for row in rows)
+    return {
+        "total_nodes": total,
+        "implementations": [
+            {
+                "implementation_name": name,
+                "implementation_version": version,
+                "nodes": nodes,
+                "connected_nodes": connected,
+                "events": events,
+                "share": round(nodes / total, 6),
+            }
+            for name, version, nodes, connected, events in rows
+        ],
+    }
+
+
+def _seconds(args, name, default):
+    text = args.get(name)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 365 * 86400:
+        raise ApiError(
+            400, f"{name} must be a number of seconds, more than 0", parameter=name, value=text
+        )
+    return value

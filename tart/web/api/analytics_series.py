@@ -1,0 +1,94 @@
+"""GET /api/analytics/timeseries: events per second by event type, node or implementation.
+
+Served from the event counts (tart.web.api.analytics_range), never from raw events: a range of
+any length reads at most one row per (bucket, node, event type).
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, request
+
+from tart.protocol import EVENTS
+from tart.web.api import analytics_range, params, shapes
+from tart.web.db import pool
+from tart.web.errors import ApiError
+
+blueprint = Blueprint("analytics_series", __name__, url_prefix="/api/analytics")
+
+# What a series is keyed by: the SQL of its key, and the join it needs.
+GROUPINGS = {
+    "type": ("c.event_type::text", ""),
+    "node": ("c.node_id", ""),
+    "implementation": (
+        "coalesce(n.implementation_name, 'unknown')",
+        " LEFT JOIN nodes n ON n.node_id = c.node_id",
+    ),
+}
+
+
+@blueprint.get("/timeseries")
+def timeseries():
+    args = request.args
+    by = args.get("by", "type")
+    if by not in GROUPINGS:
+        raise ApiError(400, f"by must be one of {', '.join(GROUPINGS)}", parameter="by", value=by)
+    span = analytics_range.time_range(args)
+    step = analytics_range.step(args, span)
+    limit = params.limit(args)
+    types = params.event_types(args)
+    node_id = params.node_id(args["node_id"]) if "node_id" in args else None
+    counts = span.counts
+    key, join = GROUPINGS[by]
+    sql = (
+        f"SELECT {key}, floor(extract(epoch FROM c.{counts.bucket} - %(start)s) / %(step)s)::int,"
+        f" sum(c.event_count)::bigint FROM {counts.table} c{join}"
+        f" WHERE c.{counts.bucket} >= %(start)s AND c.{counts.bucket} < %(end)s"
+        + (" AND c.event_type = ANY(%(types)s)" if types is not None else "")
+        + (" AND c.node_id = %(node_id)s" if node_id else "")
+        + " GROUP BY 1, 2"
+    )
+    rows = pool().query(
+        sql,
+        {"start": span.start, "end": span.end, "step": step, "types": types, "node_id": node_id},
+    )
+    steps = -int(-span.seconds // step)
+    series = {}
+    for name, index, count in rows:
+        series.setdefault(name, [0] * steps)[index] += count
+    ranked = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
+    now = datetime.now(UTC)
+    return {
+        "from": shapes.iso(span.start),
+        "to": shapes.iso(span.end),
+        "step": step,
+        "bucket": counts.bucket,
+        "by": by,
+        "series_total": len(series),
+        "series": [
+            {**_describe(by, name), "points": _points(span.start, step, counts_, now)}
+            for name, counts_ in ranked[:limit]
+        ],
+    }
+
+
+def _describe(by, name):
+    if by == "type":
+        event = EVENTS.get(int(name))
+        return {"key": name, "name": event.event_name if event else None}
+    return {"key": name, "name": name if by == "implementation" else None}
+
+
+def _points(start, step, counts, now):
+    """Each step's count and rate; the step holding now is divided by its elapsed part."""
+    points = []
+    for index, count in enumerate(counts):
+        begins = start + timedelta(seconds=index * step)
+        seconds = min(step, (now - begins).total_seconds())
+        points.append(
+            {
+                "time": shapes.iso(begins),
+                "events": count,
+                "events_per_second": round(count / seconds, 3) if seconds > 0 else 0.0,
+            }
+        )
+    return points
