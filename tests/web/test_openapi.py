@@ -17,6 +17,11 @@ DOCUMENTED_PARAMETER_VALUES = {
     "before_id": "1000",
     "since_id": "0",
     "node_id": "c3",
+    "from": "2026-01-01T00:00:00Z",
+    "to": "2026-01-02T00:00:00Z",
+    "step": "3600",
+    "by": "node",
+    "silent_for": "30",
 }
 
 

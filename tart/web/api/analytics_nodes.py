@@ -18,28 +18,22 @@ BEHIND_BUCKETS = (0, 1, 2, 5, 10, 100, 1000)
 
 @blueprint.get("/node-counts")
 def node_counts():
-    """The Rust TART's most asked-for query: who sends how many events of one type."""
+    """The Rust TART's most asked-for query: who sends how many events of a type (or of any
+    of several types; of every type when none is given)."""
     args = request.args
     types = params.event_types(args)
-    if types is None or len(types) != 1:
-        raise ApiError(
-            400,
-            "event_type must be one event discriminator",
-            parameter="event_type",
-            value=args.get("event_type"),
-        )
-    (event_type,) = types
     span = analytics_range.time_range(args)
     limit = params.limit(args)
     counts = span.counts
+    of_types = " AND event_type = ANY(%(types)s)" if types is not None else ""
     rows = pool().query(
-        f"SELECT c.node_id, c.events, n.implementation_name, n.implementation_version,"
-        f" coalesce(n.is_connected, false), sum(c.events) OVER ()::bigint, count(*) OVER ()"
+        "SELECT c.node_id, c.events, n.implementation_name, n.implementation_version,"
+        " coalesce(n.is_connected, false), sum(c.events) OVER ()::bigint, count(*) OVER ()"
         f" FROM (SELECT node_id, sum(event_count)::bigint AS events FROM {counts.table}"
-        f"       WHERE {counts.bucket} >= %s AND {counts.bucket} < %s AND event_type = %s"
-        f"       GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
-        f" ORDER BY c.events DESC, c.node_id LIMIT %s",
-        (span.start, span.end, event_type, limit),
+        f" WHERE {counts.bucket} >= %(start)s AND {counts.bucket} < %(end)s{of_types}"
+        " GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
+        " ORDER BY c.events DESC, c.node_id LIMIT %(limit)s",
+        {"start": span.start, "end": span.end, "types": types, "limit": limit},
     )
     total = rows[0][5] if rows else 0
     ranked, rank, previous = [], 0, None
@@ -57,10 +51,12 @@ def node_counts():
                 "share": round(events / total, 6),
             }
         )
-    event = EVENTS.get(event_type)
     return {
-        "event_type": event_type,
-        "event_name": event.event_name if event else None,
+        "event_types": [
+            {"event_type": d, "name": EVENTS[d].event_name if d in EVENTS else None} for d in types
+        ]
+        if types is not None
+        else None,
         "from": shapes.iso(span.start),
         "to": shapes.iso(span.end),
         "bucket": counts.bucket,

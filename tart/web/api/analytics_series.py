@@ -36,7 +36,7 @@ def timeseries():
     step = analytics_range.step(args, span)
     limit = params.limit(args)
     types = params.event_types(args)
-    node_id = params.node_id(args["node_id"]) if "node_id" in args else None
+    node_id = params.node_id_prefix(args["node_id"]) if "node_id" in args else None
     counts = span.counts
     key, join = GROUPINGS[by]
     sql = (
@@ -44,12 +44,18 @@ def timeseries():
         f" sum(c.event_count)::bigint FROM {counts.table} c{join}"
         f" WHERE c.{counts.bucket} >= %(start)s AND c.{counts.bucket} < %(end)s"
         + (" AND c.event_type = ANY(%(types)s)" if types is not None else "")
-        + (" AND c.node_id = %(node_id)s" if node_id else "")
+        + (" AND c.node_id LIKE %(node_id)s" if node_id else "")
         + " GROUP BY 1, 2"
     )
     rows = pool().query(
         sql,
-        {"start": span.start, "end": span.end, "step": step, "types": types, "node_id": node_id},
+        {
+            "start": span.start,
+            "end": span.end,
+            "step": step,
+            "types": types,
+            "node_id": f"{node_id}%",
+        },
     )
     steps = -int(-span.seconds // step)
     series = {}

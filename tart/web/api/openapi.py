@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 import tart
-from tart.web.api import params
+from tart.web.api import analytics_openapi, params
 from tart.web.api.stats import TTL_SECONDS
 
 blueprint = Blueprint("openapi", __name__, url_prefix="/api")
@@ -452,7 +452,7 @@ DOCUMENT = {
         "description": "Telemetry of JAM networks (JIP-3), as stored by TART. Every error "
         'is JSON: {"error": ..., "detail": ...}.',
     },
-    "paths": PATHS,
+    "paths": {**PATHS, **analytics_openapi.PATHS},
     "components": {
         "schemas": SCHEMAS,
         "responses": {"Error": _json(_ref("Error"), "An error (400, 404, 405, 503)")},
