@@ -116,3 +116,44 @@ def test_batches_sent_again_after_a_database_restart_are_counted_once(faulty_pg,
         assert sum(hours.values()) == sum(sent.values())
     finally:
         faulty_pg.drop_database(url)
+
+
+def test_ingest_housekeeping_keeps_each_store_for_its_own_retention(database_url):
+    node = "cd" * 32
+    three_days_ago = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 3 * 86400))
+    query(
+        database_url,
+        "CREATE TABLE events_20240101 PARTITION OF events FOR VALUES"
+        " FROM ('2024-01-01 00:00+00') TO ('2024-01-02 00:00+00');"
+        f" CREATE TABLE events_{three_days_ago.replace('-', '')} PARTITION OF events FOR VALUES"
+        f" FROM ('{three_days_ago} 00:00+00') TO ('{three_days_ago} 00:00+00'::timestamptz"
+        " + interval '1 day');"
+        " INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, data,"
+        " created_at) SELECT %s, 1, g, 10, 0, '{}', t FROM generate_series(1, 5) g,"
+        " (VALUES ('2024-01-01 12:00+00'::timestamptz), (now() - interval '3 days'),"
+        " (now())) AS at (t) RETURNING 1",
+        (node,),
+    )
+    assert sum(counts(database_url, "event_stats_hourly", "hour").values()) == 15
+    with running_ingest(
+        database_url,
+        TART_RAW_RETENTION_DAYS=30,
+        TART_MINUTE_AGGREGATE_RETENTION_DAYS=2,
+        TART_AGGREGATE_RETENTION_DAYS=3650,
+    ):
+        wait_for_rows(database_url, "SELECT count(*) FROM event_stats_minute", 1)
+    # Raw: the 2024 day is dropped, the others kept; minutes: only today's; hours: all three.
+    assert scalar(database_url, "SELECT count(*) FROM events") == 10
+    assert sum(counts(database_url, "event_stats_minute", "minute").values()) == 5
+    assert sorted(counts(database_url, "event_stats_hourly", "hour").values()) == [5, 5, 5]
+    with running_ingest(database_url, TART_AGGREGATE_RETENTION_DAYS=1):
+        wait_for_rows(database_url, "SELECT count(*) FROM event_stats_hourly", 1)
+    assert scalar(database_url, "SELECT sum(event_count)::int FROM event_stats_hourly") == 5
+
+
+def test_the_former_retention_variable_still_sets_the_raw_retention():
+    from tart.config import Settings
+
+    assert Settings.from_env({"TART_RETENTION_DAYS": "4"}).raw_retention_days == 4
+    both = {"TART_RETENTION_DAYS": "4", "TART_RAW_RETENTION_DAYS": "2"}
+    assert Settings.from_env(both).raw_retention_days == 2
