@@ -6,6 +6,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tart.config import Settings
 from tart.protocol import EVENTS, discriminator
@@ -175,7 +177,7 @@ def test_nodes_silent_for_a_while_are_stale_and_cost_health(database_url):
     [
         "/api/analytics/timeseries?by=colour",
         "/api/analytics/timeseries?step=90",
-        "/api/analytics/timeseries?step=60&from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z",
+        f"/api/analytics/timeseries?step=60&from={int(time.time()) - 10 * 86400}",
         "/api/analytics/timeseries?from=yesterday",
         "/api/analytics/timeseries?from=1700000000&to=1600000000",
         "/api/analytics/timeseries?from=1000000000",
@@ -190,3 +192,66 @@ def test_nodes_silent_for_a_while_are_stale_and_cost_health(database_url):
 def test_bad_parameters_are_a_400_saying_which(database_url, path):
     answer = get(client_of(database_url), path, status=400)
     assert answer["error"] and answer["detail"]["parameter"] in path
+
+
+ODD = st.one_of(
+    st.text(max_size=25),
+    st.sampled_from(
+        [
+            "0",
+            "-1",
+            "60",
+            "3600",
+            "86400",
+            "1e3",
+            "NaN",
+            "inf",
+            "",
+            " ",
+            "\x00",
+            "11,",
+            "255",
+            "256",
+            "2026-12-06T12:00:00Z",
+            "2026-12-06T12:00:00+05:30",
+            "2026-13-01",
+            "9999999999",
+            "99999999999.5",
+            "node",
+            "type",
+            "implementation",
+            "c3" * 32,
+        ]
+    ),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    path=st.sampled_from(
+        [
+            "/api/analytics/timeseries",
+            "/api/analytics/node-counts",
+            "/api/analytics/nodes-behind",
+            "/api/analytics/stale-nodes",
+            "/api/analytics/implementations",
+            "/api/analytics/health",
+        ]
+    ),
+    parameters=st.dictionaries(
+        st.sampled_from(
+            ["from", "to", "step", "by", "event_type", "node_id", "limit", "silent_for"]
+        ),
+        ODD,
+        max_size=5,
+    ),
+)
+def test_no_query_string_makes_analytics_fail(client, path, parameters):
+    response = client.get(path, query_string=parameters)
+    assert response.status_code in (200, 400), (path, parameters, response.data)
+    if response.status_code == 400:
+        assert set(response.json) == {"error", "detail"} and response.json["error"]
