@@ -166,7 +166,10 @@ def _load(url, node_ids, rows):
     conn = connect(url)
     conn.autocommit = True
     cur = conn.cursor()
-    cur.execute("TRUNCATE events, decode_errors, sessions, nodes, ingest_stats")
+    cur.execute(
+        "TRUNCATE events, decode_errors, sessions, nodes, ingest_stats, event_stats_minute,"
+        " event_stats_hourly"
+    )
     today = datetime.now(UTC).date()
     for back in range(DAYS + 1):  # the oldest rows are DAYS days old
         cur.execute(
