@@ -77,6 +77,11 @@ def test_per_node_counts_of_an_event_type_are_ranked_with_their_share(database_u
         (4, d, 1, round(1 / 12, 6)),
     ]
     assert answer["nodes"][0]["implementation_name"] == "polkajam"
+    # Whole hours inside a range are read by the hour, its ends by the minute: the same counts.
+    now = int(time.time())
+    wide = get(client, f"/api/analytics/node-counts?event_type=11&from={now - 3 * 3600 - 90}"
+               f"&to={now + 2 * 3600 + 90}")  # fmt: skip
+    assert wide["bucket"] == "minute" and wide["nodes"] == answer["nodes"]
     everything = get(client, "/api/analytics/node-counts?limit=1")
     assert everything["event_types"] is None
     assert everything["total_events"] == 26 and everything["total_nodes"] == 5

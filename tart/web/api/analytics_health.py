@@ -21,6 +21,7 @@ from flask import Blueprint, current_app
 
 from tart.protocol import CATEGORIES, EVENTS, discriminator
 from tart.web.api import analytics_range, shapes
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 
 blueprint = Blueprint("analytics_health", __name__, url_prefix="/api/analytics")
@@ -36,26 +37,29 @@ DROPPED = discriminator("Dropped")
 
 
 @blueprint.get("/health")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def network_health():
     settings = current_app.config["TART_SETTINGS"]
     now = datetime.now(UTC)
     since = analytics_range.floor(
         now - timedelta(seconds=settings.health_window), analytics_range.MINUTE
     )
+    # Not prepared: a generic plan cannot know that `since` leaves a few minutes of counts and
+    # would read all of them.
     by_type = dict(
-        pool().prepared(
+        pool().query(
             "SELECT event_type, sum(event_count)::bigint FROM event_stats_minute"
-            " WHERE minute >= $1 GROUP BY 1",
+            " WHERE minute >= %s GROUP BY 1",
             (since,),
         )
     )
-    connected, behind, silent, best, decode_errors = pool().prepared_one(
+    connected, behind, silent, best, decode_errors = pool().query_one(
         "WITH best AS (SELECT max(best_slot) AS slot FROM nodes WHERE is_connected)"
         " SELECT count(*) FILTER (WHERE is_connected),"
-        " count(*) FILTER (WHERE is_connected AND best_slot < best.slot - $1),"
+        " count(*) FILTER (WHERE is_connected AND best_slot < best.slot - %s),"
         " count(*) FILTER (WHERE is_connected"
-        "  AND coalesce(last_seen_at, connected_at) < now() - make_interval(secs => $2)),"
-        " min(best.slot), (SELECT count(*) FROM decode_errors WHERE received_at >= $3)"
+        "  AND coalesce(last_seen_at, connected_at) < now() - make_interval(secs => %s)),"
+        " min(best.slot), (SELECT count(*) FROM decode_errors WHERE received_at >= %s)"
         " FROM nodes, best",
         (settings.health_behind_slots, settings.health_silent_seconds, since),
     )

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, request
 
 from tart.protocol import EVENTS
 from tart.web.api import analytics_range, params, shapes
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 
@@ -17,6 +18,7 @@ BEHIND_BUCKETS = (0, 1, 2, 5, 10, 100, 1000)
 
 
 @blueprint.get("/node-counts")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def node_counts():
     """The Rust TART's most asked-for query: who sends how many events of a type (or of any
     of several types; of every type when none is given)."""
@@ -25,15 +27,15 @@ def node_counts():
     span = analytics_range.time_range(args)
     limit = params.limit(args)
     counts = span.counts
-    of_types = " AND event_type = ANY(%(types)s)" if types is not None else ""
+    of_types = " WHERE event_type = ANY(%(types)s)" if types is not None else ""
+    source, source_params = analytics_range.covering(span)
     rows = pool().query(
         "SELECT c.node_id, c.events, n.implementation_name, n.implementation_version,"
         " coalesce(n.is_connected, false), sum(c.events) OVER ()::bigint, count(*) OVER ()"
-        f" FROM (SELECT node_id, sum(event_count)::bigint AS events FROM {counts.table}"
-        f" WHERE {counts.bucket} >= %(start)s AND {counts.bucket} < %(end)s{of_types}"
-        " GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
+        f" FROM (SELECT node_id, sum(event_count)::bigint AS events FROM {source} counted"
+        f"{of_types} GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
         " ORDER BY c.events DESC, c.node_id LIMIT %(limit)s",
-        {"start": span.start, "end": span.end, "types": types, "limit": limit},
+        {"start": span.start, "end": span.end, "types": types, "limit": limit, **source_params},
     )
     total = rows[0][5] if rows else 0
     ranked, rank, previous = [], 0, None
@@ -67,6 +69,7 @@ def node_counts():
 
 
 @blueprint.get("/nodes-behind")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def nodes_behind():
     """Connected nodes by how many slots their best block is behind the network's best."""
     rows = pool().prepared(
@@ -105,6 +108,7 @@ def nodes_behind():
 
 
 @blueprint.get("/stale-nodes")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def stale_nodes():
     """Connected nodes that have sent nothing for `silent_for` seconds."""
     silent_for = _seconds(
@@ -135,6 +139,7 @@ def stale_nodes():
 
 
 @blueprint.get("/implementations")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def implementations():
     """Nodes, connected nodes and events stored by implementation and version."""
     rows = pool().prepared(

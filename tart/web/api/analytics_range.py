@@ -15,6 +15,9 @@ from flask import current_app
 
 from tart.web.errors import ApiError
 
+# Each web worker keeps an analytics answer this long (tart.web.api.page_cache): dashboards
+# poll the same few, and one can take a good part of a second over a year of counts.
+PAGE_LIFETIME = 5.0
 MINUTE = 60
 HOUR = 3600
 # Ranges up to this long are answered by the minute counts (if they still hold the range).
@@ -72,6 +75,28 @@ def time_range(args, now: datetime | None = None) -> Range:
     by_minute = end - start <= MINUTE_RANGE and start >= now - minutes_kept
     counts = MINUTES if by_minute else HOURS
     return Range(floor(start, counts.seconds), ceil(end, counts.seconds), counts)
+
+
+def covering(span: Range) -> tuple[str, dict]:
+    """A subquery of the counts (node_id, event_type, event_count) of exactly `span`, read by
+    the coarsest buckets that fit: the whole hours inside it by hour, the rest by minute. The
+    SQL takes %(start)s and %(end)s, and the returned parameters."""
+    hours_start, hours_end = ceil(span.start, HOUR), floor(span.end, HOUR)
+    if span.counts is HOURS or hours_start >= hours_end:
+        return (
+            f"(SELECT node_id, event_type, event_count FROM {span.counts.table}"
+            f" WHERE {span.counts.bucket} >= %(start)s AND {span.counts.bucket} < %(end)s)",
+            {},
+        )
+    return (
+        "(SELECT node_id, event_type, event_count FROM event_stats_hourly"
+        " WHERE hour >= %(hours_start)s AND hour < %(hours_end)s"
+        " UNION ALL SELECT node_id, event_type, event_count FROM event_stats_minute"
+        " WHERE minute >= %(start)s AND minute < %(hours_start)s"
+        " UNION ALL SELECT node_id, event_type, event_count FROM event_stats_minute"
+        " WHERE minute >= %(hours_end)s AND minute < %(end)s)",
+        {"hours_start": hours_start, "hours_end": hours_end},
+    )
 
 
 def step(args, span: Range) -> int:

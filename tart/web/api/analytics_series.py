@@ -10,6 +10,7 @@ from flask import Blueprint, request
 
 from tart.protocol import EVENTS
 from tart.web.api import analytics_range, params, shapes
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 
@@ -27,6 +28,7 @@ GROUPINGS = {
 
 
 @blueprint.get("/timeseries")
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
 def timeseries():
     args = request.args
     by = args.get("by", "type")
