@@ -188,7 +188,7 @@ def test_nodes_silent_for_a_while_are_stale_and_cost_health(database_url):
         "/api/analytics/timeseries?from=1000000000",
         "/api/analytics/timeseries?node_id=xyz",
         "/api/analytics/node-counts?event_type=300",
-        "/api/analytics/node-counts?limit=0",
+        "/api/analytics/node-counts?limit=ten",
         "/api/analytics/nodes-behind?limit=x",
         "/api/analytics/stale-nodes?silent_for=-1",
         "/api/analytics/stale-nodes?silent_for=nan",
