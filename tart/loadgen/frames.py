@@ -9,11 +9,13 @@ Timestamp, and on each repetition of the cycle the event IDs it refers to and it
 import random
 import struct
 
-from tart.loadgen.mixes import Ref, Slot
+from tart.loadgen.parts import Hash, Ref, Slot
 from tart.protocol import encode_event, frame
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_HASH_COUNT = struct.Struct(">Q")  # a Hash's last 8 bytes
+SLOT_US = 6_000_000  # the simulated network's slot period (nodes.py: slot_period 6)
 # Offsets in a frame: the 4-byte size, then the message: Timestamp (u64), discriminator (u8).
 TIMESTAMP_OFFSET = 4
 DISCRIMINATOR_OFFSET = 12
@@ -34,13 +36,22 @@ class Cycle:
         self.starts = []
         self.discriminators = []
         self.patches = []  # (offset in blob, struct, value at repetition 0, step per repetition)
-        for data in script.events:
+        self.timed = []  # (frame index, node time at repetition 0, step): events a mix timed
+        for index, (data, at) in enumerate(zip(script.events, script.times)):
             message = self._encode(self._resolve(data, 0), timestamp)
             for path, marker in _markers(data):
                 width, base, step = self._marker_value(marker)
                 offset = self._offset_of(data, path, width, message, timestamp)
-                self.patches.append(
-                    (len(blob) + 4 + offset, _U64 if width == 8 else _U32, base, step)
+                kind = _HASH_COUNT if isinstance(marker, Hash) else _U64 if width == 8 else _U32
+                self.patches.append((len(blob) + 4 + offset, kind, base, step))
+            if at is not None:
+                slot, after_us = at
+                self.timed.append(
+                    (
+                        index,
+                        (first_slot + slot.offset) * SLOT_US + after_us,
+                        script.slots_per_cycle * SLOT_US,
+                    )
                 )
             self.starts.append(len(blob))
             self.discriminators.append(message[8])
@@ -61,17 +72,28 @@ class Cycle:
         """A fresh stream for a new connection: event IDs start again at 0."""
         return Stream(self, garbage_rate, rng or random.Random(0))
 
+    def timestamp(self, index, repetition, sent):
+        """The Timestamp of frame `index` in a repetition: as the mix timed it, else `sent`."""
+        for timed, base, step in self.timed:
+            if timed == index:
+                return base + repetition * step
+        return sent
+
     def _marker_value(self, marker):
         if isinstance(marker, Ref):
             return 8, marker.event_id, self.id_advance
+        if isinstance(marker, Hash):
+            return 8, marker.start, 1
         return 4, self.first_slot + marker.offset, self.script.slots_per_cycle
 
     def _resolve(self, data, repetition, override=None):
         def value(path, marker):
             if override is not None and path == override[0]:
-                return override[1]
-            _, base, step = self._marker_value(marker)
-            return base + repetition * step
+                number = override[1]
+            else:
+                _, base, step = self._marker_value(marker)
+                number = base + repetition * step
+            return marker.at(number) if isinstance(marker, Hash) else number
 
         return _replace_markers(data, (), value)
 
@@ -102,8 +124,8 @@ class Stream:
         self.rng = rng
 
     def take(self, count, timestamp):
-        """The next `count` frames as one piece of bytes, all stamped `timestamp`; and how
-        many of them were replaced by garbage."""
+        """The next `count` frames as one piece of bytes, stamped `timestamp` unless the mix
+        timed them; and how many of them were replaced by garbage."""
         cycle, buffer = self.cycle, self.buffer
         starts, frames = cycle.starts, cycle.frames
         pack_timestamp = _U64.pack_into
@@ -113,6 +135,11 @@ class Stream:
             last = min(frames, first + count)
             for start in starts[first:last]:
                 pack_timestamp(buffer, start + TIMESTAMP_OFFSET, timestamp)
+            for index, base, step in cycle.timed:
+                if first <= index < last:
+                    pack_timestamp(
+                        buffer, starts[index] + TIMESTAMP_OFFSET, base + self.repetition * step
+                    )
             if self.garbage_rate:
                 garbled = self._garble(first, last)
                 parts.append(buffer[starts[first] : starts[last]])
@@ -145,7 +172,7 @@ class Stream:
 
 def _markers(value, path=()):
     """(path, marker) of every Ref and Slot in an event's data, in field order."""
-    if isinstance(value, (Ref, Slot)):
+    if isinstance(value, (Ref, Slot, Hash)):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -156,7 +183,7 @@ def _markers(value, path=()):
 
 
 def _replace_markers(value, path, resolve):
-    if isinstance(value, (Ref, Slot)):
+    if isinstance(value, (Ref, Slot, Hash)):
         return resolve(path, value)
     if isinstance(value, dict):
         return {key: _replace_markers(item, (*path, key), resolve) for key, item in value.items()}
