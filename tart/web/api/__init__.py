@@ -1,6 +1,7 @@
 """The REST API under /api, one blueprint per concern (the seed README's endpoints)."""
 
 from tart.web.api import (
+    blocks,
     decode_errors,
     event_types,
     events,
@@ -8,9 +9,20 @@ from tart.web.api import (
     nodes,
     openapi,
     stats,
+    workpackages,
 )
 
 BLUEPRINTS = tuple(
     module.blueprint
-    for module in (health_detailed, stats, nodes, events, decode_errors, event_types, openapi)
+    for module in (
+        health_detailed,
+        stats,
+        nodes,
+        events,
+        decode_errors,
+        event_types,
+        blocks,
+        workpackages,
+        openapi,
+    )
 )

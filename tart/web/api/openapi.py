@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 import tart
-from tart.web.api import params
+from tart.web.api import openapi_blocks, params
 from tart.web.api.stats import TTL_SECONDS
 
 blueprint = Blueprint("openapi", __name__, url_prefix="/api")
@@ -452,9 +452,9 @@ DOCUMENT = {
         "description": "Telemetry of JAM networks (JIP-3), as stored by TART. Every error "
         'is JSON: {"error": ..., "detail": ...}.',
     },
-    "paths": PATHS,
+    "paths": {**PATHS, **openapi_blocks.PATHS},
     "components": {
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **openapi_blocks.SCHEMAS},
         "responses": {"Error": _json(_ref("Error"), "An error (400, 404, 405, 503)")},
     },
 }
