@@ -42,10 +42,6 @@ CREATE TABLE block_links (
 );
 CREATE INDEX block_links_created ON block_links USING brin (created_at);
 
--- The fields of an event, whatever its name: {"Name": {fields}} → {fields}.
-CREATE FUNCTION tart_event_body(data jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT value FROM jsonb_each(data) LIMIT 1 $$;
-
 CREATE FUNCTION tart_track_blocks() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -53,11 +49,12 @@ BEGIN
                    WHERE event_type IN (40, 42, 43, 44, 46, 47, 62, 68)) THEN
         RETURN NULL;
     END IF;
+    -- jsonb_path_query_first(data, '$.*') is an event's fields, whatever its name.
     -- Links first, in event order within the batch: an Authored or Block executed may name an
     -- event of the same batch.
     INSERT INTO block_links (session_id, event_id, slot, header_hash, created_at)
-    SELECT session_id, event_id, (tart_event_body(data)->>'slot')::bigint,
-           tart_event_body(data)->'outline'->>'hash', created_at
+    SELECT session_id, event_id, (jsonb_path_query_first(data, '$.*')->>'slot')::bigint,
+           jsonb_path_query_first(data, '$.*')->'outline'->>'hash', created_at
     FROM new_events WHERE event_type IN (40, 43)
     ON CONFLICT DO NOTHING;
     UPDATE block_links l SET header_hash = a.hash
@@ -72,7 +69,7 @@ BEGIN
                coalesce((b->>'slot')::bigint, l.slot) AS slot,
                b->>'reason' AS reason
         FROM new_events e
-        CROSS JOIN LATERAL tart_event_body(e.data) AS b
+        CROSS JOIN LATERAL jsonb_path_query_first(e.data, '$.*') AS b
         LEFT JOIN block_links l ON e.event_type IN (42, 44, 46, 47)
             AND l.session_id = e.session_id
             AND l.event_id = coalesce(b->>'authoring_id', b->>'importing_id',

@@ -95,7 +95,7 @@ BEGIN
                            (b->>'share_id')::numeric,
                            l.submission_id) AS submission_id
         FROM new_events e
-        CROSS JOIN LATERAL tart_event_body(e.data) AS b
+        CROSS JOIN LATERAL jsonb_path_query_first(e.data, '$.*') AS b
         LEFT JOIN work_package_links l ON e.event_type IN (107, 108)
             AND l.session_id = e.session_id AND l.event_id = (b->>'sending_id')::numeric
         WHERE e.event_type IN (90, 91, 92, 93, 94, 95, 99, 101, 102, 103, 105, 107, 108, 109)
