@@ -9,7 +9,7 @@
 -- these upserts never contend with each other.
 
 CREATE TABLE blocks (
-    header_hash text PRIMARY KEY,          -- '0x…'
+    header_hash text COLLATE "C" PRIMARY KEY,  -- '0x…'; hex compares bytewise
     slot bigint,
     author_node_id text,                   -- the node that sent "Authored" for it
     first_seen_at timestamptz NOT NULL     -- TART's receive time of its first event
@@ -18,7 +18,7 @@ CREATE INDEX blocks_slot ON blocks (slot DESC NULLS LAST, header_hash);
 CREATE INDEX blocks_first_seen ON blocks (first_seen_at);
 
 CREATE TABLE block_sightings (
-    header_hash text NOT NULL,
+    header_hash text COLLATE "C" NOT NULL,
     node_id text NOT NULL,
     slot bigint,
     authored_at timestamptz, authored_time timestamptz,    -- 42 Authored
@@ -36,7 +36,7 @@ CREATE TABLE block_links (
     session_id bigint NOT NULL,
     event_id numeric(20,0) NOT NULL,
     slot bigint,
-    header_hash text,
+    header_hash text COLLATE "C",
     created_at timestamptz NOT NULL,
     PRIMARY KEY (session_id, event_id)
 );

@@ -15,7 +15,7 @@ CREATE TABLE work_package_pipelines (
     submission_id numeric(20,0) NOT NULL,  -- JIP-3 ID of its event 90 or 91 in the session
     node_id text NOT NULL,
     shared boolean,                -- false: from a builder (90); true: from a primary (91)
-    work_package_hash text,        -- '0x…', from 93/94
+    work_package_hash text COLLATE "C",  -- '0x…', from 93/94; hex compares bytewise
     core integer,
     created_at timestamptz NOT NULL,  -- TART's receive time of its first event
     submitted timestamptz,         -- 90/91
@@ -39,7 +39,7 @@ CREATE INDEX work_package_pipelines_created ON work_package_pipelines (created_a
 
 -- One row per work-package hash, for "the latest work-packages".
 CREATE TABLE work_packages (
-    work_package_hash text PRIMARY KEY,
+    work_package_hash text COLLATE "C" PRIMARY KEY,
     core integer,
     first_seen_at timestamptz NOT NULL
 );

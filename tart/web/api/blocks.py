@@ -34,23 +34,18 @@ _HAD_TIME = "least(s.authored_time, s.received_time, s.importing_time, s.importe
 _FRACTIONS = "ARRAY[" + ",".join(str(p / 100) for p in PERCENTILES) + "]"
 
 
-# The spreads of the blocks in $1 (header hashes).
+# Per block of $1 (header hashes), one index range scan of its sightings: the counts, and the
+# first and the percentile times of having it on each clock.
 _SPREADS = f"""
-SELECT s.header_hash, count(*) AS reporting, count({_HAD_AT}) AS had,
-       percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY {_HAD_AT}) AS at_q,
-       min({_HAD_AT}) AS at_first,
-       percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY {_HAD_TIME}) AS time_q,
-       min({_HAD_TIME}) AS time_first
-FROM block_sightings s WHERE s.header_hash = ANY($1)
-GROUP BY s.header_hash
-"""
-_SPREADS_MS = f"""
-SELECT header_hash, reporting, had,
-       (SELECT array_agg(round((extract(epoch FROM q - at_first) * 1000)::numeric, 3)::float8
-                         ORDER BY n) FROM unnest(at_q) WITH ORDINALITY AS u(q, n)),
-       (SELECT array_agg(round((extract(epoch FROM q - time_first) * 1000)::numeric, 3)::float8
-                         ORDER BY n) FROM unnest(time_q) WITH ORDINALITY AS u(q, n))
-FROM ({_SPREADS}) spreads
+SELECT h.header_hash, x.*
+FROM unnest($1::text[]) AS h(header_hash)
+CROSS JOIN LATERAL (
+    SELECT count(*), count(had_at), min(had_at),
+           percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY had_at),
+           min(had_time), percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY had_time)
+    FROM (SELECT {_HAD_AT} AS had_at, {_HAD_TIME} AS had_time
+          FROM block_sightings s WHERE s.header_hash = h.header_hash) s
+) x
 """
 _BLOCK_COLUMNS = f"header_hash, slot, author_node_id, {shapes.utc('first_seen_at')}"
 
@@ -106,23 +101,25 @@ def _block(row) -> dict:
 
 def _spreads(hashes: list[str]) -> dict:
     """header hash → its nodes counts and spreads."""
-    rows = pool().prepared(_SPREADS_MS, (hashes,))
-    found = {
+    return {
         header_hash: {
             "reporting_nodes": reporting,
             "nodes_had": had,
-            "spread_ms": _percentiles(received),
-            "spread_node_ms": _percentiles(node_clock),
+            "spread_ms": _percentiles(at_first, at_times),
+            "spread_node_ms": _percentiles(time_first, node_times),
         }
-        for header_hash, reporting, had, received, node_clock in rows
+        for header_hash, reporting, had, at_first, at_times, time_first, node_times in (
+            pool().prepared(_SPREADS, (hashes,))
+        )
     }
-    empty = {"spread_ms": _percentiles(None), "spread_node_ms": _percentiles(None)}
-    return {h: found.get(h, {"reporting_nodes": 0, "nodes_had": 0, **empty}) for h in hashes}
 
 
-def _percentiles(values) -> dict:
-    values = values or [None] * len(PERCENTILES)
-    return {f"p{p}": value for p, value in zip(PERCENTILES, values)}
+def _percentiles(first, times) -> dict:
+    """{"p50": ms after `first`, ...}; nulls when no node had it."""
+    return {
+        f"p{p}": None if first is None else round((time - first).total_seconds() * 1000, 3)
+        for p, time in zip(PERCENTILES, times or [None] * len(PERCENTILES))
+    }
 
 
 def _nodes(header_hash: str, first_seen_at: str) -> dict:
