@@ -50,7 +50,12 @@ def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days):
         " CROSS JOIN LATERAL (SELECT CASE WHEN p.place = 0 THEN s.t0 END AS at) a"
         " CROSS JOIN LATERAL (SELECT s.t0 + make_interval(secs => p.place * 0.005) AS at) h"
         " CROSS JOIN LATERAL (SELECT CASE WHEN p.place > 0 THEN s.t0 + make_interval("
-        "   secs => p.place * 0.02 + random() * 0.01) END AS at) i",
+        "   secs => p.place * 0.02 + random() * 0.01) END AS at) i;"
+        "UPDATE blocks k SET reporting_nodes = x.nodes, had_at = x.had_at, had_time = x.had_time"
+        " FROM (SELECT header_hash, count(*) AS nodes,"
+        "   array_agg(least(authored_at, importing_at)) AS had_at,"
+        "   array_agg(least(authored_time, importing_time)) AS had_time"
+        "   FROM block_sightings GROUP BY header_hash) x WHERE x.header_hash = k.header_hash",
         {"n": n},
     )
     cur.execute(

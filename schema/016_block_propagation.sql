@@ -12,7 +12,12 @@ CREATE TABLE blocks (
     header_hash text COLLATE "C" PRIMARY KEY,  -- '0x…'; hex compares bytewise
     slot bigint,
     author_node_id text,                   -- the node that sent "Authored" for it
-    first_seen_at timestamptz NOT NULL     -- TART's receive time of its first event
+    first_seen_at timestamptz NOT NULL,    -- TART's receive time of its first event
+    reporting_nodes integer NOT NULL DEFAULT 0,  -- nodes with a sighting
+    -- When each node that had it first had it, on each clock (same order): the spreads of the
+    -- latest blocks are read from one row each instead of a row per node.
+    had_at timestamptz[] NOT NULL DEFAULT '{}',
+    had_time timestamptz[] NOT NULL DEFAULT '{}'
 );
 CREATE INDEX blocks_slot ON blocks (slot DESC NULLS LAST, header_hash);
 CREATE INDEX blocks_first_seen ON blocks (first_seen_at);
@@ -75,25 +80,35 @@ BEGIN
             AND l.event_id = coalesce(b->>'authoring_id', b->>'importing_id',
                                       b->>'authoring_or_importing_id')::numeric
         WHERE e.event_type IN (42, 43, 44, 46, 47, 62, 68)
+    ), batch AS (
+        SELECT header_hash, node_id, max(slot) AS slot, min(created_at) AS first_at,
+               min(created_at) FILTER (WHERE event_type = 42) AS authored_at,
+               min(node_time) FILTER (WHERE event_type = 42) AS authored_time,
+               min(created_at) FILTER (WHERE event_type = 62) AS announced_at,
+               min(node_time) FILTER (WHERE event_type = 62) AS announced_time,
+               min(created_at) FILTER (WHERE event_type = 68) AS received_at,
+               min(node_time) FILTER (WHERE event_type = 68) AS received_time,
+               min(created_at) FILTER (WHERE event_type = 43) AS importing_at,
+               min(node_time) FILTER (WHERE event_type = 43) AS importing_time,
+               min(created_at) FILTER (WHERE event_type = 47) AS imported_at,
+               min(node_time) FILTER (WHERE event_type = 47) AS imported_time,
+               min(reason) FILTER (WHERE event_type IN (44, 46)) AS failure
+        FROM seen WHERE header_hash IS NOT NULL
+        GROUP BY header_hash, node_id
+    ), before AS (
+        -- Every part of the statement sees the sightings as they were before it.
+        SELECT b.header_hash, b.node_id, s.node_id IS NOT NULL AS known,
+               least(s.authored_at, s.received_at, s.importing_at, s.imported_at) AS had_at
+        FROM batch b LEFT JOIN block_sightings s USING (header_hash, node_id)
     ), per_node AS (
         INSERT INTO block_sightings AS s (
             header_hash, node_id, slot, authored_at, authored_time, announced_at,
             announced_time, received_at, received_time, importing_at, importing_time,
             imported_at, imported_time, failure)
-        SELECT header_hash, node_id, max(slot),
-               min(created_at) FILTER (WHERE event_type = 42),
-               min(node_time) FILTER (WHERE event_type = 42),
-               min(created_at) FILTER (WHERE event_type = 62),
-               min(node_time) FILTER (WHERE event_type = 62),
-               min(created_at) FILTER (WHERE event_type = 68),
-               min(node_time) FILTER (WHERE event_type = 68),
-               min(created_at) FILTER (WHERE event_type = 43),
-               min(node_time) FILTER (WHERE event_type = 43),
-               min(created_at) FILTER (WHERE event_type = 47),
-               min(node_time) FILTER (WHERE event_type = 47),
-               min(reason) FILTER (WHERE event_type IN (44, 46))
-        FROM seen WHERE header_hash IS NOT NULL
-        GROUP BY header_hash, node_id
+        SELECT header_hash, node_id, slot, authored_at, authored_time, announced_at,
+               announced_time, received_at, received_time, importing_at, importing_time,
+               imported_at, imported_time, failure
+        FROM batch
         ON CONFLICT (header_hash, node_id) DO UPDATE SET
             slot = coalesce(s.slot, excluded.slot),
             authored_at = least(s.authored_at, excluded.authored_at),
@@ -108,14 +123,24 @@ BEGIN
             imported_time = least(s.imported_time, excluded.imported_time),
             failure = coalesce(s.failure, excluded.failure)
     )
-    INSERT INTO blocks AS k (header_hash, slot, author_node_id, first_seen_at)
-    SELECT header_hash, max(slot), min(node_id) FILTER (WHERE event_type = 42), min(created_at)
-    FROM seen WHERE header_hash IS NOT NULL
-    GROUP BY header_hash
+    -- A node's first sign of having the block goes into the block's arrays once.
+    INSERT INTO blocks AS k (header_hash, slot, author_node_id, first_seen_at, reporting_nodes,
+                             had_at, had_time)
+    SELECT b.header_hash, max(b.slot), min(b.node_id) FILTER (WHERE b.authored_at IS NOT NULL),
+           min(b.first_at), count(*) FILTER (WHERE NOT o.known),
+           coalesce(array_agg(least(b.authored_at, b.received_at, b.importing_at, b.imported_at)) FILTER (WHERE o.had_at IS NULL
+                                                   AND least(b.authored_at, b.received_at, b.importing_at, b.imported_at) IS NOT NULL), '{}'),
+           coalesce(array_agg(least(b.authored_time, b.received_time, b.importing_time, b.imported_time)) FILTER (WHERE o.had_at IS NULL
+                                                   AND least(b.authored_at, b.received_at, b.importing_at, b.imported_at) IS NOT NULL), '{}')
+    FROM batch b JOIN before o USING (header_hash, node_id)
+    GROUP BY b.header_hash
     ON CONFLICT (header_hash) DO UPDATE SET
         slot = coalesce(k.slot, excluded.slot),
         author_node_id = coalesce(k.author_node_id, excluded.author_node_id),
-        first_seen_at = least(k.first_seen_at, excluded.first_seen_at);
+        first_seen_at = least(k.first_seen_at, excluded.first_seen_at),
+        reporting_nodes = k.reporting_nodes + excluded.reporting_nodes,
+        had_at = k.had_at || excluded.had_at,
+        had_time = k.had_time || excluded.had_time;
     RETURN NULL;
 END
 $$;

@@ -1,9 +1,9 @@
 """Block propagation: GET /api/blocks and GET /api/blocks/<slot-or-hash>.
 
 Read from the `blocks` and `block_sightings` tables that a trigger on `events` keeps
-(schema/016_block_propagation.sql), so a request reads one row per node of each block shown,
-never the events. A node *had* a block from the first of its authored, received (block
-transferred), importing and imported (block executed) events for it. The spread is the time
+(schema/016_block_propagation.sql), never the events: the list reads one row per block, a
+block's details one row per node. A node *had* a block from the first of its authored, received
+(block transferred), importing and imported (block executed) events for it. The spread is the time
 from the first node having it until ⌈p·N⌉ of the N nodes that had it did, for p = 50, 90, 99
 and 100 %, on TART's receive clock and, separately, on the nodes' own clocks (not trusted to
 agree with each other; shown because it excludes the network path to TART).
@@ -34,20 +34,14 @@ _HAD_TIME = "least(s.authored_time, s.received_time, s.importing_time, s.importe
 _FRACTIONS = "ARRAY[" + ",".join(str(p / 100) for p in PERCENTILES) + "]"
 
 
-# Per block of $1 (header hashes), one index range scan of its sightings: the counts, and the
-# first and the percentile times of having it on each clock.
-_SPREADS = f"""
-SELECT h.header_hash, x.*
-FROM unnest($1::text[]) AS h(header_hash)
-CROSS JOIN LATERAL (
-    SELECT count(*), count(had_at), min(had_at),
-           percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY had_at),
-           min(had_time), percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY had_time)
-    FROM (SELECT {_HAD_AT} AS had_at, {_HAD_TIME} AS had_time
-          FROM block_sightings s WHERE s.header_hash = h.header_hash) s
-) x
-"""
-_BLOCK_COLUMNS = f"header_hash, slot, author_node_id, {shapes.utc('first_seen_at')}"
+# A block, its counts, and the first and percentile times of having it on each clock, from the
+# arrays the trigger appends each node's first sign of having it to: one row per block.
+_BLOCK_COLUMNS = f"""header_hash, slot, author_node_id, {shapes.utc("first_seen_at")},
+reporting_nodes, cardinality(had_at),
+(SELECT min(t) FROM unnest(had_at) t),
+(SELECT percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY t) FROM unnest(had_at) t),
+(SELECT min(t) FROM unnest(had_time) t),
+(SELECT percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY t) FROM unnest(had_time) t)"""
 
 
 @blueprint.get("/blocks")
@@ -57,8 +51,7 @@ def list_blocks():
         f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY slot DESC NULLS LAST, header_hash LIMIT $1",
         (limit,),
     )
-    spreads = _spreads([row[0] for row in blocks])
-    return {"blocks": [{**_block(row), **spreads[row[0]]} for row in blocks]}
+    return {"blocks": [_block(row) for row in blocks]}
 
 
 @blueprint.get("/blocks/<block>")
@@ -83,34 +76,21 @@ def block_details(block):
         )
     if not rows:
         raise ApiError(404, "no node has reported this block", block=block)
-    spreads = _spreads([row[0] for row in rows])
-    return {
-        "blocks": [{**_block(row), **spreads[row[0]], **_nodes(row[0], row[3])} for row in rows]
-    }
+    return {"blocks": [{**_block(row), **_nodes(row[0], row[3])} for row in rows]}
 
 
 def _block(row) -> dict:
-    header_hash, slot, author, first_seen_at = row
+    header_hash, slot, author, first_seen_at, reporting, had, at_first, at_times = row[:8]
+    time_first, node_times = row[8:]
     return {
         "header_hash": header_hash,
         "slot": slot,
         "author_node_id": author,
         "first_seen_at": first_seen_at,
-    }
-
-
-def _spreads(hashes: list[str]) -> dict:
-    """header hash → its nodes counts and spreads."""
-    return {
-        header_hash: {
-            "reporting_nodes": reporting,
-            "nodes_had": had,
-            "spread_ms": _percentiles(at_first, at_times),
-            "spread_node_ms": _percentiles(time_first, node_times),
-        }
-        for header_hash, reporting, had, at_first, at_times, time_first, node_times in (
-            pool().prepared(_SPREADS, (hashes,))
-        )
+        "reporting_nodes": reporting,
+        "nodes_had": had,
+        "spread_ms": _percentiles(at_first, at_times),
+        "spread_node_ms": _percentiles(time_first, node_times),
     }
 
 
