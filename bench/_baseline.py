@@ -19,7 +19,7 @@ from psycopg2.extras import execute_values
 
 from tart.db.connect import connect
 from tart.ingest.batch import WRITERS_LOCK
-from tart.loadgen.frames import DISCRIMINATOR_OFFSET
+from tart.loadgen.frames import DISCRIMINATOR_IN_FRAME
 from tart.loadgen.runner import LoadGenerator, Plan, jam_now
 from tart.protocol import JAM_COMMON_ERA, EventDecoder, EventNumbering
 
@@ -60,7 +60,7 @@ def loadgen_events(mix, nodes, per_node):
     events, offset = [], 0
     while offset < len(data):
         size = int.from_bytes(data[offset : offset + 4], "little")
-        assert data[offset + DISCRIMINATOR_OFFSET] != 0xFF
+        assert data[offset + DISCRIMINATOR_IN_FRAME] != 0xFF
         event = decoder.decode(data[offset + 4 : offset + 4 + size])
         events.append(
             (numbering.assign(event.dropped), event.discriminator, event.timestamp, event.data)

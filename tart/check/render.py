@@ -3,6 +3,8 @@
 from rich.table import Table
 from rich.text import Text
 
+from tart.protocol import EVENT_HEADER_SIZE
+
 BAD = "bold red"
 GOOD = "green"
 DIM = "dim"
@@ -295,13 +297,13 @@ def _failure(error):
 
 def _kind_name(discriminator, name):
     if discriminator is None:
-        return "(frames shorter than 9 bytes)"
+        return f"(frames shorter than {EVENT_HEADER_SIZE} bytes)"
     return name or "(not a JIP-3 event)"
 
 
 def _kind_label(discriminator, name):
     if discriminator is None:
-        return "frames shorter than 9 bytes"
+        return f"frames shorter than {EVENT_HEADER_SIZE} bytes"
     return f"{discriminator} {name or '(not a JIP-3 event)'}"
 
 

@@ -24,11 +24,16 @@ import gevent
 from gevent.socket import wait
 
 from tart.ingest.items import Event, Undecodable
-from tart.protocol import DecodeError, EventDecoder, EventNumbering, decode_node_information
+from tart.protocol import (
+    FRAME_SIZE,
+    DecodeError,
+    EventDecoder,
+    EventNumbering,
+    decode_node_information,
+)
 
 log = logging.getLogger(__name__)
 
-_SIZE = struct.Struct("<I")
 _READ = 16384
 # The first bytes of what is sent to the telemetry port by mistake, read as a frame's size.
 _HTTP = (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC", b"PRI ")
@@ -212,17 +217,18 @@ class NodeConnection:
         budget = self.ingest.budget
         while True:
             available = len(buffer) - start
-            if available >= 4:
-                size = _SIZE.unpack_from(buffer, start)[0]
+            if available >= FRAME_SIZE.size:
+                size = FRAME_SIZE.unpack_from(buffer, start)[0]
                 if size > self.ingest.settings.max_frame:
-                    raise Closed(self._refused(size, buffer[start : start + 4]))
-                if available >= 4 + size:
-                    self._buffer, self._start = buffer, start + 4 + size
+                    raise Closed(self._refused(size, buffer[start : start + FRAME_SIZE.size]))
+                end = start + FRAME_SIZE.size + size
+                if len(buffer) >= end:
+                    self._buffer, self._start = buffer, end
                     self._framed = True
                     if self._holding:
                         self._holding = False
                         budget.hold(self, 0)
-                    return buffer[start + 4 : start + 4 + size], self._received
+                    return buffer[end - size : end], self._received
             if available:
                 refused = budget.hold(self, available)
                 if refused:

@@ -9,6 +9,7 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 
 import orjson
 
@@ -70,6 +71,7 @@ class IngestStats:
         self.connections_rejected = 0
         self.events_received = 0
         self.events_stored = 0
+        self.events_stored_by_type = Counter()  # discriminator → events stored
         self.events_rate_limited = 0
         self.events_undecodable = 0
         self.event_ids_wrapped = 0  # Dropped events that took a session's IDs past 2**64
@@ -94,6 +96,9 @@ class IngestStats:
             "connections_rejected": self.connections_rejected,
             "events_received": self.events_received,
             "events_stored": self.events_stored,
+            "events_stored_by_type": {
+                str(kind): count for kind, count in self.events_stored_by_type.items()
+            },
             "events_dropped": sum(self.dropped.values()),
             "events_dropped_by_reason": self.dropped,
             "events_rate_limited": self.events_rate_limited,

@@ -91,7 +91,7 @@ class _Batch:
         self.counters = counters
 
     @property
-    def items(self):
+    def items(self) -> list:
         return self.events + self.errors
 
 
@@ -220,9 +220,12 @@ class Writer:
         """Count a committed batch, after every batch before it."""
         self._wait_accounted(batch.number - 1)
         self.in_flight -= batch.taken
-        self._counters.add(Counters.of_batch(batch.events, batch.errors))
+        counters = Counters.of_batch(batch.events, batch.errors)
+        self._counters.add(counters)
         if batch.events or batch.errors:
             self._stats.events_stored += len(batch.events)
+            for node in counters.nodes.values():
+                self._stats.events_stored_by_type.update(node.by_type)
             self._stats.batches_written += 1
             self._stats.batch_write_duration.observe(duration)
             self._stats.last_write_at = time.time()

@@ -8,14 +8,15 @@ IMPORT_STEP_US × min(r, IMPORT_RANKS) after the slot starts, except that, with 
 more, the last-ranked node only hears of it and its block request fails. The author is also the
 primary guarantor of the slot's work-package, the next two ranks its secondaries; the package
 of every FAILING_EVERY-th slot fails authorization at the primary. A new header and
-work-package hash every slot (:class:`Hash`).
+work-package hash every slot (:class:`Hash`); slots follow the cycle (:class:`CycleSlot`), not
+the clock, so that node times and slots agree however fast the cycle is sent.
 """
 
 from tart.loadgen.parts import (
     AUTHORIZED_COST,
     REFINE_COSTS,
+    CycleSlot,
     Hash,
-    Slot,
     guarantee,
     package,
     report,
@@ -87,7 +88,7 @@ def _block(script, slot):
     index, nodes, peers = script.index, script.nodes, script.peers
     header = Hash("block", slot)
     parent = Hash("block", (slot - 1) % script.slots_per_cycle)
-    at = Slot(slot)
+    at = CycleSlot(slot)
     outline = {
         "size": 18_000,
         "hash": header,
@@ -149,7 +150,7 @@ def _work_package(script, slot):
 
 def _primary(script, slot):
     builder, first, second = script.peers[3], script.peers[0], script.peers[1]
-    at = Slot(slot)
+    at = CycleSlot(slot)
 
     def when(step):
         return (at, SUBMITTED_US + PRIMARY_STEPS.get(step, 0))
@@ -160,7 +161,7 @@ def _primary(script, slot):
     received = {
         "submission_or_share_id": submission,
         "core": slot % script.core_count,
-        "outline": package(Hash("work-package", slot), Slot(slot - 4)),
+        "outline": package(Hash("work-package", slot), CycleSlot(slot - 4)),
     }
     script.emit("WorkPackageReceived", received, at=when("received"))
     if fails(slot):
@@ -194,7 +195,7 @@ def _primary(script, slot):
 
 
 def _secondary(script, slot):
-    at = Slot(slot)
+    at = CycleSlot(slot)
 
     def when(step):
         return (at, SUBMITTED_US + SHARED_US + SECONDARY_STEPS.get(step, 0))
@@ -203,7 +204,7 @@ def _secondary(script, slot):
     received = {
         "submission_or_share_id": share,
         "core": slot % script.core_count,
-        "outline": package(Hash("work-package", slot), Slot(slot - 4)),
+        "outline": package(Hash("work-package", slot), CycleSlot(slot - 4)),
     }
     script.emit("WorkPackageReceived", received, at=when("received"))
     _common_steps(script, share, slot, when)

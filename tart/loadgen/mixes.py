@@ -2,9 +2,10 @@
 
 A mix is a function that emits a cycle onto a :class:`Script`. Events that refer to earlier
 events carry the :class:`Ref` that ``emit`` returned for them; slots are :class:`Slot` offsets
-from the cycle's first slot. Both are shifted on every repetition of the cycle (see
-``frames.py``), so a node can repeat a cycle for hours and every ID still points at the event it
-means, per JIP-3 numbering: first event 0, +1 per event, +N after Dropped(N).
+from the current slot. IDs are shifted on every repetition of the cycle, so a node can repeat a
+cycle for hours and every ID still points at the event it means, per JIP-3 numbering: first
+event 0, +1 per event, +N after Dropped(N). Slots follow the clock as the frames are sent (see
+``frames.py``), so every node of a network reports the JAM slot of the moment.
 """
 
 import random
@@ -23,7 +24,11 @@ from tart.loadgen.parts import (
     report,
 )
 from tart.protocol import EVENTS_BY_VERSION, REFERENCES_BY_VERSION
+from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.samples import sample
+
+# GRANDPA finality trails the best block by a couple of slots.
+FINALITY_LAG = 2
 
 
 # =============================================================================================
@@ -44,8 +49,10 @@ def status(script):
     script.emit("Status", status_fields)
     script.emit("BestBlockChanged", {"slot": Slot(0), "hash": hash_of("block", 0)})
     script.emit("Status", status_fields)
-    # GRANDPA finality trails the best block by a couple of slots.
-    script.emit("FinalizedBlockChanged", {"slot": Slot(-2), "hash": hash_of("block", -2)})
+    script.emit(
+        "FinalizedBlockChanged",
+        {"slot": Slot(-FINALITY_LAG), "hash": hash_of("block", -FINALITY_LAG)},
+    )
 
 
 # =============================================================================================
@@ -153,7 +160,9 @@ def every_event(script):
             elif _is_event_id(field):
                 fields[field.name] = previous  # the spec names no kind yet ("auditing event")
             else:
-                fields[field.name] = sample(field, script.core_count, rng)
+                value = sample(field, script.core_count, rng)
+                lag = FINALITY_LAG if event.event_name == "FinalizedBlockChanged" else 0
+                fields[field.name] = _current_slots(field, value, -lag)
         if discriminator == 0:
             # Dropped(3): the numbering jumps, as it does in a node under load.
             fields["num_dropped"] = 3
@@ -161,11 +170,31 @@ def every_event(script):
 
 
 def _is_event_id(con):
+    return _is_type(con, "Event ID")
+
+
+def _is_type(con, name):
     while isinstance(con, Renamed):
-        if con.name == "Event ID":
+        if con.name == name:
             return True
         con = con.subcon
     return False
+
+
+def _current_slots(con, value, offset):
+    """`value` (a sample of `con`) with every Slot in it the current slot plus `offset`: a
+    random u32 would put the network's best block decades ahead."""
+    if _is_type(con, "Slot"):
+        return Slot(offset)
+    while isinstance(con, Renamed):
+        con = con.subcon
+    if isinstance(con, Record):
+        return {sc.name: _current_slots(sc, value[sc.name], offset) for sc in con.subcons}
+    if isinstance(con, Vec):
+        return [_current_slots(con.subcon, item, offset) for item in value]
+    if isinstance(con, Option) and value is not None:
+        return _current_slots(con.subcon, value, offset)
+    return value
 
 
 MIXES = {

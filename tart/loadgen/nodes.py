@@ -48,6 +48,8 @@ _PARAMS = {
     "max_exports": 3072,
     "ticket_submission_end": 500,
 }
+# Seconds per slot: the loadgen's slots follow the clock at this pace.
+SLOT_PERIOD = _PARAMS["slot_period"]
 # Present only in the GP 0.7 layout.
 _PARAMS_GP07_ONLY = {
     "ticket_attempts": 2,

@@ -1,6 +1,6 @@
 """What mixes are written with: the cycle of events a simulated node repeats (:class:`Script`),
-the markers that move on with each repetition (:class:`Ref`, :class:`Slot`, :class:`Hash`; see
-``frames.py``), and outlines and costs the guaranteeing events share."""
+the markers that frames.py fills in as they are sent (:class:`Ref`, :class:`Slot`,
+:class:`CycleSlot`, :class:`Hash`), and outlines and costs the guaranteeing events share."""
 
 import hashlib
 
@@ -20,7 +20,7 @@ class Ref:
 
 
 class Slot:
-    """A slot, `offset` slots after the slot at which the cycle (first) starts."""
+    """A slot, `offset` slots after the current slot (when the event is sent)."""
 
     __slots__ = ("offset",)
 
@@ -29,6 +29,19 @@ class Slot:
 
     def __repr__(self):
         return f"Slot({self.offset})"
+
+
+class CycleSlot:
+    """Slot `offset` of a cycle that covers `Script.slots_per_cycle` slots from the slot the
+    load began in: a mix whose repetitions are successive slots, not the clock's."""
+
+    __slots__ = ("offset",)
+
+    def __init__(self, offset=0):
+        self.offset = offset
+
+    def __repr__(self):
+        return f"CycleSlot({self.offset})"
 
 
 class Hash:
@@ -52,9 +65,9 @@ class Hash:
 class Script:
     """One cycle of a mix: its events in sending order, numbered as a node numbers them.
 
-    A mix may time events on the node's clock (`at`): that many µs after the start of a slot
-    of the cycle, so delays between nodes are known exactly. Other events carry the time they
-    are sent.
+    A mix may time events on the node's clock (`at`): that many µs after the start of a
+    CycleSlot, so delays between nodes are known exactly. Other events carry the time they are
+    sent.
     """
 
     def __init__(self, protocol_version, core_count, peers, slots_per_cycle=1, index=0, nodes=1):
@@ -66,7 +79,7 @@ class Script:
         self.nodes = nodes
         self.events = []
         self.event_ids = []
-        self.times = []  # per event: None, or (Slot, µs after that slot's start)
+        self.times = []  # per event: None, or (CycleSlot, µs after that slot's start)
         self._numbering = EventNumbering()
 
     def emit(self, name, fields, at=None):

@@ -22,7 +22,7 @@ import gevent
 import gevent.event
 import gevent.socket
 
-from tart.loadgen.frames import SLOT_US, Cycle
+from tart.loadgen.frames import Cycle
 from tart.loadgen.mixes import PER_NODE, script_of
 from tart.loadgen.nodes import SimulatedNode, peer_id
 from tart.protocol import JAM_COMMON_ERA
@@ -113,7 +113,7 @@ class LoadGenerator:
         per distinct script (encoding is the slow part)."""
         plan = self.plan
         peers = [peer_id(plan.seed, index) for index in range(4)]
-        first_slot, timestamp = jam_now() // SLOT_US, jam_now()
+        timestamp = jam_now()
         nodes = plan.nodes if plan.mix in PER_NODE else 1
         encoded = {}
         cycles = []
@@ -123,7 +123,7 @@ class LoadGenerator:
             )
             key = repr((script.events, script.times))
             if key not in encoded:
-                encoded[key] = Cycle(script, first_slot, timestamp)
+                encoded[key] = Cycle(script, timestamp)
             cycles.append(encoded[key])
         return cycles * (plan.nodes // nodes)
 

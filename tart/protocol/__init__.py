@@ -5,6 +5,7 @@ the protocol's documentation; ``codec.py`` is how the rest of TART uses them.
 """
 
 from tart.protocol.codec import (
+    FRAME_SIZE,
     JAM_COMMON_ERA,
     DecodedEvent,
     EventDecoder,
@@ -19,13 +20,23 @@ from tart.protocol.codec import (
     jam_timestamp,
 )
 from tart.protocol.errors import DecodeError
-from tart.protocol.events import CATEGORIES, EVENTS, EVENTS_BY_VERSION, REFERENCES_BY_VERSION
+from tart.protocol.events import (
+    CATEGORIES,
+    DISCRIMINATOR_OFFSET,
+    EVENT_HEADER_SIZE,
+    EVENTS,
+    EVENTS_BY_VERSION,
+    REFERENCES_BY_VERSION,
+)
 from tart.protocol.primitives import NUL_SYMBOL, encode_natural
 
 __all__ = [
     "CATEGORIES",
+    "DISCRIMINATOR_OFFSET",
     "EVENTS",
     "EVENTS_BY_VERSION",
+    "EVENT_HEADER_SIZE",
+    "FRAME_SIZE",
     "JAM_COMMON_ERA",
     "NUL_SYMBOL",
     "REFERENCES_BY_VERSION",

@@ -11,7 +11,12 @@ from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from tart.protocol.errors import DecodeError, FieldError, join_path
-from tart.protocol.events import EVENTS_BY_VERSION, EventMessageV0, EventMessageV1
+from tart.protocol.events import (
+    DISCRIMINATOR_OFFSET,
+    EVENTS_BY_VERSION,
+    EventMessageV0,
+    EventMessageV1,
+)
 from tart.protocol.node_information import NodeInformationGP07, NodeInformationGP08
 
 JAM_COMMON_ERA = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
@@ -21,12 +26,13 @@ _HEADER = struct.Struct("<QB")
 DROPPED = 0  # the discriminator of "0: Dropped"
 # Event ID = u64: IDs are numbered modulo this, as a node's own u64 counter wraps.
 EVENT_ID_LIMIT = 2**64
-_FRAME_SIZE = struct.Struct("<I")
+# Every message on the wire is preceded by its size in bytes, a little-endian u32.
+FRAME_SIZE = struct.Struct("<I")
 
 PARAMETER_LAYOUTS = {"0.7": NodeInformationGP07, "0.8": NodeInformationGP08}
 
 
-def jam_time(timestamp):
+def jam_time(timestamp: int) -> datetime | None:
     """A JIP-3 Timestamp (µs since the JAM Common Era) as a UTC datetime; None if out of range."""
     try:
         return JAM_COMMON_ERA + timedelta(microseconds=timestamp)
@@ -34,7 +40,7 @@ def jam_time(timestamp):
         return None
 
 
-def jam_timestamp(when):
+def jam_timestamp(when: datetime) -> int:
     """The JIP-3 Timestamp of a datetime."""
     delta = when - JAM_COMMON_ERA
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -45,22 +51,22 @@ class NodeInformation:
 
     __slots__ = ("fields", "fitting_layouts", "params_layout")
 
-    def __init__(self, fields, params_layout, fitting_layouts):
+    def __init__(self, fields: dict, params_layout: str, fitting_layouts: tuple[str, ...]):
         self.fields = fields
         self.params_layout = params_layout
         # Every JAM Parameters layout that leaves a valid message; where two do, gp_version chose.
         self.fitting_layouts = fitting_layouts
 
     @property
-    def protocol_version(self):
+    def protocol_version(self) -> int:
         return self.fields["protocol_version"]
 
     @property
-    def core_count(self):
+    def core_count(self) -> int:
         return self.fields["params"]["core_count"]
 
     @property
-    def peer_id(self):
+    def peer_id(self) -> str:
         return self.fields["peer_id"]
 
 
@@ -69,27 +75,27 @@ class DecodedEvent:
 
     __slots__ = ("data", "discriminator", "name", "timestamp")
 
-    def __init__(self, discriminator, name, timestamp, data):
+    def __init__(self, discriminator: int, name: str, timestamp: int, data: dict):
         self.discriminator = discriminator
         self.name = name
         self.timestamp = timestamp
         self.data = data
 
     @property
-    def time(self):
+    def time(self) -> datetime | None:
         return jam_time(self.timestamp)
 
     @property
-    def fields(self):
+    def fields(self) -> dict:
         return self.data[self.name]
 
     @property
-    def dropped(self):
+    def dropped(self) -> int | None:
         """How many events a Dropped event stands for; None for any other event."""
         return self.data["Dropped"]["num_dropped"] if self.discriminator == DROPPED else None
 
 
-def decode_node_information(frame):
+def decode_node_information(frame: bytes) -> NodeInformation:
     """Decode a node-information message, choosing the JAM Parameters layout that fits.
 
     Both layouts are tried; the one that leaves a valid message is used, and where both do, the
@@ -116,7 +122,7 @@ def decode_node_information(frame):
     return NodeInformation(fitting[layout], layout, tuple(fitting))
 
 
-def layout_of_gp_version(text):
+def layout_of_gp_version(text: str) -> str:
     """The JAM Parameters layout a Gray Paper version string such as "0.7.1" names."""
     return "0.7" if _gp_version(text) < (0, 8) else "0.8"
 
@@ -132,13 +138,13 @@ def _gp_version(text):
 class EventDecoder:
     """Decodes the event frames of one connection (its protocol version and core count)."""
 
-    def __init__(self, protocol_version, core_count):
+    def __init__(self, protocol_version: int, core_count: int):
         self.protocol_version = protocol_version
         self.core_count = core_count
         self._table = _compiled_events(protocol_version)
         self._context = {"_params": {"C": core_count}}
 
-    def dropped(self, frame):
+    def dropped(self, frame: bytes) -> int | None:
         """N if `frame` is a Dropped(N) event, else None, without decoding any other event: what
         a frame that is not stored (rate limited) does to the IDs of the events after it."""
         if len(frame) > _HEADER.size and frame[_HEADER.size - 1] == DROPPED:
@@ -148,7 +154,7 @@ class EventDecoder:
                 return None
         return None
 
-    def decode(self, frame):
+    def decode(self, frame: bytes) -> DecodedEvent:
         """Decode one event frame (without its 4-byte size); raises :class:`DecodeError`."""
         if len(frame) < _HEADER.size:
             raise DecodeError(
@@ -161,7 +167,9 @@ class EventDecoder:
             event, parse = self._table[discriminator]
         except KeyError:
             raise DecodeError(
-                f"unknown discriminator {discriminator}", 8, discriminator=discriminator
+                f"unknown discriminator {discriminator}",
+                DISCRIMINATOR_OFFSET,
+                discriminator=discriminator,
             ) from None
         io = BytesIO(frame)
         io.seek(_HEADER.size)
@@ -231,7 +239,7 @@ class EventNumbering:
         self.next_id = 0
         self.wraps = 0
 
-    def assign(self, dropped=None):
+    def assign(self, dropped: int | None = None) -> int:
         """The ID of the next event; ``dropped`` is N when that event is Dropped(N)."""
         event_id = self.next_id
         self.next_id += 1 if dropped is None else dropped
@@ -248,12 +256,14 @@ _DISCRIMINATORS = {
 }
 
 
-def discriminator(event_name, protocol_version=0):
+def discriminator(event_name: str, protocol_version: int = 0) -> int:
     """The discriminator of the event named `event_name` ("BestBlockChanged" → 11)."""
     return _DISCRIMINATORS[protocol_version][event_name]
 
 
-def encode_event(data, timestamp, protocol_version=0, core_count=341):
+def encode_event(
+    data: dict, timestamp: int, protocol_version: int = 0, core_count: int = 341
+) -> bytes:
     """The message bytes of one event given as ``{name: fields}`` (the decoder's shape)."""
     ((name, fields),) = data.items()
     discriminator = _DISCRIMINATORS[protocol_version][name]
@@ -262,11 +272,11 @@ def encode_event(data, timestamp, protocol_version=0, core_count=341):
     )
 
 
-def encode_node_information(fields, params_layout="0.7"):
+def encode_node_information(fields: dict, params_layout: str = "0.7") -> bytes:
     """The message bytes of a node-information message (fields as the decoder returns them)."""
     return PARAMETER_LAYOUTS[params_layout].build(fields)
 
 
-def frame(message):
+def frame(message: bytes) -> bytes:
     """A message as sent on the wire: its size as a little-endian u32, then the message."""
-    return _FRAME_SIZE.pack(len(message)) + message
+    return FRAME_SIZE.pack(len(message)) + message

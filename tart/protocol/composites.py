@@ -14,7 +14,7 @@ from tart.protocol.errors import FieldError
 from tart.protocol.primitives import natural, read_exactly
 
 
-def Type(name, subcon, meaning=None):
+def Type(name: str, subcon: Construct, meaning: str | None = None) -> Renamed:
     """A named JIP-3 type (``Slot = u32``): same bytes as ``subcon``, named for the docs."""
     return Renamed(subcon, newname=name, newdocs=meaning)
 

@@ -11,7 +11,7 @@ from construct import SizeofError
 
 from tart.protocol.codec import EventDecoder, _parse_exactly, decode_node_information
 from tart.protocol.errors import DecodeError, FieldError
-from tart.protocol.events import EVENTS_BY_VERSION
+from tart.protocol.events import DISCRIMINATOR_OFFSET, EVENT_HEADER_SIZE, EVENTS_BY_VERSION
 from tart.protocol.node_information import NodeInformationGP07, NodeInformationGP08
 from tart.protocol.primitives import encode_natural, natural
 
@@ -66,9 +66,9 @@ def _varint_timestamp(message, version, cores):
 
 def _core_count(message, version, cores):
     """Status's [u8; C] and Distributing assurance's [u8; ceil(C/8)] sized by another C."""
-    if len(message) < 9:
+    if len(message) < EVENT_HEADER_SIZE:
         return None
-    event = EVENTS_BY_VERSION[version].get(message[8])
+    event = EVENTS_BY_VERSION[version].get(message[DISCRIMINATOR_OFFSET])
     if event is None:
         return None
     try:
@@ -78,7 +78,7 @@ def _core_count(message, version, cores):
         return None
     if not per_core:
         return None
-    sent = len(message) - 9 - fixed
+    sent = len(message) - EVENT_HEADER_SIZE - fixed
     if sent < 0 or _decode(message, version, sent * 8 // per_core) is None:
         return None
     expected = (cores * per_core + 7) // 8
@@ -94,12 +94,18 @@ def _core_count(message, version, cores):
 
 
 def _leb128_lengths(message, version, cores):
-    if len(message) < 9 or message[8] not in EVENTS_BY_VERSION[version]:
+    if (
+        len(message) < EVENT_HEADER_SIZE
+        or message[DISCRIMINATOR_OFFSET] not in EVENTS_BY_VERSION[version]
+    ):
         return None
     noted = []
     try:
         _parse_exactly(
-            EVENTS_BY_VERSION[version][message[8]], message, 9, {"C": cores, "leb128": noted}
+            EVENTS_BY_VERSION[version][message[DISCRIMINATOR_OFFSET]],
+            message,
+            EVENT_HEADER_SIZE,
+            {"C": cores, "leb128": noted},
         )
     except DecodeError:
         return None
@@ -115,12 +121,12 @@ def _leb128_lengths(message, version, cores):
 
 def _other_version(message, version, cores):
     """Event 61 is the one that differs between protocol versions 0 and 1."""
-    if len(message) < 9:
+    if len(message) < EVENT_HEADER_SIZE:
         return None
     for other, table in EVENTS_BY_VERSION.items():
-        if other != version and table.get(message[8]) is not EVENTS_BY_VERSION[version].get(
-            message[8]
-        ):
+        if other != version and table.get(message[DISCRIMINATOR_OFFSET]) is not EVENTS_BY_VERSION[
+            version
+        ].get(message[DISCRIMINATOR_OFFSET]):
             event = _decode(message, other, cores)
             if event is not None:
                 return (

@@ -21,7 +21,7 @@ from tart.protocol.codec import (
     jam_timestamp,
 )
 from tart.protocol.composites import Option, Record, Vec
-from tart.protocol.events import CATEGORIES, EVENTS_BY_VERSION
+from tart.protocol.events import CATEGORIES, EVENT_HEADER_SIZE, EVENTS_BY_VERSION
 from tart.protocol.primitives import (
     NUL_SYMBOL,
     Bool,
@@ -59,9 +59,6 @@ JAM_PARAMETERS = {
     layout: _field_type(record.params) for layout, record in PARAMETER_LAYOUTS.items()
 }
 _BY_NAME = {con.name: con for con in DOCUMENTED_TYPES + list(JAM_PARAMETERS.values())}
-
-# Timestamp and discriminator, before every event's fields.
-_EVENT_HEADER = 9
 
 
 def _is_section_type(con):
@@ -349,7 +346,8 @@ def _events_intro():
     parts = [
         "## Event messages",
         "Every event message is a Timestamp and a one-byte discriminator, then the event's "
-        "fields. Each table below lists the fields; the message size includes these 9 bytes.",
+        f"fields. Each table below lists the fields; the message size includes these "
+        f"{EVENT_HEADER_SIZE} bytes.",
         _table(FIELD_HEADER, header),
         "Events are numbered implicitly: the first event of a connection is ID 0; the event after "
         "a Dropped event carrying N has that event's ID + N, any other + 1. A message that does "
@@ -373,8 +371,10 @@ def _event_section(discriminator, version, event):
     return "\n\n".join(
         [
             f"### {_event_heading(discriminator, event, version)}",
-            _size_line(measure, _EVENT_HEADER),
+            event.emitted,
+            _size_line(measure, EVENT_HEADER_SIZE),
             _table(FIELD_HEADER, _rows(event)),
+            *([f"**Note.** {event.note}"] if event.note else []),
         ]
     )
 

@@ -36,7 +36,7 @@ class DecodeError(Exception):
         )
         return f"{where}: {self.reason} (at byte {self.offset})"
 
-    def as_dict(self):
+    def as_dict(self) -> dict:
         return {
             "discriminator": self.discriminator,
             "event_name": self.event_name,
@@ -46,7 +46,7 @@ class DecodeError(Exception):
         }
 
 
-def join_path(root, segments):
+def join_path(root: str | None, segments) -> str:
     """``root`` plus field names and ``[i]`` indices, as one dotted path."""
     path = root or ""
     for segment in segments:

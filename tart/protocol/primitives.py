@@ -17,6 +17,7 @@ text. Building accepts the same shapes.
 import ipaddress
 import socket
 import struct
+from typing import BinaryIO
 
 from construct import Construct, Int8ul, Int16ul, Int32ul, Int64ul
 from construct.core import stream_write
@@ -37,7 +38,7 @@ _IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"
 _ZEROS_12 = bytes(12)
 
 
-def read_exactly(stream, length, what):
+def read_exactly(stream: BinaryIO, length: int, what: str) -> bytes:
     """``length`` bytes of ``stream``, or a :class:`FieldError` saying ``what`` is truncated."""
     offset = stream.tell()
     data = stream.read(length)
@@ -49,7 +50,7 @@ def read_exactly(stream, length, what):
 # ---------------------------------------------------------------------------------------------
 # Fast readers called by compiled parsers. They raise on any bad input without explaining it.
 # ---------------------------------------------------------------------------------------------
-def read_natural(io):
+def read_natural(io: BinaryIO) -> int:
     first = io.read(1)[0]
     if first < 0x80:
         return first
@@ -68,14 +69,14 @@ def read_natural(io):
     return value
 
 
-def read_hex(io, length):
+def read_hex(io: BinaryIO, length: int) -> str:
     data = io.read(length)
     if len(data) != length:
         raise ValueError("truncated bytes")
     return "0x" + data.hex()
 
 
-def read_string(io, limit):
+def read_string(io: BinaryIO, limit: int) -> str:
     length = read_natural(io)
     if length > limit:
         raise ValueError("string too long")
@@ -86,14 +87,14 @@ def read_string(io, limit):
     return text.replace("\x00", NUL_SYMBOL) if "\x00" in text else text
 
 
-def read_ip(io):
+def read_ip(io: BinaryIO) -> str:
     data = io.read(16)
     if len(data) != 16:
         raise ValueError("truncated address")
     return ip_text(data)
 
 
-def ip_text(data):
+def ip_text(data: bytes) -> str:
     """RFC 5952 text of a 16-byte address; IPv4-mapped addresses as dotted IPv4."""
     if data[:12] == _IPV4_MAPPED:
         return socket.inet_ntop(socket.AF_INET, data[12:])
@@ -103,7 +104,7 @@ def ip_text(data):
     return socket.inet_ntop(socket.AF_INET6, data)
 
 
-def read_per_core(io, this):
+def read_per_core(io: BinaryIO, this) -> list[int]:
     cores = this["_params"]["C"]
     data = io.read(cores)
     if len(data) != cores:
@@ -111,14 +112,14 @@ def read_per_core(io, this):
     return list(data)
 
 
-def read_bitfield(io, this):
+def read_bitfield(io: BinaryIO, this) -> str:
     return read_hex(io, (this["_params"]["C"] + 7) // 8)
 
 
 # ---------------------------------------------------------------------------------------------
 # Encoding of general natural numbers (GP appendix C)
 # ---------------------------------------------------------------------------------------------
-def encode_natural(value):
+def encode_natural(value: int) -> bytes:
     """The GP general natural-number encoding of ``value`` (0 ≤ value < 2^64)."""
     if not 0 <= value < 1 << 64:
         raise ValueError(f"natural {value} is outside 0 … 2^64-1")

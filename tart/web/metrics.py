@@ -29,6 +29,7 @@ from prometheus_client.utils import floatToGoString
 from prometheus_flask_exporter import PrometheusMetrics
 
 from tart.ingest.stats import DROP_REASONS
+from tart.protocol import EVENTS
 
 log = logging.getLogger(__name__)
 
@@ -240,6 +241,7 @@ class IngestCollector:
         for reason, count in _by_reason(everyone).items():
             dropped.add_metric([reason], count)
         families.append(dropped)
+        families.append(_by_type(everyone))
         families.append(_batch_write_duration(everyone))
         written = [c["last_write_at"] for c in live if c.get("last_write_at") is not None]
         families.append(
@@ -273,6 +275,20 @@ def _by_reason(counters_rows) -> dict:
         for reason, count in (counters.get("events_dropped_by_reason") or {}).items():
             reasons[reason] = reasons.get(reason, 0) + count
     return reasons
+
+
+def _by_type(counters_rows) -> CounterMetricFamily:
+    # Every event type from the start, at 0, so that its first events are an increase.
+    by_type = CounterMetricFamily(
+        "telemetry_events_by_type",
+        "Events written to the database, by type (its name and the spec's section)",
+        labels=["event", "category"],
+    )
+    for discriminator, event in sorted(EVENTS.items()):
+        key = str(discriminator)
+        count = sum((c.get("events_stored_by_type") or {}).get(key, 0) for c in counters_rows)
+        by_type.add_metric([event.event_name, event.category.key], count)
+    return by_type
 
 
 def _batch_write_duration(counters_rows) -> HistogramMetricFamily:

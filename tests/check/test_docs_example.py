@@ -1,5 +1,5 @@
-"""The README's worked example is true: the committed capture is what its script writes, and
-the output shown is what `tart check` prints for it."""
+"""The worked example is true: the committed capture is what its script writes, and the output
+docs/CONFORMANCE.md shows (and the README's excerpt of it) is what `tart check` prints for it."""
 
 import importlib.util
 import os
@@ -20,9 +20,7 @@ def test_the_capture_is_what_its_script_writes():
     assert EXAMPLE.read_bytes() == written, "run: .venv/bin/python docs/examples/mistakes.py"
 
 
-def test_the_readme_shows_what_tart_check_says():
-    readme = (REPO / "README.md").read_text()
-    (shown,) = re.findall(r"```\n\$ tart check docs/examples/mistakes.bin\n(.*?)```", readme, re.S)
+def printed_by_tart_check() -> str:
     result = subprocess.run(
         tart("check", "docs/examples/mistakes.bin"),
         cwd=REPO,
@@ -32,5 +30,21 @@ def test_the_readme_shows_what_tart_check_says():
         timeout=60,
     )
     assert result.returncode == 1
-    printed = "".join(line.rstrip() + "\n" for line in result.stdout.splitlines())
-    assert shown == printed
+    return "".join(line.rstrip() + "\n" for line in result.stdout.splitlines())
+
+
+def shown_in(document: str) -> str:
+    text = (REPO / document).read_text()
+    (shown,) = re.findall(r"```\n\$ tart check docs/examples/mistakes.bin\n(.*?)```", text, re.S)
+    return shown
+
+
+def test_the_docs_show_what_tart_check_says():
+    assert shown_in("docs/CONFORMANCE.md") == printed_by_tart_check()
+
+
+def test_the_readme_shows_the_start_and_the_verdict_of_it():
+    head, tail = shown_in("README.md").split("…\n")
+    printed = printed_by_tart_check()
+    assert head.count("\n") > 10 and printed.startswith(head)
+    assert tail.startswith("✗ does not conform") and printed.endswith(tail)

@@ -57,9 +57,9 @@ def test_every_kind_valid_in_both_versions_and_layouts(tmp_path, version, layout
     # The load generator's "all" mix: every event once, Dropped(3) first, IDs that name the
     # latest earlier event of a right kind; twice, so IDs are named across a Dropped gap too.
     script = script_of("all", version, 341, [peer_id(i) for i in range(5)])
-    cycle = Cycle(script, 100, TIMESTAMP)
+    cycle = Cycle(script, TIMESTAMP)
     for repetition in (0, 1):
-        for _, data in cycle.expected(repetition):
+        for _, data in cycle.expected(repetition, cycle.first_slot):
             capture.event(data)
     path = capture.write(tmp_path / "all.bin")
 

@@ -12,7 +12,8 @@ from tart.ingest.counters import Counters
 from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
 from tart.ingest.writer import Writer
-from tests.support.ingest import query
+from tests.support.ingest import query, running_ingest, wait_for_rows
+from tests.support.node import TelemetryNode, best_block
 
 
 def _session(session_id, node_id):
@@ -40,9 +41,12 @@ def test_a_batch_counts_per_session_and_keeps_each_nodes_latest():
     assert (node_a.stored, node_a.seen, node_a.best) == (3, 103.0, (6, f"0x{6:064x}"))
     assert (node_b.stored, node_b.seen, node_b.best) == (1, 101.0, None)
     assert node_a.sessions == {a: [3, 1]} and counters.nodes[None].sessions == {anonymous: [0, 1]}
+    assert (node_a.by_type, node_a.undecodable) == ({11: 2, 10: 1}, 1)
+    assert (node_b.by_type, node_b.undecodable) == ({10: 1}, 0)
     sql = counters.sql()
     assert "VALUES (1,3,1),(2,1,0),(3,0,1)" in sql  # sessions in id order
-    assert f"('{'aa' * 32}',3,103.0,6::bigint" in sql and "None" not in sql
+    assert f"""('{"aa" * 32}',3,'{{"11":2,"10":1}}'::jsonb,1,103.0,6::bigint""" in sql
+    assert "None" not in sql
 
 
 def test_later_counts_add_up_and_replace_blocks_and_the_oldest_are_taken_first():
@@ -93,6 +97,30 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     assert query(database_url, "SELECT events_stored FROM sessions") == [(300,)]
 
 
+def test_counts_by_type_and_undecodable_frames_add_up_in_the_nodes_row(database_url):
+    node_id, quiet_id = "ab" * 32, "ba" * 32
+    query(
+        database_url,
+        "INSERT INTO nodes (node_id) VALUES (%s), (%s); INSERT INTO sessions (id, node_id,"
+        " remote_address) VALUES (1, %s, 'test'), (2, %s, 'test') RETURNING 1",
+        (node_id, quiet_id, node_id, quiet_id),
+    )
+    session, quiet = _session(1, node_id), _session(2, quiet_id)
+    for events, errors in (
+        (
+            [_best(session, 1, 1.0), _status(session, 2.0)],
+            [Undecodable(session, 2, None, 3.0, b"")],
+        ),
+        ([_status(session, 4.0), _status(session, 5.0)], []),
+        # A node whose frames all failed to decode is counted too.
+        ([], [Undecodable(quiet, 0, None, 6.0, b""), Undecodable(quiet, 1, None, 7.0, b"")]),
+    ):
+        query(database_url, Counters.of_batch(events, errors).sql() + " RETURNING 1")
+    assert query(
+        database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes ORDER BY 1"
+    ) == [(node_id, {"10": 3, "11": 1}, 1), (quiet_id, {}, 2)]
+
+
 def _best_timed(session, slot, timestamp):
     data = {"BestBlockChanged": {"slot": slot, "hash": f"0x{slot:064x}"}}
     return Event(session, slot, 11, timestamp, data, time.time(), b"")
@@ -126,3 +154,29 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     assert query(database_url, "SELECT best_slot, best_timestamp, event_count FROM nodes") == [
         (3, 2_000, 2)
     ]
+
+
+def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(database_url):
+    with running_ingest(database_url) as (host, port, _):
+        with TelemetryNode(host, port) as node, TelemetryNode(host, port) as other:
+            for slot in range(3):
+                node.send(best_block(slot))
+            node.send({"ConnectionRefused": {"from": {"address": "10.0.0.1", "port": 1}}})
+            node.send_raw(node.encode(best_block(9))[:8] + b"\xff")  # no event has 255
+            other.send(best_block(1))
+            wait_for_rows(
+                database_url, "SELECT sum(event_count) + sum(events_undecodable) FROM nodes", 6
+            )
+        # Written about once a second, like the other counts.
+        wait_for_rows(
+            database_url,
+            "SELECT sum((counters->'events_stored_by_type'->>'11')::int) FROM ingest_stats",
+            4,
+        )
+    counted = query(database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes")
+    assert {node_id: (by_type, garbage) for node_id, by_type, garbage in counted} == {
+        node.node_id: ({"11": 3, "20": 1}, 1),
+        other.node_id: ({"11": 1}, 0),
+    }
+    (by_type,) = query(database_url, "SELECT counters->'events_stored_by_type' FROM ingest_stats")
+    assert by_type == ({"11": 4, "20": 1},)

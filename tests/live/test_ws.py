@@ -11,8 +11,10 @@ from tart.web import create_app
 from tests.support.ingest import running_ingest, scalar, wait_for_rows
 from tests.support.live import LiveClient, client_on, one_client_per_worker
 from tests.support.node import TelemetryNode, best_block
+from tests.support.rows import Rows
 from tests.support.web import running_web
 
+NODE = "cd" * 32
 KINDS = [(discriminator, event) for discriminator, event in EVENTS.items() if discriminator != 0]
 
 
@@ -142,6 +144,16 @@ def test_event_messages_have_the_seed_shape(database_url):
     assert event["timestamp"] == "2025-01-01T12:00:01.000000Z"
     assert event["received_at"].endswith("Z")
     assert isinstance(event["latency_ms"], float) and event["latency_ms"] >= 0
+
+
+def test_events_stored_after_connected_reach_a_worker_s_first_client(database_url):
+    """A worker's listener starts with its first client; events stored while it connects,
+    after the client has read `connected`, still reach that client."""
+    with running_web(database_url, workers=1) as (web, _), Rows(database_url) as rows:
+        with LiveClient(web) as client:
+            session = rows.node(NODE)
+            stored = rows.events(NODE, session, [(11, best_block(slot)) for slot in range(3)])
+            assert [event["id"] for event in client.events(3)] == stored
 
 
 def test_client_requests_are_answered_and_bad_ones_get_an_error(database_url):

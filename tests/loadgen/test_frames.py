@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from tart.loadgen.frames import Cycle
+from tart.loadgen.frames import Cycle, slot_at
 from tart.loadgen.mixes import MIXES, script_of
 from tart.loadgen.nodes import SimulatedNode, node_id, peer_id
 from tart.protocol import (
@@ -19,6 +19,8 @@ from tart.protocol import (
 
 PEERS = [peer_id(7, index) for index in range(4)]
 FIRST_SLOT = 1_500_000
+SLOT = 6_000_000  # µs
+START = FIRST_SLOT * SLOT + 123_456  # a JIP-3 Timestamp in slot FIRST_SLOT
 CASES = [(mix, version, layout) for mix in MIXES for version in (0, 1) for layout in ("0.7", "0.8")]
 
 
@@ -32,15 +34,16 @@ def split_frames(data):
     return frames
 
 
-def sent_events(cycle, takes, timestamp=1_000):
-    """Take frames from a fresh stream in pieces of the given sizes; decode them all and number
-    them as the server does: [(event_id, decoded event)]."""
+def sent_events(cycle, takes, timestamp=START, step=0):
+    """Take frames from a fresh stream in pieces of the given sizes, the first at `timestamp`
+    and each next one `step` µs later; decode them all and number them as the server does:
+    [(event_id, decoded event)]."""
     stream = cycle.stream()
     decoder = EventDecoder(cycle.script.protocol_version, cycle.script.core_count)
     numbering = EventNumbering()
     events = []
-    for count in takes:
-        data, garbage = stream.take(count, timestamp)
+    for index, count in enumerate(takes):
+        data, garbage = stream.take(count, timestamp + index * step)
         assert garbage == 0
         for message in split_frames(data):
             event = decoder.decode(message)
@@ -49,7 +52,7 @@ def sent_events(cycle, takes, timestamp=1_000):
 
 
 def make_cycle(mix, version, cores=341, index=0, nodes=1):
-    return Cycle(script_of(mix, version, cores, PEERS, index, nodes), FIRST_SLOT, timestamp=5)
+    return Cycle(script_of(mix, version, cores, PEERS, index, nodes), START)
 
 
 @pytest.mark.parametrize("mix,version,layout", CASES)
@@ -72,50 +75,113 @@ def assert_cycle_decodes(cycle):
     repetitions = 3
     # Pieces that do not line up with the cycle, so takes straddle repetitions.
     takes = [7] * (repetitions * cycle.frames // 7) + [repetitions * cycle.frames % 7]
-    events = sent_events(cycle, takes, timestamp=123_456_789)
-    expected = [pair for repetition in range(repetitions) for pair in cycle.expected(repetition)]
+    later = START + 3600 * 1_000_000  # an hour after the cycle was encoded
+    events = sent_events(cycle, takes, timestamp=later)
+    expected = [
+        pair
+        for repetition in range(repetitions)
+        for pair in cycle.expected(repetition, slot_at(later))
+    ]
     assert [(event_id, event.data) for event_id, event in events] == expected
     times = [
-        cycle.timestamp(index, repetition, 123_456_789)
+        cycle.timestamp(index, repetition, later)
         for repetition in range(repetitions)
         for index in range(cycle.frames)
     ]
     assert [event.timestamp for _, event in events] == times
 
 
-def test_lifecycle_hashes_and_times_move_on_with_each_repetition():
+def test_lifecycle_slots_hashes_and_times_move_on_with_each_repetition():
     cycle = make_cycle("lifecycles", 0, index=1, nodes=3)
-    events = sent_events(cycle, [2 * cycle.frames])
+    events = sent_events(cycle, [2 * cycle.frames], timestamp=START + 3600 * 1_000_000)
     imports = [(event.fields["slot"], event.fields["outline"]["hash"], event.timestamp)
                for _, event in events if event.name == "Importing"]  # fmt: skip
     # Node 1 imports slot 0's block (authored by node 0) 100 ms into the slot; slot 1 is its
-    # own; node 1 is last after node 2, the author of slot 2, so never imports it.
+    # own; node 1 is last after node 2, the author of slot 2, so never imports it. Slots are
+    # the cycle's, from the slot the cycle was made in, whatever the clock says when sent.
     assert [(slot, time) for slot, _, time in imports] == [
-        (FIRST_SLOT, FIRST_SLOT * 6_000_000 + 100_000),
-        (FIRST_SLOT + 3, (FIRST_SLOT + 3) * 6_000_000 + 100_000),
+        (FIRST_SLOT, FIRST_SLOT * SLOT + 100_000),
+        (FIRST_SLOT + 3, (FIRST_SLOT + 3) * SLOT + 100_000),
     ]
     first, second = (header for _, header, _ in imports)
     assert first[:50] == second[:50] and int(second[50:], 16) == int(first[50:], 16) + 1
 
 
-def test_ids_and_slots_move_on_with_each_repetition():
+def test_ids_move_on_with_each_repetition_and_slots_with_the_clock():
     cycle = make_cycle("status", 0)
-    events = sent_events(cycle, [2 * cycle.frames])
+    # Three repetitions in one slot, one in the next; then a new connection an hour later.
+    events = sent_events(cycle, [3 * cycle.frames, cycle.frames], step=SLOT)
+    events += sent_events(cycle, [cycle.frames], timestamp=START + 3600 * 1_000_000)
     best = [
         (event_id, event.fields["slot"])
         for event_id, event in events
         if event.name == "BestBlockChanged"
     ]
-    assert best == [(1, FIRST_SLOT), (5, FIRST_SLOT + 1)]
+    hour = 600
+    assert best == [
+        (1, FIRST_SLOT),
+        (5, FIRST_SLOT),
+        (9, FIRST_SLOT),
+        (13, FIRST_SLOT + 1),
+        (1, FIRST_SLOT + hour),
+    ]
+    finalized = [
+        event.fields["slot"] for _, event in events if event.name == "FinalizedBlockChanged"
+    ]
+    assert finalized == [slot - 2 for _, slot in best]
     statuses = [event.fields for _, event in events if event.name == "Status"]
     assert all(len(fields["num_guarantees"]) == 341 for fields in statuses)
 
 
+def test_a_slot_that_begins_mid_cycle_reaches_the_rest_of_the_cycle():
+    cycle = make_cycle("status", 1)
+    events = sent_events(cycle, [1, cycle.frames - 1, cycle.frames], step=SLOT)
+    slots = [(event.name, event.fields["slot"]) for _, event in events if "slot" in event.fields]
+    assert slots == [
+        ("BestBlockChanged", FIRST_SLOT + 1),
+        ("FinalizedBlockChanged", FIRST_SLOT - 1),
+        ("BestBlockChanged", FIRST_SLOT + 2),
+        ("FinalizedBlockChanged", FIRST_SLOT),
+    ]
+
+
+# The lifecycles mix's slots are those of its cycle (CycleSlot), so that its node times and
+# slots agree however fast it is sent.
+@pytest.mark.parametrize("mix", sorted(set(MIXES) - {"lifecycles"}))
+def test_every_slot_of_every_mix_is_the_slot_of_the_clock_or_just_before(mix):
+    cycle = make_cycle(mix, 1)
+    when = START + 86_400 * 1_000_000  # a day later: 14,400 slots
+    events = sent_events(cycle, [cycle.frames], timestamp=when)
+    slots = {
+        (event.name, path): value for _, event in events for path, value in _slot_fields(event.data)
+    }
+    assert slots
+    now = FIRST_SLOT + 14_400
+    assert all(now - 4 <= value <= now for value in slots.values()), slots
+    if mix in ("status", "all"):
+        assert slots["BestBlockChanged", "slot"] == now
+        assert slots["FinalizedBlockChanged", "slot"] == now - 2
+
+
+def _slot_fields(data, path=""):
+    """(path, value) of every field of decoded event data whose name says it is a slot."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = f"{path}.{key}" if path else key
+            if key == "slot" or key.endswith("_slot"):
+                yield inner.split(".", 1)[1], value
+            else:
+                yield from _slot_fields(value, inner)
+    elif isinstance(data, list):
+        for item in data:
+            yield from _slot_fields(item, path)
+
+
 def test_a_new_connection_numbers_from_zero_again():
     cycle = make_cycle("pipeline", 0)
-    cycle.stream().take(cycle.frames + 3, 1)
+    cycle.stream().take(cycle.frames + 3, START)
     first = sent_events(cycle, [cycle.frames])
-    assert [pair for pair in cycle.expected(0)] == [(i, e.data) for i, e in first]
+    assert cycle.expected(0, FIRST_SLOT) == [(i, e.data) for i, e in first]
 
 
 PIPELINE = [

@@ -83,15 +83,15 @@ def test_the_compose_monitoring_profile_mounts_the_kit():
                 mounts[target] = REPO / source
             else:
                 assert source in compose["volumes"], volume
-    # Prometheus reads the shipped config, which scrapes the compose web service.
+    # Prometheus reads the shipped config, which scrapes the compose tart-backend service.
     config_flag = next(f for f in services["prometheus"]["command"] if "--config.file" in f)
     config = _in_container(mounts, config_flag.split("=", 1)[1])
     assert config == PROMETHEUS_DIR / "prometheus.yml"
     scrape = yaml.safe_load(config.read_text())["scrape_configs"]
     assert {t for job in scrape for s in job["static_configs"] for t in s["targets"]} == {
-        "web:8080"
+        "tart-backend:8080"
     }
-    assert "web" in services and "8080:8080" in services["web"]["ports"]
+    assert "8080:8080" in services["tart-backend"]["ports"]
     # Grafana finds its data source and the dashboards where the provisioning says.
     provisioning = mounts["/etc/grafana/provisioning"]
     source = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())

@@ -166,3 +166,14 @@ def test_encoding_notes_and_json_examples(sections):
     examples = sections["JSON examples"]
     assert '"BestBlockChanged": {\n    "slot": 1234,' in examples
     assert '"reason": "stream reset\u2400"' in examples
+
+
+def test_every_event_says_when_it_is_emitted_and_the_docs_tell_it():
+    docs = CHECKED_IN.read_text()
+    for events in EVENTS_BY_VERSION.values():
+        for discriminator, event in events.items():
+            assert event.number == discriminator
+            assert event.emitted.endswith((".", ":")) and len(event.emitted) > 20, event.title
+            assert event.emitted in docs
+            if event.note:
+                assert f"**Note.** {event.note}" in docs

@@ -5,6 +5,7 @@ import json
 import os
 import socket
 import struct
+import time
 
 import websocket
 
@@ -34,8 +35,13 @@ class LiveClient:
         return json.loads(self.ws.recv())
 
     def next(self, kind: str) -> dict:
-        """The `data` of the next message other than `stats`, which must be of type `kind`."""
+        """The `data` of the next message other than `stats`, which must be of type `kind`.
+
+        Within TIMEOUT overall: `stats` arrive every second, so waiting per message alone would
+        wait for a missing event until the test's own timeout."""
+        deadline = time.monotonic() + TIMEOUT
         while True:
+            assert time.monotonic() < deadline, f"no {kind} message within {TIMEOUT} s"
             message = self.message()
             if message["type"] != "stats":
                 assert message["type"] == kind, message

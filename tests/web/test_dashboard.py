@@ -158,7 +158,9 @@ def test_the_page_shows_the_loadgen_network_live(dashboard, site, tmp_path):
         _pin, _id, name, version, connected, best, finalized, behind, events, _ = row["cells"]
         assert (name, version, connected) == (IMPLEMENTATION_NAME, tart.__version__, "● yes")
         assert int(best.replace(",", "")) > int(finalized.replace(",", "")) > 0
-        assert behind == "0" and int(events.replace(",", "")) > 0
+        # Each node's best block is the slot of the clock when it last sent one, once a cycle
+        # (117 events, about 6 s here): the nodes are at most a slot or two apart.
+        assert int(behind) <= 2 and int(events.replace(",", "")) > 0
 
     # The chart: every category the loadgen sends has a rate once a 5 s column is complete.
     def rates():

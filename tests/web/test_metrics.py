@@ -12,6 +12,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from tart.ingest.stats import DROP_REASONS
+from tart.protocol import EVENTS
 from tart.web import metrics
 from tests.support.rows import best_block
 from tests.support.web import running_web
@@ -65,6 +66,7 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
             "connections_rejected": 1,
             "events_received": 100,
             "events_stored": 90,
+            "events_stored_by_type": {"10": 80, "11": 10},
             "events_dropped": 4,
             "events_dropped_by_reason": {"queue full": 4},
             "events_rate_limited": 6,
@@ -84,6 +86,7 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
             "connections_rejected": 2,
             "events_received": 1000,
             "events_stored": 1000,
+            "events_stored_by_type": {"10": 1000},
             "events_dropped": 0,
             "events_dropped_by_reason": {},
             "events_rate_limited": 0,
@@ -115,6 +118,17 @@ def test_ingest_counters_add_up_over_processes_and_gauges_only_over_live_ones(cl
         assert families[name].type == "gauge"
         assert value(families, name) == expected, name
     assert value(families, "telemetry_events_dropped_by_reason", reason="queue full") == 4
+    # Events by type: every type, at 0 before any, summed over processes like the counts.
+    by_type = {
+        (sample.labels["event"], sample.labels["category"]): sample.value
+        for sample in families["telemetry_events_by_type"].samples
+    }
+    assert families["telemetry_events_by_type"].type == "counter"
+    assert {s.name for s in families["telemetry_events_by_type"].samples} == {
+        "telemetry_events_by_type_total"
+    }
+    assert by_type["Status", "status"] == 1080 and by_type["BestBlockChanged", "status"] == 10
+    assert len(by_type) == len(EVENTS) and sum(by_type.values()) == 1090
     # Ingest's reasons are there before anything was dropped for them.
     for reason in DROP_REASONS:
         assert value(families, "telemetry_events_dropped_by_reason", reason=reason) == 0

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from psycopg2.extras import Json
 
 from tart.config import Settings
 from tart.web import create_app
+from tart.web.node_metrics import SERIES_PER_NODE
 from tests.support.rows import NOW
 
 A, B, C = "a1" * 32, "b2" * 32, "c3" * 32
@@ -51,6 +53,40 @@ def test_each_node_has_its_state_under_its_id_name_implementation_and_version(cl
     assert ("telemetry_node_finalized_slot", B) not in series
     assert series["telemetry_nodes_known", None][1] == 2
     assert series["telemetry_nodes_connected", None][1] == 1
+
+
+def test_events_by_category_and_decode_errors_per_node(client, rows):
+    # Status (10) and BestBlockChanged (11) are status events, ConnectionRefused (20) networking.
+    rows.node(A, events_by_type=Json({"10": 5, "11": 2, "20": 1}), events_undecodable=3)
+    rows.node(B, events_by_type=Json({"10": 4}))
+    rows.node(C)  # nothing stored yet
+    response = client.get("/metrics/nodes")
+    samples = [
+        (sample.name, sample.labels, sample.value)
+        for family in text_string_to_metric_families(response.text)
+        for sample in family.samples
+    ]
+
+    def values(name, *keys):
+        return {
+            tuple(labels.get(key) for key in keys): value
+            for found, labels, value in samples
+            if found == name
+        }
+
+    assert values("telemetry_node_events_total", "node_id", "category") == {
+        (A, "status"): 7,
+        (A, "networking"): 1,
+        (B, "status"): 4,
+    }
+    # Every node has its decode errors, 0 included, so the first error is an increase.
+    assert values("telemetry_node_decode_errors_total", "node_id") == {(A,): 3, (B,): 0, (C,): 0}
+    # The bound the docs and prometheus.yml's sample_limit count on.
+    per_node = {}
+    for _, labels, _ in samples:
+        if "node_id" in labels:
+            per_node[labels["node_id"]] = per_node.get(labels["node_id"], 0) + 1
+    assert max(per_node.values()) <= SERIES_PER_NODE == 16
 
 
 def test_at_most_the_configured_nodes_connected_first_then_the_latest_seen(database_url, rows):

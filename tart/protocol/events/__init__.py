@@ -1,274 +1,81 @@
 """JIP-3 "Event messages": every event, defined under the spec's headings, one module a section.
 
-Every event message is ``Timestamp ++ u8 (discriminator) ++ fields``. The table below maps each
-discriminator to its definition, so it reads as the spec's index of events; an event's JSON name
-is its heading in PascalCase ("Best block changed" → ``BestBlockChanged``).
+Every event message is ``Timestamp ++ u8 (discriminator) ++ fields``. Each event is defined once,
+with its number, heading and when it is emitted (``Event(40, "Authoring", …)``), in the module of
+its section; the tables here are built from those modules. An event's JSON name is its heading
+in PascalCase ("Best block changed" → ``BestBlockChanged``).
 """
 
 from construct import Struct, Switch, this
 
-from tart.protocol.events.availability import (
-    AssuranceDistributed,
-    AssuranceReceived,
-    AssuranceReceiveFailed,
-    AssuranceSendFailed,
-    AssuranceSent,
-    DistributingAssurance,
-    ReceivingShardRequest,
-    SendingShardRequest,
-    ShardRequestFailed,
-    ShardRequestReceived,
-    ShardRequestSent,
-    ShardsTransferred,
-)
-from tart.protocol.events.block_authoring import (
-    Authored,
-    Authoring,
-    AuthoringFailed,
-    BlockExecuted,
-    BlockExecutionFailed,
-    BlockVerificationFailed,
-    BlockVerified,
-    Importing,
-)
-from tart.protocol.events.block_distribution import (
-    BlockAnnounced,
-    BlockAnnouncementStreamClosed,
-    BlockAnnouncementStreamClosedV1,
-    BlockAnnouncementStreamOpened,
-    BlockRequestFailed,
-    BlockRequestReceived,
-    BlockRequestSent,
-    BlockTransferred,
-    ReceivingBlockRequest,
-    SendingBlockRequest,
-)
-from tart.protocol.events.bundle_recovery import (
-    BundleReconstructed,
-    BundleRequestFailed,
-    BundleRequestReceived,
-    BundleRequestSent,
-    BundleShardRequestFailed,
-    BundleShardRequestReceived,
-    BundleShardRequestSent,
-    BundleShardTransferred,
-    BundleTransferred,
-    ReceivingBundleRequest,
-    ReceivingBundleShardRequest,
-    ReconstructingBundle,
-    SendingBundleRequest,
-    SendingBundleShardRequest,
+from tart.protocol.events import (
+    availability,
+    block_authoring,
+    block_distribution,
+    bundle_recovery,
+    guaranteeing,
+    meta,
+    networking,
+    preimages,
+    safrole_tickets,
+    segment_recovery,
+    status,
 )
 from tart.protocol.events.event import Category, Event
-from tart.protocol.events.guaranteeing import (
-    Authorized,
-    BundleSent,
-    DuplicateWorkPackage,
-    ExtrinsicDataReceived,
-    GuaranteeBuilt,
-    GuaranteeDiscarded,
-    GuaranteeReceived,
-    GuaranteeReceiveFailed,
-    GuaranteesDistributed,
-    GuaranteeSendFailed,
-    GuaranteeSent,
-    ImportsReceived,
-    ReceivingGuarantee,
-    Refined,
-    SendingGuarantee,
-    SharingWorkPackage,
-    WorkPackageBeingShared,
-    WorkPackageFailed,
-    WorkPackageReceived,
-    WorkPackageSharingFailed,
-    WorkPackageSubmission,
-    WorkReportBuilt,
-    WorkReportSignatureReceived,
-    WorkReportSignatureSent,
-)
-from tart.protocol.events.meta import Dropped
-from tart.protocol.events.networking import (
-    ConnectedIn,
-    ConnectedOut,
-    ConnectInFailed,
-    ConnectingIn,
-    ConnectingOut,
-    ConnectionRefused,
-    ConnectOutFailed,
-    Disconnected,
-    PeerMisbehaved,
-)
-from tart.protocol.events.preimages import (
-    AnnouncedPreimageForgotten,
-    PreimageAnnounced,
-    PreimageAnnouncementFailed,
-    PreimageDiscarded,
-    PreimageRequestFailed,
-    PreimageRequestReceived,
-    PreimageRequestSent,
-    PreimageTransferred,
-    ReceivingPreimageRequest,
-    SendingPreimageRequest,
-)
-from tart.protocol.events.safrole_tickets import (
-    GeneratingTickets,
-    TicketGenerationFailed,
-    TicketsGenerated,
-    TicketTransferFailed,
-    TicketTransferred,
-)
-from tart.protocol.events.segment_recovery import (
-    ReceivingSegmentRequest,
-    ReceivingSegmentShardRequest,
-    ReconstructingSegments,
-    SegmentReconstructionFailed,
-    SegmentRequestFailed,
-    SegmentRequestReceived,
-    SegmentRequestSent,
-    SegmentShardRequestFailed,
-    SegmentShardRequestReceived,
-    SegmentShardRequestSent,
-    SegmentShardsTransferred,
-    SegmentsReconstructed,
-    SegmentsRootMapped,
-    SegmentsTransferred,
-    SegmentsVerified,
-    SegmentVerificationFailed,
-    SendingSegmentRequest,
-    SendingSegmentShardRequest,
-    WorkPackageHashMapped,
-)
-from tart.protocol.events.status import (
-    BestBlockChanged,
-    FinalizedBlockChanged,
-    Status,
-    SyncStatusChanged,
-)
 from tart.protocol.primitives import u8
 from tart.protocol.types import Timestamp
 
-EVENTS = {
-    0: Dropped,
-    10: Status,
-    11: BestBlockChanged,
-    12: FinalizedBlockChanged,
-    13: SyncStatusChanged,
-    20: ConnectionRefused,
-    21: ConnectingIn,
-    22: ConnectInFailed,
-    23: ConnectedIn,
-    24: ConnectingOut,
-    25: ConnectOutFailed,
-    26: ConnectedOut,
-    27: Disconnected,
-    28: PeerMisbehaved,
-    40: Authoring,
-    41: AuthoringFailed,
-    42: Authored,
-    43: Importing,
-    44: BlockVerificationFailed,
-    45: BlockVerified,
-    46: BlockExecutionFailed,
-    47: BlockExecuted,
-    60: BlockAnnouncementStreamOpened,
-    61: BlockAnnouncementStreamClosed,
-    62: BlockAnnounced,
-    63: SendingBlockRequest,
-    64: ReceivingBlockRequest,
-    65: BlockRequestFailed,
-    66: BlockRequestSent,
-    67: BlockRequestReceived,
-    68: BlockTransferred,
-    80: GeneratingTickets,
-    81: TicketGenerationFailed,
-    82: TicketsGenerated,
-    83: TicketTransferFailed,
-    84: TicketTransferred,
-    90: WorkPackageSubmission,
-    91: WorkPackageBeingShared,
-    92: WorkPackageFailed,
-    93: DuplicateWorkPackage,
-    94: WorkPackageReceived,
-    95: Authorized,
-    96: ExtrinsicDataReceived,
-    97: ImportsReceived,
-    98: SharingWorkPackage,
-    99: WorkPackageSharingFailed,
-    100: BundleSent,
-    101: Refined,
-    102: WorkReportBuilt,
-    103: WorkReportSignatureSent,
-    104: WorkReportSignatureReceived,
-    105: GuaranteeBuilt,
-    106: SendingGuarantee,
-    107: GuaranteeSendFailed,
-    108: GuaranteeSent,
-    109: GuaranteesDistributed,
-    110: ReceivingGuarantee,
-    111: GuaranteeReceiveFailed,
-    112: GuaranteeReceived,
-    113: GuaranteeDiscarded,
-    120: SendingShardRequest,
-    121: ReceivingShardRequest,
-    122: ShardRequestFailed,
-    123: ShardRequestSent,
-    124: ShardRequestReceived,
-    125: ShardsTransferred,
-    126: DistributingAssurance,
-    127: AssuranceSendFailed,
-    128: AssuranceSent,
-    129: AssuranceDistributed,
-    130: AssuranceReceiveFailed,
-    131: AssuranceReceived,
-    140: SendingBundleShardRequest,
-    141: ReceivingBundleShardRequest,
-    142: BundleShardRequestFailed,
-    143: BundleShardRequestSent,
-    144: BundleShardRequestReceived,
-    145: BundleShardTransferred,
-    146: ReconstructingBundle,
-    147: BundleReconstructed,
-    148: SendingBundleRequest,
-    149: ReceivingBundleRequest,
-    150: BundleRequestFailed,
-    151: BundleRequestSent,
-    152: BundleRequestReceived,
-    153: BundleTransferred,
-    160: WorkPackageHashMapped,
-    161: SegmentsRootMapped,
-    162: SendingSegmentShardRequest,
-    163: ReceivingSegmentShardRequest,
-    164: SegmentShardRequestFailed,
-    165: SegmentShardRequestSent,
-    166: SegmentShardRequestReceived,
-    167: SegmentShardsTransferred,
-    168: ReconstructingSegments,
-    169: SegmentReconstructionFailed,
-    170: SegmentsReconstructed,
-    171: SegmentVerificationFailed,
-    172: SegmentsVerified,
-    173: SendingSegmentRequest,
-    174: ReceivingSegmentRequest,
-    175: SegmentRequestFailed,
-    176: SegmentRequestSent,
-    177: SegmentRequestReceived,
-    178: SegmentsTransferred,
-    190: PreimageAnnouncementFailed,
-    191: PreimageAnnounced,
-    192: AnnouncedPreimageForgotten,
-    193: SendingPreimageRequest,
-    194: ReceivingPreimageRequest,
-    195: PreimageRequestFailed,
-    196: PreimageRequestSent,
-    197: PreimageRequestReceived,
-    198: PreimageTransferred,
-    199: PreimageDiscarded,
+# The protocol versions a node may announce in its node information; they differ only in event 61.
+PROTOCOL_VERSIONS = (0, 1)
+
+# The spec's sections of events, in its order (the generated docs follow them), each defined
+# by the module of this package with its name.
+SECTIONS = (
+    (meta, "Meta events"),
+    (status, "Status events"),
+    (networking, "Networking events"),
+    (block_authoring, "Block authoring/importing events"),
+    (block_distribution, "Block distribution events"),
+    (safrole_tickets, "Safrole ticket events"),
+    (guaranteeing, "Guaranteeing events"),
+    (availability, "Availability distribution events"),
+    (bundle_recovery, "Bundle recovery events"),
+    (segment_recovery, "Segment recovery events"),
+    (preimages, "Preimage distribution events"),
+)
+
+
+def _defined_in(module) -> list[Event]:
+    return [value for value in vars(module).values() if isinstance(value, Event)]
+
+
+def _category(module, heading) -> Category:
+    numbers = sorted({event.number for event in _defined_in(module)})
+    category = Category(module.__name__.rpartition(".")[2], heading, tuple(numbers))
+    for event in _defined_in(module):
+        event.category = category
+    return category
+
+
+# Auditing and finality events are still "TODO." in the spec: sections without events.
+CATEGORIES = (
+    *(_category(module, heading) for module, heading in SECTIONS),
+    Category("auditing", "Auditing events", ()),
+    Category("finality", "Finality events", ()),
+)
+
+# {protocol version: {discriminator: event}}, in the spec's order.
+EVENTS_BY_VERSION = {
+    version: {
+        event.number: event
+        for module, _ in SECTIONS
+        for event in sorted(_defined_in(module), key=lambda event: event.number)
+        if version in event.protocol_versions
+    }
+    for version in PROTOCOL_VERSIONS
 }
-
-# Protocol version 1 changes only event 61.
-EVENTS_V1 = {**EVENTS, 61: BlockAnnouncementStreamClosedV1}
-
-EVENTS_BY_VERSION = {0: EVENTS, 1: EVENTS_V1}
+EVENTS = EVENTS_BY_VERSION[0]
+EVENTS_V1 = EVENTS_BY_VERSION[1]
 
 
 def _references(table):
@@ -290,33 +97,10 @@ REFERENCES_BY_VERSION = {
     version: _references(table) for version, table in EVENTS_BY_VERSION.items()
 }
 
-# The spec's sections of events, in its order (the generated docs follow them); each is a
-# module of this package. Auditing and finality events are still "TODO." in the spec.
-CATEGORIES = (
-    Category("meta", "Meta events", (0,)),
-    Category("status", "Status events", tuple(range(10, 14))),
-    Category("networking", "Networking events", tuple(range(20, 29))),
-    Category("block_authoring", "Block authoring/importing events", tuple(range(40, 48))),
-    Category("block_distribution", "Block distribution events", tuple(range(60, 69))),
-    Category("safrole_tickets", "Safrole ticket events", tuple(range(80, 85))),
-    Category("guaranteeing", "Guaranteeing events", tuple(range(90, 114))),
-    Category("availability", "Availability distribution events", tuple(range(120, 132))),
-    Category("bundle_recovery", "Bundle recovery events", tuple(range(140, 154))),
-    Category("segment_recovery", "Segment recovery events", tuple(range(160, 179))),
-    Category("preimages", "Preimage distribution events", tuple(range(190, 200))),
-    Category("auditing", "Auditing events", ()),
-    Category("finality", "Finality events", ()),
-)
 
-
-def _file_events_under_their_categories():
-    for category in CATEGORIES:
-        for discriminator in category.discriminators:
-            for events in EVENTS_BY_VERSION.values():
-                events[discriminator].category = category
-
-
-_file_events_under_their_categories()
+# Every event message starts with its Timestamp (u64), then its discriminator (u8).
+DISCRIMINATOR_OFFSET = Timestamp.sizeof()
+EVENT_HEADER_SIZE = DISCRIMINATOR_OFFSET + u8.sizeof()
 
 
 def EventMessage(events):
@@ -333,9 +117,12 @@ EventMessageV1 = EventMessage(EVENTS_V1)
 
 __all__ = [
     "CATEGORIES",
+    "DISCRIMINATOR_OFFSET",
     "EVENTS",
     "EVENTS_BY_VERSION",
     "EVENTS_V1",
+    "EVENT_HEADER_SIZE",
+    "PROTOCOL_VERSIONS",
     "REFERENCES_BY_VERSION",
     "Category",
     "Event",

@@ -1,5 +1,5 @@
-"""What every JIP-3 event definition is: a record of fields under a heading of the spec, some of
-them the IDs of earlier events it belongs with."""
+"""What every JIP-3 event definition is: its number and heading in the spec, when a node emits
+it, and a record of its fields, some of them the IDs of earlier events it belongs with."""
 
 import re
 from dataclasses import dataclass
@@ -23,12 +23,29 @@ class Category:
 
 
 class Event(Record):
-    """One JIP-3 event: its heading in the spec, then its fields in order. Its `category` (the
-    section it is under) is set where the sections are listed, in tart.protocol.events."""
+    """One JIP-3 event as the spec gives it: ``### number: title``, the sentence saying when it
+    is emitted, its fields in order, and any note after them (limits, special cases).
 
-    def __init__(self, title, *fields):
+    `protocol_versions` are those the definition belongs to (event 61 differs between them).
+    Its `category` (the section it is under) is set where the sections are listed, in
+    tart.protocol.events.
+    """
+
+    def __init__(
+        self,
+        number: int,
+        title: str,
+        emitted: str,
+        *fields,
+        note: str | None = None,
+        protocol_versions: tuple[int, ...] = (0, 1),
+    ):
         super().__init__(*fields)
+        self.number = number
         self.title = title
+        self.emitted = emitted
+        self.note = note
+        self.protocol_versions = protocol_versions
         self.event_name = re.sub(r"[^A-Za-z0-9]", "", title.title())
         self.category = None
 

@@ -12,38 +12,47 @@ from tart.protocol.types import (
     bool_,
 )
 
-# ### 80: Generating tickets
 GeneratingTickets = Event(
+    80,
     "Generating tickets",
+    "Emitted when generation of a new set of Safrole tickets begins.",
     "epoch" / EpochIndex * "The epoch the tickets are to be used in",
 )
 
-# ### 81: Ticket generation failed
 TicketGenerationFailed = Event(
+    81,
     "Ticket generation failed",
+    "Emitted if Safrole ticket generation fails.",
     "generating_id" / Corresponding("generating tickets"),
     "reason" / Reason,
 )
 
-# ### 82: Tickets generated
 TicketsGenerated = Event(
+    82,
     "Tickets generated",
+    "Emitted once a set of Safrole tickets has been generated.",
     "generating_id" / Corresponding("generating tickets"),
     "vrf_outputs" / Vec(VrfOutput) * "Ticket VRF outputs, index is attempt number",
 )
 
-# ### 83: Ticket transfer failed
 TicketTransferFailed = Event(
+    83,
     "Ticket transfer failed",
+    "Emitted when a Safrole ticket send or receive fails (CE 131/132).",
     "peer_id" / PeerId,
     "sender" / ConnectionSide,
     "ce_132" / bool_ * "Was CE 132 used?",
     "reason" / Reason,
 )
 
-# ### 84: Ticket transferred
 TicketTransferred = Event(
+    84,
     "Ticket transferred",
+    (
+        "Emitted when a Safrole ticket is sent to or received from a peer (CE 131/132). In the "
+        "case of a received ticket, this should be emitted before the ticket is checked. If the "
+        'ticket is found to be invalid, a "peer misbehaved" event should be emitted.'
+    ),
     "peer_id" / PeerId,
     "sender" / ConnectionSide,
     "ce_132" / bool_ * "Was CE 132 used?",

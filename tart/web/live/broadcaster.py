@@ -11,7 +11,6 @@ import logging
 import os
 import time
 
-import gevent
 import psycopg2
 from prometheus_client import Counter
 from simple_websocket import ConnectionClosed
@@ -49,6 +48,7 @@ METRICS = (slow_clients_closed, clients_refused)
 class Broadcaster:
     def __init__(self, settings, pool, supervisor):
         self.listener = Listener(settings.database_url, supervisor)
+        self.supervisor = supervisor
         self.pool = pool
         self.max_clients = settings.ws_max_clients
         self.queue_limit = settings.ws_queue
@@ -65,7 +65,7 @@ class Broadcaster:
         return int((time.monotonic() - self.started) * 1000)
 
     @contextlib.contextmanager
-    def client(self, ws, stats: bool):
+    def client(self, ws):
         """Admit a WebSocket client for the duration of the block, or close it at once with
         1013 "server full" if this worker has TART_WS_MAX_CLIENTS already."""
         conn = Connection(ws, self.queue_limit, self._broadcast, self._slow)
@@ -73,10 +73,6 @@ class Broadcaster:
         if admitted:
             self.clients.add(conn)
             broadcaster_subscribers.inc()
-            if stats:
-                self.stats_clients.add(conn)
-                if self._ticker is None:
-                    self._ticker = gevent.spawn(self._send_stats)
         else:
             self.refused += 1
             clients_refused.inc()
@@ -142,38 +138,43 @@ class Broadcaster:
             "decode_errors": decode_errors,
         }
 
-    def _send_stats(self):
-        while True:
-            gevent.sleep(STATS_INTERVAL)
-            clients = list(self.stats_clients)
-            if not clients:
-                continue
-            try:
-                network = self.network()
-            except DATABASE_ERRORS as error:
-                log.warning("live stream: no stats this time: %s", error)
-                continue
-            frame = message(
-                "stats",
-                {
-                    "database": {
-                        key: network[key]
-                        for key in (
-                            "total_events",
-                            "total_nodes",
-                            "connected_nodes",
-                            "decode_errors",
-                        )
-                    },
-                    "broadcaster": self.stats(),
-                    "connections": {
-                        "total": network["connected_nodes"],
-                        "nodes": network["connected_ids"],
-                    },
+    def send_stats_to(self, conn) -> None:
+        """Send `conn` a `stats` message every STATS_INTERVAL from now on (an /api/ws client,
+        once it has had its `connected`)."""
+        self.stats_clients.add(conn)
+        if self._ticker is None:
+            self._ticker = self.supervisor.loop("live stats", self._send_stats, STATS_INTERVAL)
+
+    def _send_stats(self) -> None:
+        clients = list(self.stats_clients)
+        if not clients:
+            return
+        try:
+            network = self.network()
+        except DATABASE_ERRORS as error:
+            log.warning("live stream: no stats this time: %s", error)
+            return
+        frame = message(
+            "stats",
+            {
+                "database": {
+                    key: network[key]
+                    for key in (
+                        "total_events",
+                        "total_nodes",
+                        "connected_nodes",
+                        "decode_errors",
+                    )
                 },
-            )
-            for conn in clients:
-                conn.send(frame)
+                "broadcaster": self.stats(),
+                "connections": {
+                    "total": network["connected_nodes"],
+                    "nodes": network["connected_ids"],
+                },
+            },
+        )
+        for conn in clients:
+            conn.send(frame)
 
     def _broadcast(self, events: int) -> None:
         self.total_broadcast += events

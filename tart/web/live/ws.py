@@ -41,7 +41,7 @@ UNAVAILABLE = (LiveUnavailable, *DATABASE_ERRORS)
 @sock.route("/ws", bp=live)
 def ws(ws):
     broadcaster = current_app.extensions["tart_live"]
-    with broadcaster.client(ws, stats=True) as conn:
+    with broadcaster.client(ws) as conn:
         session = Session(conn, broadcaster)
         if not conn.closing:
             session.start()
@@ -52,7 +52,7 @@ def ws(ws):
 @sock.route("/events/stream", bp=live)
 def events_stream(ws):
     broadcaster = current_app.extensions["tart_live"]
-    with broadcaster.client(ws, stats=False) as conn:
+    with broadcaster.client(ws) as conn:
         if not conn.closing:
             try:
                 filter, since = parse_query(request.args)
@@ -101,6 +101,10 @@ class Session:
     def start(self):
         try:
             network = self.broadcaster.network()
+            # Following first: every event stored after the client reads `connected` reaches
+            # it (the listener may still be connecting). Nothing yields between the two, so
+            # `connected` is queued before any event.
+            self.follow(ALL, None, batch=False)
             self.conn.send(
                 message(
                     "connected",
@@ -113,7 +117,7 @@ class Session:
                     },
                 )
             )
-            self.follow(ALL, None, batch=False)
+            self.broadcaster.send_stats_to(self.conn)
         except UNAVAILABLE:
             self.conn.close(INTERNAL_ERROR, "database unavailable")
 
