@@ -15,12 +15,14 @@ import time
 
 import click
 
+import tart
 from tart.check.command import check
 from tart.config import Settings, TartError, install_root, parse_bind
 from tart.dash.command import dash
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate as apply_migrations
+from tart.export import export
 from tart.loadgen.command import loadgen
 
 # How long `tart run` gives ingest (draining its queue) and web to exit before killing them.
@@ -43,6 +45,7 @@ class _TartGroup(click.Group):
 
 
 @click.group(cls=_TartGroup)
+@click.version_option(tart.__version__, prog_name="tart")
 @click.pass_context
 def main(ctx):
     """TART: telemetry for JAM networks. Configured by environment variables (see README)."""
@@ -352,11 +355,12 @@ def _note(message: str) -> None:
         click.echo(f"tart: {message}", err=True)
 
 
-# Their options live beside the load generator, the checker and the dashboard; importing
-# the commands loads only click.
+# Their options live beside the load generator, the checker, the dashboard and the export;
+# importing the commands loads only click.
 main.add_command(loadgen)
 main.add_command(check)
 main.add_command(dash)
+main.add_command(export)
 
 if __name__ == "__main__":
     main(prog_name="tart")

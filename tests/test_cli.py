@@ -146,3 +146,23 @@ def test_run_serves_until_sigterm_then_stops_everything(data_dir):
         run.terminate()
         assert run.wait(60) == 0, run.output()
     assert not EmbeddedPostgres(data_dir).is_running()
+
+
+def test_version_is_printed_without_configuration_or_database():
+    result = subprocess.run(
+        tart("--version"),
+        env=dict(os.environ, DATABASE_URL="postgresql://nowhere.invalid/x", API_BIND="bad"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"tart, version {HEALTH['version']}\n"
+
+
+def test_the_readmes_first_screen_says_where_the_tart_command_is():
+    first_screen = (Path(__file__).parent.parent / "README.md").read_text().splitlines()[:40]
+    text = "\n".join(first_screen)
+    assert "make run" in text
+    assert "`.venv/bin/tart`" in text and "source .venv/bin/activate" in text
+    assert "tart --version" in text

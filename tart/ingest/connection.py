@@ -1,8 +1,11 @@
 """One node's connection: read frames, decode, number, rate limit, and queue them for the writer.
 
 The first frame must be the node information (within the handshake timeout); it fixes the
-protocol version and core count for the rest of the connection. After that a frame that does not
-decode is queued as a decode error and the connection goes on: it still takes a JIP-3 event ID.
+protocol version and core count for the rest of the connection. A connection that sends
+something else (garbage, an HTTP request, a TLS handshake) fails its handshake: it is closed
+and recorded as a decode error without a node, with the first bytes it sent. After that a frame
+that does not decode is queued as a decode error and the connection goes on: it still takes a
+JIP-3 event ID.
 A frame larger than TART_MAX_FRAME closes the connection, since its size prefix can no longer be
 trusted to find the next frame. The bytes of a frame that has not fully arrived count against
 the process's budget for them (:mod:`tart.ingest.frame_budget`).
@@ -38,9 +41,12 @@ _READ = 16384
 # The first bytes of what is sent to the telemetry port by mistake, read as a frame's size.
 _HTTP = (b"GET ", b"POST", b"PUT ", b"HEAD", b"DELE", b"OPTI", b"PATC", b"CONN", b"TRAC", b"PRI ")
 _TLS = b"\x16\x03"  # a TLS handshake record
-HTTP_REASON = "this is the JIP-3 telemetry port; the HTTP API is on API_BIND"
+# Names the API's address as this process has it configured (API_BIND).
+HTTP_REASON = "this is the JIP-3 telemetry port; the HTTP API is on {api_bind}"
 TLS_REASON = "this looks like TLS; JIP-3 telemetry is plain TCP"
 SHUTDOWN_REASON = "drained at shutdown"
+# How much of what a connection sent before failing its handshake its decode error keeps.
+HANDSHAKE_RAW = 256
 # At shutdown a node silent this long has nothing more in flight...
 DRAIN_QUIET = 0.5
 # ...and none is read from for longer than this after shutdown began.
@@ -91,6 +97,7 @@ class NodeConnection:
         self._cut_off_at = None
         self._holding = False  # bytes of an incomplete frame count against the budget
         self._framed = False  # a first frame has arrived
+        self._first_bytes = None  # the beginning of what the node sent, for a failed handshake
         self.greenlet = None
 
     @property
@@ -138,16 +145,23 @@ class NodeConnection:
 
     def _handshake(self):
         ingest = self.ingest
-        with gevent.Timeout(
-            ingest.settings.handshake_timeout,
-            Closed(f"no node information within {ingest.settings.handshake_timeout:g} s"),
-        ):
-            frame, received = self._next_frame()
+        try:
+            with gevent.Timeout(
+                ingest.settings.handshake_timeout,
+                Closed(f"no node information within {ingest.settings.handshake_timeout:g} s"),
+            ):
+                frame, received = self._next_frame()
+        except Closed as closed:
+            if self._first_bytes and not self.draining:
+                # Bytes that are not node information, e.g. an HTTP request.
+                self._handshake_failed(
+                    DecodeError(closed.args[0], 0), self._received, self._first_bytes
+                )
+            raise
         try:
             info = decode_node_information(frame)
         except DecodeError as error:
-            self._record_session()
-            ingest.queue.put(Undecodable(self.session, None, error, received, frame))
+            self._handshake_failed(error, received, frame)
             raise Closed(f"bad node information: {error}") from None
         self._record_session()
         self.session.node_id = ingest.sessions.identify(self.session.id, info)
@@ -161,6 +175,13 @@ class NodeConnection:
             info.params_layout,
         )
         return EventDecoder(info.protocol_version, info.core_count)
+
+    def _handshake_failed(self, error, received, raw):
+        """Record a handshake that failed on what the node sent as a decode error of its
+        session, which has no node."""
+        self._record_session()
+        self.ingest.stats.events_undecodable += 1
+        self.ingest.queue.put(Undecodable(self.session, None, error, received, raw))
 
     def _stream(self, decoder):
         ingest = self.ingest
@@ -219,8 +240,15 @@ class NodeConnection:
             available = len(buffer) - start
             if available >= FRAME_SIZE.size:
                 size = FRAME_SIZE.unpack_from(buffer, start)[0]
+                if not self._framed:
+                    foreign = self._foreign(buffer[start : start + FRAME_SIZE.size])
+                    if foreign:
+                        raise Closed(foreign)
                 if size > self.ingest.settings.max_frame:
-                    raise Closed(self._refused(size, buffer[start : start + FRAME_SIZE.size]))
+                    raise Closed(
+                        f"frame of {size} bytes exceeds TART_MAX_FRAME "
+                        f"({self.ingest.settings.max_frame})"
+                    )
                 end = start + FRAME_SIZE.size + size
                 if len(buffer) >= end:
                     self._buffer, self._start = buffer, end
@@ -245,6 +273,8 @@ class NodeConnection:
                     else f"closed by node mid-frame ({available} bytes unread)"
                 )
             self._received = time.time()
+            if self._first_bytes is None:
+                self._first_bytes = data[:HANDSHAKE_RAW]
             buffer = buffer[start:] + data if available else data
             start = 0
 
@@ -298,11 +328,11 @@ class NodeConnection:
         unread = f" ({available} bytes of an incomplete frame unread)" if available else ""
         raise Closed(SHUTDOWN_REASON + unread)
 
-    def _refused(self, size, head):
-        """Why a frame of `size` bytes, beginning with `head`, closes the connection."""
-        if not self._framed:
-            if head in _HTTP:
-                return HTTP_REASON
-            if head.startswith(_TLS):
-                return TLS_REASON
-        return f"frame of {size} bytes exceeds TART_MAX_FRAME ({self.ingest.settings.max_frame})"
+    def _foreign(self, head) -> str | None:
+        """Why a connection whose first bytes are `head` speaks another protocol, if it does:
+        read as a frame's size, they would be taken for a frame of that many bytes."""
+        if head in _HTTP:
+            return HTTP_REASON.format(api_bind=self.ingest.settings.api_bind)
+        if head.startswith(_TLS):
+            return TLS_REASON
+        return None

@@ -11,6 +11,7 @@ from flask import request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from tart.db.connect import DatabaseUnavailable, first_line
+from tart.web.filters import FilterError
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def register(app) -> None:
     # Werkzeug would answer a path with `//` by an HTML redirect; here it is a JSON 404.
     app.url_map.merge_slashes = False
     app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(FilterError, _filter_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(DatabaseUnavailable, _database_unavailable)
     app.register_error_handler(psycopg2.OperationalError, _database_failed)
@@ -41,6 +43,10 @@ def register(app) -> None:
 
 def _api_error(error: ApiError):
     return error_response(error.status, error.error, error.detail)
+
+
+def _filter_error(error: FilterError):
+    return error_response(400, str(error), {"parameter": error.parameter, "value": error.value})
 
 
 def _http_error(error: HTTPException):

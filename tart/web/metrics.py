@@ -86,7 +86,7 @@ INGEST_COUNTS = (
     (
         "events_undecodable",
         "telemetry_decode_errors",
-        "Frames that did not decode as JIP-3 (see /api/nodes/<node_id>/errors)",
+        "Frames that did not decode as JIP-3, failed handshakes included (see /api/errors)",
     ),
     (
         "writer_errors",

@@ -17,11 +17,11 @@ def _closed_with(database_url, reason):
 
 
 def test_an_http_request_on_the_telemetry_port_is_told_where_the_api_is(database_url):
-    with running_ingest(database_url) as (host, port, _):
+    with running_ingest(database_url, API_BIND="127.0.0.1:8099") as (host, port, _):
         with socket.create_connection((host, port)) as sock:
             sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
             assert sock.recv(100) == b""  # closed
-        assert _closed_with(database_url, HTTP_REASON)
+        assert _closed_with(database_url, HTTP_REASON.format(api_bind="127.0.0.1:8099"))
 
 
 def test_a_tls_handshake_on_the_telemetry_port_is_named(database_url):

@@ -189,7 +189,7 @@ def test_client_requests_are_answered_and_bad_ones_get_an_error(database_url):
                 ({"type": "Subscribe"}, 'filter must be an object with a "type"'),
                 ({"type": "Subscribe", "filter": {"type": "Nodes"}}, "unknown filter type"),
                 (
-                    {"type": "Subscribe", "filter": {"type": "Node", "node_id": "abc"}},
+                    {"type": "Subscribe", "filter": {"type": "Node", "node_id": "xyz"}},
                     "node_id must be 64 hexadecimal characters",
                 ),
                 (
@@ -207,7 +207,7 @@ def test_client_requests_are_answered_and_bad_ones_get_an_error(database_url):
                     {"type": "Subscribe", "filter": {"type": "All"}, "since_id": -1},
                     "since_id must be an event id",
                 ),
-                ({"type": "GetRecentEvents", "limit": 1001}, "limit must be a whole number"),
+                ({"type": "GetRecentEvents", "limit": 1.5}, "limit must be a whole number"),
                 ({"type": "GetRecentEvents", "limit": "5"}, "limit must be a whole number"),
             ]
             for message, complaint in bad:

@@ -116,11 +116,16 @@ def test_an_unknown_node_is_404(client):
 
 def test_a_known_node_without_events_has_an_empty_page(client, rows):
     session = rows.node(NODE_A)
-    assert client.get(f"/api/nodes/{NODE_A}/events").json == {"events": [], "next": None}
+    assert client.get(f"/api/nodes/{NODE_A}/events").json == {
+        "events": [],
+        "next": None,
+        "has_more": False,
+    }
     (only,) = rows.events(NODE_A, session, [best_block(1)])
     assert client.get(f"/api/nodes/{NODE_A}/events?before_id={only}").json == {
         "events": [],
         "next": None,
+        "has_more": False,
     }
 
 
@@ -130,8 +135,9 @@ def test_node_events_newest_first_in_the_seed_shape(client, rows):
     response = client.get(f"/api/nodes/{NODE_A}/events")
     assert response.status_code == 200
     body = response.json
-    assert set(body) == {"events", "next"}
+    assert set(body) == {"events", "next", "has_more"}
     assert [event["id"] for event in body["events"]] == ids[::-1][:50]  # default limit 50
+    assert body["has_more"] is True
     assert body["next"] == ids[10]
     newest = body["events"][0]
     assert set(newest) == EVENT_KEYS
@@ -154,9 +160,9 @@ def test_an_event_without_a_representable_node_time_is_timed_by_its_arrival(clie
 
 @pytest.mark.parametrize(
     "limit",
-    ["-1", "0", "1001", "abc", "1.5", "", "1e3", " 5", "+5", "٣", "99999999999999999999999"],
+    ["abc", "1.5", "", "1e3", " 5", "+5", "٣", "--1", "5-"],
 )
-def test_a_bad_limit_is_400_with_a_message(client, rows, limit):
+def test_a_limit_that_is_not_a_whole_number_is_400_with_a_message(client, rows, limit):
     rows.node(NODE_A)
     for path in ("/api/events", f"/api/nodes/{NODE_A}/events", f"/api/nodes/{NODE_A}/errors"):
         response = client.get(path, query_string={"limit": limit})
@@ -198,7 +204,11 @@ def test_events_filter_by_node_id_in_any_spelling_or_by_its_beginning(client, ro
     events = client.get("/api/events").json["events"]
     assert [event["id"] for event in events] == sorted(a_ids + b_ids, reverse=True)
     assert {event["node_name"] for event in events} == {"polkajam", "pbnj"}
-    assert client.get("/api/events?node_id=c").json == {"events": [], "next": None}
+    assert client.get("/api/events?node_id=c").json == {
+        "events": [],
+        "next": None,
+        "has_more": False,
+    }
 
 
 def test_events_filter_by_one_or_several_event_types(client, rows):
@@ -252,7 +262,7 @@ def test_paging_forwards_with_since_id_is_oldest_first_and_never_loses_its_place
     body = client.get(f"/api/events?since_id={body['next']}&limit=2").json
     assert [event["id"] for event in body["events"]] == first[4:]
     caught_up = client.get(f"/api/events?since_id={body['next']}").json
-    assert caught_up == {"events": [], "next": first[4]}
+    assert caught_up == {"events": [], "next": first[4], "has_more": False}
     later = rows.events(NODE_A, session, [best_block(9)], start_event_id=5)
     assert [e["id"] for e in client.get(f"/api/events?since_id={first[4]}").json["events"]] == later
 
@@ -268,7 +278,8 @@ def test_decode_errors_of_a_node_newest_first_with_the_raw_frame(client, rows):
             (NODE_A, session, offset),
         )
     body = client.get(f"/api/nodes/{NODE_A}/errors?limit=2").json
-    assert set(body) == {"errors", "next"}
+    assert set(body) == {"errors", "next", "has_more"}
+    assert body["has_more"] is True
     newest, older = body["errors"]
     assert newest == {
         "id": newest["id"],

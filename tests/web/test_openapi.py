@@ -19,8 +19,10 @@ DOCUMENTED_PARAMETER_VALUES = {
     "before_id": "1000",
     "since_id": "0",
     "node_id": "c3",
+    "offset": "1",
     "since": "2020-01-01T00:00:00Z",
-    "until": "2100-01-01T00:00:00+01:00",
+    "until": "2100-01-01T00:00:00Z",
+    "session": "1",
 }
 PATH_PARAMETER_VALUES = {"node_id": NODE, "block": BLOCK, "work_package_hash": WORK_PACKAGE}
 
@@ -139,7 +141,7 @@ def test_every_documented_path_answers_in_its_documented_shape(client, rows):
 
 def test_documented_errors_have_the_error_shape(client):
     doc = document(client)
-    for url in ("/api/nodes/zz", f"/api/nodes/{NODE}", "/api/events?limit=0"):
+    for url in ("/api/nodes/zz", f"/api/nodes/{NODE}", "/api/events?limit=abc"):
         response = client.get(url)
         check(doc, doc["components"]["schemas"]["Error"], response.json, url)
 
@@ -178,7 +180,20 @@ ODD_TEXT = st.one_of(
     ),
 )
 PARAMETERS = st.dictionaries(
-    st.sampled_from(["limit", "event_type", "before_id", "since_id", "node_id", "other"]),
+    st.sampled_from(
+        [
+            "limit",
+            "offset",
+            "event_type",
+            "before_id",
+            "since_id",
+            "node_id",
+            "since",
+            "until",
+            "session",
+            "other",
+        ]
+    ),
     ODD_TEXT,
     max_size=5,
 )
@@ -187,6 +202,8 @@ PATHS = st.sampled_from(
         "/api/events",
         "/api/nodes/{node}/events",
         "/api/nodes/{node}/errors",
+        "/api/errors",
+        "/api/sessions",
         "/api/nodes/{node}",
         "/api/nodes",
         "/api/stats",

@@ -232,11 +232,12 @@ def test_a_work_packages_journey_across_its_guarantors(lifecycles, client):
         "/api/blocks/12x",
         "/api/blocks/4294967296",
         "/api/blocks/0x" + "ab" * 31,
-        "/api/blocks?limit=0",
+        "/api/blocks?limit=many",
         "/api/workpackages/0xzz",
         "/api/workpackages/" + "ab" * 33,
         "/api/workpackages?since=yesterday",
         "/api/workpackages?until=2025-13-01",
+        "/api/workpackages?since=0001-01-01T00:00:00Z",
         "/api/workpackages?since=2026-01-02T00:00:00Z&until=2026-01-01T00:00:00Z",
     ],
 )

@@ -170,7 +170,8 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
             assert error["field_path"] and error["byte_offset"] == 9
 
             get(base, "/api/nodes/not-hex", status=400)
-            get(base, "/api/events?limit=5000", status=400)
+            get(base, "/api/events?limit=many", status=400)
+            assert len(get(base, "/api/events?limit=5000")["events"]) == 4  # clamped, not refused
             get(base, f"/api/nodes/{'f' * 64}", status=404)
             get(base, "/api/no-such-thing", status=404)
 

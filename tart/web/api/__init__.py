@@ -8,6 +8,7 @@ from tart.web.api import (
     health_detailed,
     nodes,
     openapi,
+    sessions,
     stats,
     workpackages,
 )
@@ -20,6 +21,7 @@ BLUEPRINTS = tuple(
         nodes,
         events,
         decode_errors,
+        sessions,
         event_types,
         blocks,
         workpackages,

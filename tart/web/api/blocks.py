@@ -13,9 +13,10 @@ import re
 
 from flask import Blueprint, request
 
-from tart.web.api import params, shapes
+from tart.web import filters
 from tart.web.db import pool
 from tart.web.errors import ApiError
+from tart.web.event_json import utc
 
 blueprint = Blueprint("blocks", __name__, url_prefix="/api")
 
@@ -36,7 +37,7 @@ _FRACTIONS = "ARRAY[" + ",".join(str(p / 100) for p in PERCENTILES) + "]"
 
 # A block, its counts, and the first and percentile times of having it on each clock, from the
 # arrays the trigger appends each node's first sign of having it to: one row per block.
-_BLOCK_COLUMNS = f"""header_hash, slot, author_node_id, {shapes.utc("first_seen_at")},
+_BLOCK_COLUMNS = f"""header_hash, slot, author_node_id, {utc("first_seen_at")},
 reporting_nodes, cardinality(had_at),
 (SELECT min(t) FROM unnest(had_at) t),
 (SELECT percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY t) FROM unnest(had_at) t),
@@ -46,7 +47,7 @@ reporting_nodes, cardinality(had_at),
 
 @blueprint.get("/blocks")
 def list_blocks():
-    limit = params.limit(request.args)
+    limit = filters.limit(request.args.get("limit"))
     blocks = pool().prepared(
         f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY slot DESC NULLS LAST, header_hash LIMIT $1",
         (limit,),
@@ -105,12 +106,10 @@ def _percentiles(first, times) -> dict:
 def _nodes(header_hash: str, first_seen_at: str) -> dict:
     """Each reporting node's times, and the nodes that never had it though connected within
     CONNECTED_WITHIN of its first sighting."""
-    times = ", ".join(
-        f"{shapes.utc(f's.{kind}_at')}, {shapes.utc(f's.{kind}_time')}" for kind in _KINDS
-    )
+    times = ", ".join(f"{utc(f's.{kind}_at')}, {utc(f's.{kind}_time')}" for kind in _KINDS)
     rows = pool().prepared(
-        f"SELECT s.node_id, n.implementation_name, {times}, {shapes.utc(_HAD_AT)}, "
-        f"{shapes.utc(_HAD_TIME)}, s.failure "
+        f"SELECT s.node_id, n.implementation_name, {times}, {utc(_HAD_AT)}, "
+        f"{utc(_HAD_TIME)}, s.failure "
         f"FROM block_sightings s LEFT JOIN nodes n USING (node_id) "
         f"WHERE s.header_hash = $1 ORDER BY {_HAD_AT} NULLS LAST, s.node_id",
         (header_hash,),

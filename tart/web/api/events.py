@@ -1,15 +1,16 @@
 """Stored events: GET /api/events and GET /api/nodes/<node_id>/events.
 
-Paging is by event id (keyset), never by offset, so every page is a walk down an index however
-deep it goes. Ids grow in commit order (the ingest writer allocates them under a lock), so a
-client that has seen id N has seen every event below N: `since_id` polling misses nothing.
+Paging is by event id (keyset), so every page is a walk down an index however deep it goes.
+Ids grow in commit order (the ingest writer allocates them under a lock), so a client that has
+seen id N has seen every event below N: `since_id` polling misses nothing. `offset` (the Rust
+TART's paging) is taken too, up to filters.MAX_OFFSET: it walks past the rows it skips.
 Pages are kept until the next commit (tart.web.api.page_cache).
 """
 
 from flask import Blueprint, request
 
-from tart.web.api import params, shapes
-from tart.web.api.nodes import node_name_and_version
+from tart.web import event_json, filters
+from tart.web.api.nodes import matching_nodes, node_name_and_version
 from tart.web.api.page_cache import kept
 from tart.web.db import pool
 
@@ -25,37 +26,40 @@ MAX_SEPARATE_WALKS = 16
 @blueprint.get("/events")
 @kept(PAGE_LIFETIME)
 def recent_events():
+    chosen = filters.query_filter(request.args)
     node_ids = None
-    if "node_id" in request.args:
-        node_ids = matching_nodes(params.node_id_prefix(request.args["node_id"]))
-    return page(node_ids)
+    if chosen.node_id is not None:
+        node_ids = matching_nodes(chosen.node_id)
+    return page(node_ids, chosen.event_types)
 
 
 @blueprint.get("/nodes/<node_id>/events")
 @kept(PAGE_LIFETIME)
 def node_events(node_id):
-    node_id = params.node_id(node_id)
-    found = page([node_id])
+    node_id = filters.whole_node_id(node_id)
+    types = filters.query_filter(request.args).event_types
+    found = page([node_id], types)
     if not found["events"]:
         node_name_and_version(node_id)  # 404 for an unknown node
     return found
 
 
-def matching_nodes(prefix: str) -> list[str]:
-    if len(prefix) == 64:
-        return [prefix]
-    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
-    return [node_id for (node_id,) in rows]
-
-
-def page(node_ids):
-    """One page of events filtered by the request's query parameters, and its `next` cursor."""
+def page(node_ids, types):
+    """One page of events filtered by the request's query parameters, its `next` cursor and
+    whether more follow it (`has_more`)."""
+    args = request.args
+    since_time = filters.time(args["since"], "since") if "since" in args else None
+    until_time = filters.time(args["until"], "until") if "until" in args else None
+    before = args.get("before_id")
+    since = args.get("since_id")
     query = EventQuery(
         node_ids=node_ids,
-        types=params.event_types(request.args),
-        before=params.id_cursor(request.args, "before_id"),
-        since=params.id_cursor(request.args, "since_id"),
-        limit=params.limit(request.args),
+        types=None if types is None else sorted(types),
+        before=None if before is None else filters.item_id(before, "before_id"),
+        since=None if since is None else filters.item_id(since, "since_id"),
+        limit=filters.limit(args.get("limit")),
+        offset=filters.offset(args.get("offset")),
+        received=(since_time, until_time),
     )
     if node_ids == []:
         rows = []
@@ -63,13 +67,15 @@ def page(node_ids):
         rows = pool().query(*query.sql())
     else:
         rows = pool().prepared(*query.sql())
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
     if query.since is not None:
         # Forward paging: oldest first; `next` is where to continue, even when nothing came.
         following = rows[-1][0] if rows else query.since
     else:
         following = rows[-1][0] if len(rows) == query.limit else None
-    found = [shapes.event(row[:-2], *row[-2:]) for row in rows]
-    return {"events": found, "next": following}
+    found = [event_json.rest(row[:-2], *row[-2:]) for row in rows]
+    return {"events": found, "next": following, "has_more": more}
 
 
 class EventQuery:
@@ -84,12 +90,15 @@ class EventQuery:
     of its own.
     """
 
-    def __init__(self, node_ids, types, before, since, limit):
+    def __init__(self, node_ids, types, before, since, limit, offset, received):
         self.node_ids = node_ids
         self.types = types
         self.before = before
         self.since = since
         self.limit = limit
+        self.offset = offset
+        # Received at or after the first time and before the second; None: no bound.
+        self.received = received
 
     @property
     def custom_plan(self) -> bool:
@@ -117,6 +126,11 @@ class EventQuery:
             conditions.append(f"id < {arg(self.before)}")
         if self.since is not None:
             conditions.append(f"id > {arg(self.since)}")
+        earliest, latest = self.received
+        if earliest is not None:
+            conditions.append(f"created_at >= {arg(earliest)}")
+        if latest is not None:
+            conditions.append(f"created_at < {arg(latest)}")
         walks = one_node = None
         nodes, types = self.node_ids, self.types
         if nodes is not None and len(nodes) == 1:
@@ -135,17 +149,22 @@ class EventQuery:
             conditions.append(f"node_id = ANY({arg(nodes, '::text[]')})")
         if types is not None:
             conditions.append(f"event_type = ANY({arg(types, '::smallint[]')})")
-        limit = arg(self.limit)
+        # One row more than the page: whether it comes is `has_more`.
+        limit = arg(self.limit + 1)
+        skip = f" OFFSET {arg(self.offset)}" if self.offset else ""
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         # The page's rows are chosen first and only then written out as text: the walks of
         # the ~30 daily partitions are merged, and each partition's walk reads one row more
         # than it contributes, whose data would be written for nothing.
-        sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}"
         if walks:
+            each = arg(self.limit + 1 + self.offset) if self.offset else limit
             sql = (
-                f"SELECT found.* FROM {walks} CROSS JOIN LATERAL ({sql}) found "
-                f"ORDER BY found.id {order} LIMIT {limit}"
+                f"SELECT found.* FROM {walks} CROSS JOIN LATERAL "
+                f"(SELECT * FROM events {where} ORDER BY id {order} LIMIT {each}) found "
+                f"ORDER BY found.id {order} LIMIT {limit}{skip}"
             )
+        else:
+            sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}{skip}"
         if one_node:
             node = (
                 f"(SELECT implementation_name, implementation_version FROM nodes "
@@ -154,7 +173,7 @@ class EventQuery:
         else:
             node = "nodes node ON node.node_id = page.node_id"
         return (
-            f"SELECT {shapes.event_columns('page')}, node.implementation_name, "
+            f"SELECT {event_json.columns('page')}, node.implementation_name, "
             f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "
             f"ORDER BY page.id {order}"
         ), args

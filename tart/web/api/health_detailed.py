@@ -18,8 +18,8 @@ from flask import Blueprint, current_app
 import tart
 from tart.db.connect import DatabaseUnavailable, first_line
 from tart.web import metrics
-from tart.web.api import shapes
 from tart.web.db import pool
+from tart.web.event_json import iso
 
 blueprint = Blueprint("health_detailed", __name__, url_prefix="/api")
 
@@ -48,7 +48,7 @@ def detailed():
     status = "unhealthy" if not reachable else "degraded" if states - {"healthy"} else "healthy"
     body = {
         "status": status,
-        "timestamp": shapes.iso(datetime.now(UTC)),
+        "timestamp": iso(datetime.now(UTC)),
         "components": components,
         "version": tart.__version__,
         # Of this web worker, which is what answers this request.

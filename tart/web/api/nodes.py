@@ -2,7 +2,8 @@
 
 from flask import Blueprint
 
-from tart.web.api import params, shapes
+from tart.web import filters
+from tart.web.api import shapes
 from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
@@ -29,7 +30,7 @@ def list_nodes():
 @blueprint.get("/nodes/<node_id>")
 @kept(PAGE_LIFETIME, until_commit=False)
 def node_details(node_id):
-    node_id = params.node_id(node_id)
+    node_id = filters.whole_node_id(node_id)
     row = pool().prepared_one(
         f"SELECT {shapes.utc('first_seen')}, params, genesis, flags, gp_version, note, "
         f"peer_address, protocol_version, {shapes.NODE_COLUMNS} FROM nodes WHERE node_id = $1",
@@ -68,41 +69,22 @@ def node_name_and_version(node_id: str) -> tuple[str | None, str | None]:
     return row
 
 
+def matching_nodes(prefix: str) -> list[str]:
+    """The ids of the nodes whose id starts with `prefix` (a whole id is taken as it is)."""
+    if len(prefix) == 64:
+        return [prefix]
+    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
+    return [node_id for (node_id,) in rows]
+
+
 def _unknown(node_id: str) -> ApiError:
     return ApiError(404, "no node with this node_id has connected", node_id=node_id)
 
 
 def _sessions(node_id: str) -> list[dict]:
     rows = pool().prepared(
-        f"SELECT id, remote_address, protocol_version, {shapes.utc('opened_at')}, "
-        f"{shapes.utc('closed_at')}, close_reason, events_received, events_stored, "
-        f"events_rate_limited, events_undecodable FROM sessions WHERE node_id = $1 "
+        f"SELECT {shapes.SESSION_COLUMNS} FROM sessions WHERE node_id = $1 "
         f"ORDER BY closed_at IS NULL DESC, opened_at DESC LIMIT $2",
         (node_id, SESSIONS_SHOWN),
     )
-    return [
-        {
-            "id": session_id,
-            "remote_address": remote_address,
-            "protocol_version": protocol_version,
-            "opened_at": opened_at,
-            "closed_at": closed_at,
-            "close_reason": close_reason,
-            "events_received": received,
-            "events_stored": stored,
-            "events_rate_limited": rate_limited,
-            "events_undecodable": undecodable,
-        }
-        for (
-            session_id,
-            remote_address,
-            protocol_version,
-            opened_at,
-            closed_at,
-            close_reason,
-            received,
-            stored,
-            rate_limited,
-            undecodable,
-        ) in rows
-    ]
+    return [shapes.session(row) for row in rows]

@@ -1,8 +1,8 @@
 """The OpenAPI entries of block propagation and the work-package pipeline (tart.web.api.blocks,
 tart.web.api.workpackages), merged into /api/openapi.json by tart.web.api.openapi."""
 
-from tart.web.api import params
 from tart.web.api.blocks import MAX_SLOT, PERCENTILES
+from tart.web.api.openapi_parameters import LIMIT
 from tart.web.api.workpackages import (
     FAILURE_NAMES,
     PRIMARY_STAGES,
@@ -194,12 +194,6 @@ SCHEMAS = {
     ),
 }
 
-_LIMIT = {
-    "name": "limit",
-    "in": "query",
-    "description": f"How many items to return (default {params.DEFAULT_LIMIT}).",
-    "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT},
-}
 _WINDOW = [
     {
         "name": name,
@@ -217,7 +211,7 @@ PATHS = {
     "/api/blocks": _get(
         "The latest blocks by slot, with their propagation spreads.",
         _object({"blocks": {"type": "array", "items": _ref("BlockPropagation")}}),
-        [_LIMIT],
+        [LIMIT],
         "A node had a block from its first authored, received (block transferred), importing "
         "or imported (block executed) event for it. See docs/BLOCKS.md.",
     ),
@@ -241,7 +235,7 @@ PATHS = {
         "The latest work-packages, the funnel of their pipelines and failures by reason, over "
         "a window.",
         _ref("WorkPackages"),
-        [_LIMIT, *_WINDOW],
+        [LIMIT, *_WINDOW],
         "Work-packages first seen in the window, newest first; the funnel counts the pipelines "
         "(one per guarantor and work-package) that began in it, primary (a builder's "
         "submission) and secondary (shared by the primary) apart.",

@@ -1,55 +1,8 @@
-"""The JSON shapes of the API's objects (the seed README's), built from database rows.
+"""The JSON shapes of the API's nodes (the seed README's) and sessions, built from database
+rows. Events are rendered by tart.web.event_json, for REST and live alike; times are written as
+it writes them."""
 
-Times are ISO 8601 in UTC with a `Z` and always six fractional digits: JIP-3 timestamps are
-microseconds, and a fixed width keeps the strings sortable. PostgreSQL writes them (see utc()),
-which spares the web worker a datetime per time.
-"""
-
-from datetime import UTC, datetime
-
-import orjson
-
-from tart.protocol import EVENTS
-
-EVENT_NAMES = {discriminator: event.event_name for discriminator, event in EVENTS.items()}
-
-
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def utc(column: str) -> str:
-    """SQL for the timestamptz `column` written as iso() writes it (the web pool's sessions
-    have TimeZone UTC); NULL stays NULL."""
-    return f"""to_char({column}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
-
-
-def event_columns(rows: str) -> str:
-    """The columns event() reads, in its order, of `rows` (events or a subquery of its rows).
-    The event's time is the node's clock when it sent a time TART can represent, else when TART
-    received it. `data` is text, embedded unparsed."""
-    return (
-        f"{rows}.id, {rows}.node_id, {rows}.event_id::text, {rows}.event_type, "
-        f"{utc(f'coalesce({rows}.timestamp, {rows}.created_at)')}, "
-        f"{utc(f'{rows}.created_at')}, {rows}.data::text"
-    )
-
-
-def event(row, node_name: str | None, node_version: str | None) -> dict:
-    event_id, node_id, jip3_id, event_type, timestamp, received_at, data = row
-    return {
-        "id": event_id,
-        "node_id": node_id,
-        "event_id": int(jip3_id),
-        "event_type": event_type,
-        "event_name": EVENT_NAMES.get(event_type),
-        "timestamp": timestamp,
-        "received_at": received_at,
-        "data": orjson.Fragment(data),
-        "node_name": node_name,
-        "node_version": node_version,
-    }
-
+from tart.web.event_json import utc
 
 # The columns node_summary() reads, in its order.
 NODE_COLUMNS = (
@@ -89,3 +42,27 @@ def node_summary(row) -> dict:
         "best_block": {"slot": best_slot, "hash": best_hash},
         "finalized_block": {"slot": finalized_slot, "hash": finalized_hash},
     }
+
+
+# The columns session() reads, in its order.
+SESSION_COLUMNS = (
+    f"id, node_id, remote_address, protocol_version, {utc('opened_at')}, {utc('closed_at')}, "
+    f"close_reason, events_received, events_stored, events_rate_limited, events_undecodable"
+)
+_SESSION_KEYS = (
+    "id",
+    "node_id",
+    "remote_address",
+    "protocol_version",
+    "opened_at",
+    "closed_at",
+    "close_reason",
+    "events_received",
+    "events_stored",
+    "events_rate_limited",
+    "events_undecodable",
+)
+
+
+def session(row) -> dict:
+    return dict(zip(_SESSION_KEYS, row, strict=True))

@@ -15,13 +15,16 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, request
 
-from tart.web.api import params, shapes
+from tart.web import filters
 from tart.web.db import pool
 from tart.web.errors import ApiError
+from tart.web.event_json import iso, utc
 
 blueprint = Blueprint("workpackages", __name__, url_prefix="/api")
 
 DEFAULT_WINDOW = timedelta(hours=1)
+EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 PERCENTILES = (50, 90, 99)
 # The stages of each role's pipeline in order, by their columns in work_package_pipelines.
 PRIMARY_STAGES = (
@@ -54,10 +57,10 @@ _FURTHEST = (
 
 @blueprint.get("/workpackages")
 def list_work_packages():
-    limit = params.limit(request.args)
+    limit = filters.limit(request.args.get("limit"))
     since, until = _window(request.args)
     rows = pool().prepared(
-        f"SELECT w.work_package_hash, w.core, {shapes.utc('w.first_seen_at')}, "
+        f"SELECT w.work_package_hash, w.core, {utc('w.first_seen_at')}, "
         f"(SELECT max({_FURTHEST}) FROM work_package_pipelines p "
         f" WHERE p.work_package_hash = w.work_package_hash), "
         f"(SELECT count(*) FROM work_package_pipelines p "
@@ -69,8 +72,8 @@ def list_work_packages():
         (since, until, limit),
     )
     return {
-        "since": shapes.iso(since),
-        "until": shapes.iso(until),
+        "since": iso(since),
+        "until": iso(until),
         "work_packages": [
             {
                 "work_package_hash": work_package_hash,
@@ -98,17 +101,16 @@ def work_package(work_package_hash):
         )
     wanted = "0x" + work_package_hash.lower().removeprefix("0x")
     package = pool().prepared_one(
-        f"SELECT core, {shapes.utc('first_seen_at')} FROM work_packages "
-        f"WHERE work_package_hash = $1",
+        f"SELECT core, {utc('first_seen_at')} FROM work_packages WHERE work_package_hash = $1",
         (wanted,),
     )
     if package is None:
         raise ApiError(404, "no node has reported this work-package", work_package_hash=wanted)
-    stages = ", ".join(shapes.utc(f"p.{stage}") for stage in STAGES)
+    stages = ", ".join(utc(f"p.{stage}") for stage in STAGES)
     rows = pool().prepared(
         f"SELECT p.node_id, n.implementation_name, p.session_id, p.submission_id::text, "
-        f"p.shared, {shapes.utc('p.created_at')}, p.duplicate, p.guarantees_sent, "
-        f"{_FURTHEST}, {shapes.utc('p.failed')}, p.failure, {stages} "
+        f"p.shared, {utc('p.created_at')}, p.duplicate, p.guarantees_sent, "
+        f"{_FURTHEST}, {utc('p.failed')}, p.failure, {stages} "
         f"FROM work_package_pipelines p LEFT JOIN nodes n USING (node_id) "
         f"WHERE p.work_package_hash = $1 ORDER BY p.shared NULLS LAST, p.created_at, p.node_id",
         (wanted,),
@@ -156,24 +158,15 @@ def _window(args) -> tuple[datetime, datetime]:
 
 
 def _time(args, name) -> datetime | None:
-    text = args.get(name)
-    if text is None:
+    if args.get(name) is None:
         return None
-    try:
-        value = datetime.fromisoformat(text.replace(" ", "+"))
-    except ValueError:
-        value = None
-    if value is None or not datetime(1971, 1, 1, tzinfo=UTC) <= value.replace(
-        tzinfo=value.tzinfo or UTC
-    ) <= datetime(9999, 1, 1, tzinfo=UTC):
-        raise ApiError(
-            400,
-            f"{name} must be a time in ISO 8601, e.g. 2025-10-28T14:30:00Z (UTC unless an "
-            f"offset is given)",
-            parameter=name,
-            value=text,
+    value = filters.time(args[name], name)
+    # Within what a window can be computed from without overflowing.
+    if not EARLIEST <= value <= LATEST:
+        raise filters.FilterError(
+            f"{name} must be a time from {EARLIEST.year} to {LATEST.year}", name, args[name]
         )
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value
 
 
 # Per role (shared), every stage's count and, but for the first, its latency percentiles (as
@@ -243,7 +236,7 @@ def _failures(since: datetime, until: datetime) -> list[dict]:
 def _pipeline_failures(work_package_hash: str) -> dict:
     rows = pool().prepared(
         f"SELECT f.session_id, f.submission_id::text, f.event_type, f.reason, "
-        f"{shapes.utc('f.created_at')}, {shapes.utc('f.node_time')} "
+        f"{utc('f.created_at')}, {utc('f.node_time')} "
         f"FROM work_package_pipelines p JOIN work_package_failures f "
         f"USING (session_id, submission_id) WHERE p.work_package_hash = $1 "
         f"ORDER BY f.created_at",

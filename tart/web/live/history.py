@@ -69,9 +69,16 @@ def _matching(filter) -> tuple[str, tuple]:
     """The replay query of `filter` (arguments: after id, limit, then the filter's) and the
     filter's arguments."""
     conditions, values = ["id > $1"], []
-    if filter.node_id is not None:
+    if filter.one_node:
         values.append(filter.node_id)
         conditions.append(f"node_id = ${len(values) + 2}")
+    elif filter.node_id is not None:
+        # The beginning of node ids: the nodes it names, then their events.
+        values.append(filter.node_id)
+        conditions.append(
+            f"node_id = ANY(ARRAY(SELECT node_id FROM nodes"
+            f" WHERE starts_with(node_id, ${len(values) + 2})))"
+        )
     if filter.event_types is not None:
         values.append(sorted(filter.event_types))
         conditions.append(f"event_type = ANY(${len(values) + 2}::smallint[])")

@@ -12,16 +12,10 @@ from datetime import UTC, datetime
 
 import orjson
 
-# The columns LiveEvent reads, in its order: times are formatted by PostgreSQL and `data` is
-# the stored JSON text, so a row becomes a message without parsing anything.
-EVENT_COLUMNS = (
-    "id, node_id, event_id::text, event_type,"
-    " extract(epoch FROM created_at)::float8,"
-    " to_char(coalesce(timestamp, created_at) AT TIME ZONE 'UTC',"
-    ' \'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\'),'
-    " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-    " data::text"
-)
+from tart.web import event_json
+
+# The columns LiveEvent reads, in their order (tart.web.event_json).
+EVENT_COLUMNS = event_json.columns("events")
 
 _TEXT = 0x81  # FIN + opcode 1 (text)
 
@@ -40,7 +34,7 @@ def frame(payload: bytes) -> bytes:
 
 def now_iso() -> str:
     """The current time as the API writes times: ISO 8601, UTC, microseconds, `Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return event_json.iso(datetime.now(UTC))
 
 
 def message(kind: str, data) -> bytes:
@@ -64,22 +58,8 @@ class LiveEvent:
     __slots__ = ("_message", "_plain", "data", "event_type", "id", "node_id", "sent")
 
     def __init__(self, row, sent_at: float, sent: str):
-        (
-            self.id,
-            self.node_id,
-            event_id,
-            self.event_type,
-            received,
-            timestamp,
-            received_at,
-            data,
-        ) = row
-        latency = round((sent_at - received) * 1000, 1)
-        self.data = (
-            f'{{"id":{self.id},"node_id":"{self.node_id}","event_id":{event_id},'
-            f'"event_type":{self.event_type},"latency_ms":{latency},"event":{data},'
-            f'"timestamp":"{timestamp}","received_at":"{received_at}"}}'
-        ).encode()
+        self.id, self.node_id, self.event_type = row[0], row[1], row[3]
+        self.data = event_json.live(row, sent_at)
         self.sent = sent
         self._message = self._plain = None
 

@@ -1,48 +1,20 @@
 """Who wants which events: filters, each client's bounded outbox, and subscriptions.
 
-A filter is a node, a set of event types, or both (AND); no condition means every event. /api/ws
-clients name one filter per Subscribe (`All`, `Node`, `EventType`, `EventTypeRange`);
-/api/events/stream combines its `node_id` and `event_type` query parameters.
+A filter (tart.web.filters) is nodes, a set of event types, or both (AND); no condition means
+every event. /api/ws clients name one filter per Subscribe (`All`, `Node`, `EventType`,
+`EventTypeRange`); /api/events/stream combines its `node_id` and `event_type` query parameters
+as the REST API does.
 """
 
-import re
 from collections import deque
-from dataclasses import dataclass, field
 
 import gevent.event
 
+from tart.web import filters
+from tart.web.filters import Filter, FilterError
 from tart.web.live.messages import batch
 
-# Event ids are PostgreSQL bigints.
-MAX_ID = 2**63 - 1
-
-_NODE_ID = re.compile(r"(?:0x)?([0-9a-f]{64})")
-_DIGITS = re.compile(r"[0-9]{1,19}")
-_TYPE_OR_RANGE = re.compile(r"([0-9]{1,3})(?:-([0-9]{1,3}))?")
-
 FILTER_TYPES = ("All", "Node", "EventType", "EventTypeRange")
-
-
-class FilterError(ValueError):
-    """A filter or parameter that cannot be applied; the message tells the client why."""
-
-
-@dataclass(frozen=True)
-class Filter:
-    node_id: str | None = None
-    event_types: frozenset | None = None
-    # How the client wrote it, normalised; what `subscribed` acknowledges.
-    spec: dict = field(default=None, compare=False)
-
-    @property
-    def everything(self) -> bool:
-        return self.node_id is None and self.event_types is None
-
-    def matches(self, event) -> bool:
-        return (self.node_id is None or event.node_id == self.node_id) and (
-            self.event_types is None or event.event_type in self.event_types
-        )
-
 
 ALL = Filter(spec={"type": "All"})
 
@@ -50,83 +22,41 @@ ALL = Filter(spec={"type": "All"})
 def parse_filter(spec) -> Filter:
     """The filter of a Subscribe message, e.g. {"type": "Node", "node_id": "…"}."""
     if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
-        raise FilterError('filter must be an object with a "type": ' + ", ".join(FILTER_TYPES))
+        raise FilterError(
+            'filter must be an object with a "type": ' + ", ".join(FILTER_TYPES), "filter", spec
+        )
     kind = spec["type"]
     if kind == "All":
         return ALL
     if kind == "Node":
-        node = node_id(spec.get("node_id"))
+        node = filters.node_id(spec.get("node_id"))
         return Filter(node_id=node, spec={"type": "Node", "node_id": node})
     if kind == "EventType":
-        number = event_type(spec.get("event_type"), "event_type")
+        number = filters.event_type(spec.get("event_type"), "event_type")
         return Filter(
             event_types=frozenset([number]), spec={"type": "EventType", "event_type": number}
         )
     if kind == "EventTypeRange":
-        start = event_type(spec.get("start"), "start")
-        end = event_type(spec.get("end"), "end")
+        start = filters.event_type(spec.get("start"), "start")
+        end = filters.event_type(spec.get("end"), "end")
         if start > end:
-            raise FilterError(f"EventTypeRange start ({start}) must not be after end ({end})")
+            raise FilterError(
+                f"EventTypeRange start ({start}) must not be after end ({end})", "start", start
+            )
         return Filter(
             event_types=frozenset(range(start, end + 1)),
             spec={"type": "EventTypeRange", "start": start, "end": end},
         )
-    raise FilterError(f"unknown filter type {kind!r}; expected one of {', '.join(FILTER_TYPES)}")
+    raise FilterError(
+        f"unknown filter type {kind!r}; expected one of {', '.join(FILTER_TYPES)}", "filter", kind
+    )
 
 
 def parse_query(args) -> tuple[Filter, int | None]:
-    """The filter and since_id of /api/events/stream's query parameters.
-
-    `node_id`: one node; `event_type`: a discriminator, a range `90-113`, or a comma-separated
-    list of both; `since_id`: replay stored events after this id first.
-    """
-    node = node_id(args["node_id"]) if "node_id" in args else None
-    types = event_type_list(args["event_type"]) if "event_type" in args else None
-    spec = {}
-    if node is not None:
-        spec["node_id"] = node
-    if types is not None:
-        spec["event_type"] = args["event_type"]
-    since = since_id(args["since_id"]) if "since_id" in args else None
-    return Filter(node_id=node, event_types=types, spec=spec), since
-
-
-def node_id(value) -> str:
-    """64 hex digits, any case, optionally 0x-prefixed, as stored: lowercase, no prefix."""
-    match = _NODE_ID.fullmatch(value.lower()) if isinstance(value, str) else None
-    if match is None:
-        raise FilterError("node_id must be 64 hexadecimal characters, optionally prefixed with 0x")
-    return match[1]
-
-
-def event_type(value, name: str) -> int:
-    if type(value) is not int or not 0 <= value <= 255:
-        raise FilterError(f"{name} must be an event discriminator, a whole number from 0 to 255")
-    return value
-
-
-def event_type_list(text: str) -> frozenset:
-    types = set()
-    for part in text.split(","):
-        match = _TYPE_OR_RANGE.fullmatch(part.strip())
-        start = int(match[1]) if match else 256
-        end = int(match[2]) if match and match[2] else start
-        if not start <= end <= 255:
-            raise FilterError(
-                "event_type must be event discriminators (0 to 255) or ranges "
-                "such as 90-113, separated by commas"
-            )
-        types.update(range(start, end + 1))
-    return frozenset(types)
-
-
-def since_id(value) -> int:
-    """An event id to resume after: a whole number from 0, in JSON or as query text."""
-    if isinstance(value, str) and _DIGITS.fullmatch(value):
-        value = int(value)
-    if type(value) is not int or not 0 <= value <= MAX_ID:
-        raise FilterError(f"since_id must be an event id, a whole number from 0 to {MAX_ID}")
-    return value
+    """The filter and since_id of /api/events/stream's query parameters (the REST API's
+    grammar, tart.web.filters); since_id: replay stored events after this id first."""
+    since = filters.item_id(args["since_id"], "since_id") if "since_id" in args else None
+    return filters.query_filter(args), since
 
 
 class Outbox:

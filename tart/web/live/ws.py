@@ -14,6 +14,7 @@ import orjson
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 
+from tart.web import filters
 from tart.web.live import history
 from tart.web.live.broadcaster import DATABASE_ERRORS
 from tart.web.live.connection import POLICY_VIOLATION
@@ -25,7 +26,6 @@ from tart.web.live.subscriptions import (
     Subscription,
     parse_filter,
     parse_query,
-    since_id,
 )
 
 live = Blueprint("live", __name__, url_prefix="/api")
@@ -34,7 +34,6 @@ sock = Sock()
 NORMAL_CLOSURE = 1000
 INTERNAL_ERROR = 1011
 RECENT_DEFAULT = 50
-RECENT_MAX = 1000
 UNAVAILABLE = (LiveUnavailable, *DATABASE_ERRORS)
 
 
@@ -111,7 +110,7 @@ class Session:
                     {
                         "message": "Connected to TART telemetry (1024-node scale)",
                         # How many stored events GetRecentEvents can return.
-                        "recent_events": min(network["total_events"], RECENT_MAX),
+                        "recent_events": min(network["total_events"], filters.MAX_LIMIT),
                         "total_nodes": network["connected_nodes"],
                         "broadcaster_stats": self.broadcaster.stats(),
                     },
@@ -146,7 +145,8 @@ class Session:
 
     def subscribe(self, request):
         filter = parse_filter(request.get("filter"))
-        since = None if request.get("since_id") is None else since_id(request["since_id"])
+        since = request.get("since_id")
+        since = None if since is None else filters.item_id(since, "since_id")
         batch = request.get("batch", False)
         if type(batch) is not bool:
             raise FilterError("batch must be true or false")
@@ -164,9 +164,9 @@ class Session:
 
     def get_recent_events(self, request):
         limit = request.get("limit", RECENT_DEFAULT)
-        if type(limit) is not int or not 1 <= limit <= RECENT_MAX:
-            raise FilterError(f"limit must be a whole number from 1 to {RECENT_MAX}")
-        events = history.recent(self.broadcaster.pool, limit)
+        if type(limit) is not int:  # a JSON number; out of range it is clamped, as on REST
+            raise FilterError(filters.LIMIT_RULE, "limit", limit)
+        events = history.recent(self.broadcaster.pool, filters.limit(limit))
         self.conn.send(
             message(
                 "recent_events",
