@@ -122,6 +122,20 @@ BEGIN
             imported_at = least(s.imported_at, excluded.imported_at),
             imported_time = least(s.imported_time, excluded.imported_time),
             failure = coalesce(s.failure, excluded.failure)
+        -- Rewritten only when something is new: a node's later events about a block it has
+        -- (announcements to its peers) would otherwise leave a dead row version each time.
+        WHERE (s.slot IS NULL AND excluded.slot IS NOT NULL)
+            OR (s.failure IS NULL AND excluded.failure IS NOT NULL)
+            OR least(s.authored_at, excluded.authored_at) IS DISTINCT FROM s.authored_at
+            OR least(s.authored_time, excluded.authored_time) IS DISTINCT FROM s.authored_time
+            OR least(s.announced_at, excluded.announced_at) IS DISTINCT FROM s.announced_at
+            OR least(s.announced_time, excluded.announced_time) IS DISTINCT FROM s.announced_time
+            OR least(s.received_at, excluded.received_at) IS DISTINCT FROM s.received_at
+            OR least(s.received_time, excluded.received_time) IS DISTINCT FROM s.received_time
+            OR least(s.importing_at, excluded.importing_at) IS DISTINCT FROM s.importing_at
+            OR least(s.importing_time, excluded.importing_time) IS DISTINCT FROM s.importing_time
+            OR least(s.imported_at, excluded.imported_at) IS DISTINCT FROM s.imported_at
+            OR least(s.imported_time, excluded.imported_time) IS DISTINCT FROM s.imported_time
     )
     -- A node's first sign of having the block goes into the block's arrays once.
     INSERT INTO blocks AS k (header_hash, slot, author_node_id, first_seen_at, reporting_nodes,
@@ -140,7 +154,12 @@ BEGIN
         first_seen_at = least(k.first_seen_at, excluded.first_seen_at),
         reporting_nodes = k.reporting_nodes + excluded.reporting_nodes,
         had_at = k.had_at || excluded.had_at,
-        had_time = k.had_time || excluded.had_time;
+        had_time = k.had_time || excluded.had_time
+    -- As above; here each needless rewrite would copy the block's arrays too.
+    WHERE excluded.reporting_nodes > 0 OR cardinality(excluded.had_at) > 0
+        OR (k.slot IS NULL AND excluded.slot IS NOT NULL)
+        OR (k.author_node_id IS NULL AND excluded.author_node_id IS NOT NULL)
+        OR excluded.first_seen_at < k.first_seen_at;
     RETURN NULL;
 END
 $$;

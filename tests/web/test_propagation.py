@@ -355,3 +355,22 @@ def test_pruning_drops_what_is_older_than_the_retention(database_url, rows):
     assert rows.sql("SELECT header_hash FROM block_sightings") == [(new,)]
     assert rows.sql("SELECT slot FROM block_links") == [(2,)]
     assert rows.sql("SELECT count(*) FROM work_package_pipelines") == [(0,)]
+
+
+def test_events_that_change_nothing_leave_the_rows_as_they_are(rows):
+    """A node announces a block it has to its peers many times: its sighting and the block's
+    row (with its arrays) are not rewritten for that."""
+    node = "e8" * 32
+    session = rows.node(node)
+    header = "0x" + "03" * 32
+    announced = {"BlockAnnounced": {"peer_id": "0x" + node, "announcer": "Local", "slot": 4,
+                                    "hash": header}}  # fmt: skip
+    rows.events(node, session, [(43, {"Importing": {"slot": 4, "outline": {"hash": header}}})])
+    rows.events(node, session, [(62, announced)], start_event_id=1)
+    versions = "SELECT (SELECT xmin::text FROM block_sightings), (SELECT xmin::text FROM blocks)"
+    before = rows.sql(versions)
+    rows.events(node, session, [(62, announced), (62, announced)], start_event_id=2)
+    assert rows.sql(versions) == before
+    other = "f9" * 32
+    rows.events(other, rows.node(other), [(62, announced)])
+    assert rows.sql("SELECT reporting_nodes, cardinality(had_at) FROM blocks") == [(2, 1)]
