@@ -77,6 +77,13 @@ def _rate(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    value = _number(text)
+    if not 0 <= value <= 1:
+        raise ValueError("must be a fraction from 0 to 1")
+    return value
+
+
 def _origins(text: str) -> tuple[str, ...]:
     origins = tuple(origin.strip() for origin in text.split(",") if origin.strip())
     if not origins:
@@ -94,8 +101,10 @@ def _log_level(text: str) -> str:
     return level
 
 
-def _setting(env: str, default, parse, **options):
-    return field(default=default, metadata={"env": env, "parse": parse}, **options)
+def _setting(env: str, default, parse, formerly: str | None = None, **options):
+    """A setting read from `env`, or else from the name it had before, `formerly`."""
+    metadata = {"env": env, "parse": parse, "formerly": formerly}
+    return field(default=default, metadata=metadata, **options)
 
 
 DEFAULT_DATA_DIR = Path("./.tart")
@@ -121,7 +130,22 @@ class Settings:
     queue_size: int = _setting("TART_QUEUE_SIZE", 100000, _count(1))
     batch_size: int = _setting("TART_BATCH_SIZE", 100, _count(1))
     flush_ms: int = _setting("TART_FLUSH_MS", 20, _count(1))
-    retention_days: int = _setting("TART_RETENTION_DAYS", 30, _count(1))
+    # Raw events are dropped by the day (daily partitions); their counts by minute and hour
+    # (event_stats_minute, event_stats_hourly) are kept for longer.
+    raw_retention_days: int = _setting(
+        "TART_RAW_RETENTION_DAYS", 30, _count(1), formerly="TART_RETENTION_DAYS"
+    )
+    minute_aggregate_retention_days: int = _setting(
+        "TART_MINUTE_AGGREGATE_RETENTION_DAYS", 7, _count(1)
+    )
+    aggregate_retention_days: int = _setting("TART_AGGREGATE_RETENTION_DAYS", 365, _count(1))
+    # /api/analytics/health: what it looks at and what it calls an anomaly.
+    health_window: float = _setting("TART_HEALTH_WINDOW", 300.0, _seconds)
+    health_failure_rate: float = _setting("TART_HEALTH_FAILURE_RATE", 0.05, _fraction)
+    health_behind_slots: int = _setting("TART_HEALTH_BEHIND_SLOTS", 5, _count(1))
+    health_silent_seconds: float = _setting("TART_HEALTH_SILENT_SECONDS", 60.0, _seconds)
+    health_dropped_rate: float = _setting("TART_HEALTH_DROPPED_RATE", 0.001, _fraction)
+    health_decode_error_rate: float = _setting("TART_HEALTH_DECODE_ERROR_RATE", 0.001, _fraction)
     partitions_ahead: int = _setting("TART_PARTITIONS_AHEAD", 3, _count(1))
     web_workers: int = _setting("TART_WEB_WORKERS", 2, _count(1))
     cors_origins: tuple[str, ...] = _setting("TART_CORS_ORIGINS", ("*",), _origins)
@@ -140,6 +164,9 @@ class Settings:
         for setting in dataclasses.fields(cls):
             env = setting.metadata["env"]
             text = environ.get(env, "")
+            if text == "" and setting.metadata["formerly"]:
+                env = setting.metadata["formerly"]
+                text = environ.get(env, "")
             if text == "":
                 continue
             try:

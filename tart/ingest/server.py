@@ -100,6 +100,7 @@ class IngestServer:
         )
         supervise.loop("heartbeat", self._heartbeat, HEARTBEAT_INTERVAL)
         supervise.loop("partition maintenance", self._maintain_partitions, MAINTENANCE_INTERVAL)
+        supervise.loop("aggregate retention", self._drop_old_counts, MAINTENANCE_INTERVAL)
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
@@ -189,17 +190,19 @@ class IngestServer:
             log.warning("closed %d sessions left open by ingest processes that died", orphans)
 
     def _maintain_partitions(self):
-        """Create partitions ahead of time and drop those past the retention, with the block
-        and work-package rows derived from them; forget writer progress rows of writers long
-        gone."""
+        """Create partitions ahead of time and drop those past the retention; drop the block
+        and work-package rows derived from events past the aggregates' retention; forget
+        writer progress rows of writers long gone."""
         conn = self.ingest.connect()
         try:
             with conn, conn.cursor() as cur:
                 cur.execute("SELECT tart_ensure_partitions(%s)", (self.settings.partitions_ahead,))
                 created = [row[0] for row in cur.fetchall()]
-                cur.execute("SELECT tart_drop_partitions(%s)", (self.settings.retention_days,))
+                cur.execute("SELECT tart_drop_partitions(%s)", (self.settings.raw_retention_days,))
                 dropped = [row[0] for row in cur.fetchall()]
-                cur.execute("SELECT tart_prune_propagation(%s)", (self.settings.retention_days,))
+                cur.execute(
+                    "SELECT tart_prune_propagation(%s)", (self.settings.aggregate_retention_days,)
+                )
                 cur.execute(
                     "DELETE FROM writer_progress WHERE updated_at < now() - interval '1 day'"
                 )
@@ -207,6 +210,27 @@ class IngestServer:
             conn.close()
         if created or dropped:
             log.info("partitions created: %s; dropped: %s", created or "none", dropped or "none")
+
+    def _drop_old_counts(self):
+        """Delete event counts past their retention (event_stats_minute, event_stats_hourly)."""
+        settings = self.settings
+        conn = self.ingest.connect()
+        try:
+            with conn, conn.cursor() as cur:
+                deleted = []
+                for table, bucket, days in (
+                    ("event_stats_minute", "minute", settings.minute_aggregate_retention_days),
+                    ("event_stats_hourly", "hour", settings.aggregate_retention_days),
+                ):
+                    cur.execute(
+                        f"DELETE FROM {table} WHERE {bucket} < now() - make_interval(days => %s)",
+                        (days,),
+                    )
+                    deleted.append(cur.rowcount)
+        finally:
+            conn.close()
+        if any(deleted):
+            log.info("event counts past retention deleted: %d by minute, %d by hour", *deleted)
 
 
 def _left(deadline):

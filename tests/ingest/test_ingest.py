@@ -314,9 +314,9 @@ def test_sigterm_drains_what_is_still_in_the_socket(database_url):
 
 
 def test_partitions_are_kept_ahead_and_dropped_after_retention(database_url):
-    with running_ingest(database_url, TART_PARTITIONS_AHEAD=5, TART_RETENTION_DAYS=30):
+    with running_ingest(database_url, TART_PARTITIONS_AHEAD=5, TART_RAW_RETENTION_DAYS=30):
         pass
-    with running_ingest(database_url, TART_RETENTION_DAYS=30):
+    with running_ingest(database_url, TART_RAW_RETENTION_DAYS=30):
         pass  # once more: maintenance must be idempotent
     conn_sql = (
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
@@ -332,7 +332,7 @@ def test_partitions_are_kept_ahead_and_dropped_after_retention(database_url):
         " FROM ('2024-01-01 00:00+00') TO ('2024-01-02 00:00+00'); SELECT 1"
     )
     query(database_url, query_old)
-    with running_ingest(database_url, TART_RETENTION_DAYS=30):
+    with running_ingest(database_url, TART_RAW_RETENTION_DAYS=30):
         pass
     names = [row[0] for row in query(database_url, conn_sql)]
     assert "events_20240101" not in names and f"events_{today}" in names

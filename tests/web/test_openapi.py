@@ -3,6 +3,7 @@ the documented shape, and no query string, however odd, makes the API answer 500
 
 import re
 import string
+import time
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +24,11 @@ DOCUMENTED_PARAMETER_VALUES = {
     "since": "2020-01-01T00:00:00Z",
     "until": "2100-01-01T00:00:00Z",
     "session": "1",
+    "from": str(int(time.time()) - 2 * 86400),
+    "to": str(int(time.time()) - 86400),
+    "step": "3600",
+    "by": "node",
+    "silent_for": "30",
 }
 PATH_PARAMETER_VALUES = {"node_id": NODE, "block": BLOCK, "work_package_hash": WORK_PACKAGE}
 

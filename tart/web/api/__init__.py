@@ -1,6 +1,9 @@
 """The REST API under /api, one blueprint per concern (the seed README's endpoints)."""
 
 from tart.web.api import (
+    analytics_health,
+    analytics_nodes,
+    analytics_series,
     blocks,
     decode_errors,
     event_types,
@@ -23,6 +26,9 @@ BLUEPRINTS = tuple(
         decode_errors,
         sessions,
         event_types,
+        analytics_series,
+        analytics_nodes,
+        analytics_health,
         blocks,
         workpackages,
         openapi,
