@@ -30,9 +30,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _propagation_data
 import api_load
 from _committer import Committer
 from psycopg2.extras import Json, execute_values
@@ -74,6 +75,8 @@ SLOT_MIX = {
     "GuaranteeBuilt": 6,
 }
 AUTHORED_EVERY = 100  # rows of the slot pattern between two Authored events
+# Triggers that keep block and work-package tables (schema/016, 017).
+DERIVED_BY = ("events_track_blocks", "events_track_work_packages")
 
 # Paths drawn beforehand for an endpoint whose path varies (a random node id, cursor, ...).
 PATHS_PER_ENDPOINT = 1000
@@ -168,7 +171,8 @@ def _load(url, node_ids, rows):
     cur = conn.cursor()
     cur.execute(
         "TRUNCATE events, decode_errors, sessions, nodes, ingest_stats, event_stats_minute,"
-        " event_stats_hourly"
+        " event_stats_hourly, blocks, block_sightings, work_packages, work_package_pipelines,"
+        " work_package_failures"
     )
     today = datetime.now(UTC).date()
     for back in range(DAYS + 1):  # the oldest rows are DAYS days old
@@ -233,6 +237,8 @@ def _load(url, node_ids, rows):
     indexes = cur.fetchall()
     for name, _ in indexes:
         cur.execute(f"DROP INDEX {name}")
+    # Sample events link to nothing: the derived tables are filled on their own, below.
+    cur.execute(f"ALTER TABLE events DISABLE TRIGGER {', DISABLE TRIGGER '.join(DERIVED_BY)}")
     span_us = DAYS * 86_400_000_000 - 3_600_000_000  # up to an hour ago
     first_us = int(time.time() * 1_000_000) - DAYS * 86_400_000_000 + 1
     chunk = 1_000_000
@@ -273,6 +279,10 @@ def _load(url, node_ids, rows):
     print()
     for _, definition in indexes:
         cur.execute(definition)
+    cur.execute(f"ALTER TABLE events ENABLE TRIGGER {', ENABLE TRIGGER '.join(DERIVED_BY)}")
+    _propagation_data.load(
+        cur, node_ids, rows, len(pattern), SLOT_MIX["WorkPackageSubmission"], DAYS
+    )
     cur.execute("SELECT setval('events_id_seq', %s)", (rows,))
     cur.execute(
         "UPDATE nodes SET event_count = c.events, best_slot = c.events / 10,"
@@ -308,6 +318,8 @@ def _load(url, node_ids, rows):
 
 def _endpoints(node_ids, rows):
     rng = random.Random(3)
+    slots = _propagation_data.slots(rows, len(node_ids), len(_slot_pattern()))
+    packages = max(1, SLOT_MIX["WorkPackageSubmission"] * len(node_ids) // 3)
     return {
         "/api/health": lambda: "/api/health",
         "/api/health/detailed": lambda: "/api/health/detailed",
@@ -326,6 +338,20 @@ def _endpoints(node_ids, rows):
             f"/api/events?node_id={rng.choice(node_ids)}&event_type=11&limit=100"
         ),
         "/api/nodes/<id>/errors": lambda: f"/api/nodes/{rng.choice(node_ids)}/errors",
+        "/api/blocks": lambda: "/api/blocks",
+        "/api/blocks/<hash>": lambda: (
+            f"/api/blocks/{_propagation_data.block_hash(rng.randint(1, slots))}"
+        ),
+        "/api/blocks/<slot>": lambda: f"/api/blocks/{rng.randint(1, slots)}",
+        "/api/workpackages": lambda: "/api/workpackages",
+        "/api/workpackages?since=<a day ago>": lambda: (
+            "/api/workpackages?since="
+            + (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        "/api/workpackages/<hash>": lambda: (
+            "/api/workpackages/"
+            + _propagation_data.package_hash(rng.randint(1, slots), rng.randint(1, packages))
+        ),
         "/metrics": lambda: "/metrics",
         "/api/analytics/timeseries (last hour, by type)": lambda: "/api/analytics/timeseries",
         "/api/analytics/timeseries?by=node (last day)": lambda: (

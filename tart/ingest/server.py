@@ -190,8 +190,9 @@ class IngestServer:
             log.warning("closed %d sessions left open by ingest processes that died", orphans)
 
     def _maintain_partitions(self):
-        """Create partitions ahead of time and drop those past the retention; forget writer
-        progress rows of writers long gone."""
+        """Create partitions ahead of time and drop those past the retention; drop the block
+        and work-package rows derived from events past the aggregates' retention; forget
+        writer progress rows of writers long gone."""
         conn = self.ingest.connect()
         try:
             with conn, conn.cursor() as cur:
@@ -199,6 +200,9 @@ class IngestServer:
                 created = [row[0] for row in cur.fetchall()]
                 cur.execute("SELECT tart_drop_partitions(%s)", (self.settings.raw_retention_days,))
                 dropped = [row[0] for row in cur.fetchall()]
+                cur.execute(
+                    "SELECT tart_prune_propagation(%s)", (self.settings.aggregate_retention_days,)
+                )
                 cur.execute(
                     "DELETE FROM writer_progress WHERE updated_at < now() - interval '1 day'"
                 )

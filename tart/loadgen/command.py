@@ -5,7 +5,7 @@ import click
 
 from tart.config import parse_bind
 
-MIX_NAMES = ("status", "network", "pipeline", "all")
+MIX_NAMES = ("status", "network", "pipeline", "lifecycles", "all")
 
 
 def _host_port(ctx, param, value):
@@ -46,6 +46,12 @@ def _host_port(ctx, param, value):
 )
 @click.option("--count", type=click.IntRange(1), help="Frames each node sends, then stops.")
 @click.option(
+    "--cycles",
+    type=click.IntRange(1),
+    help="Whole cycles of its mix each node sends, then stops (cycles differ in length from "
+    "node to node in the lifecycles mix).",
+)
+@click.option(
     "--ramp-up",
     type=click.FloatRange(0),
     default=0.0,
@@ -58,8 +64,9 @@ def _host_port(ctx, param, value):
     default="all",
     show_default=True,
     help="status: Status and best/finalized block; network: connections and block "
-    "announcements; pipeline: a guarantor's work-package pipeline; all: every "
-    "event of the protocol.",
+    "announcements; pipeline: a guarantor's work-package pipeline; lifecycles: blocks "
+    "authored by one node and imported by the others, and work-packages through their "
+    "guarantors, at known delays (docs/BLOCKS.md); all: every event of the protocol.",
 )
 @click.option(
     "--protocol-version",

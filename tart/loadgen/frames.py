@@ -3,20 +3,24 @@
 Encoding with construct takes tens of microseconds per event, far too slow to do while sending,
 so a cycle is encoded once per kind of node (protocol version, core count) before the clock
 starts. While sending, only what must change is written into the bytes in place: each frame's
-Timestamp, its slots when the JAM slot of the moment moves on (so a node's best block is the
-slot of the clock, the same for every node), and on each repetition of the cycle the event IDs
-it refers to.
+Timestamp (or, for events a mix timed, the node time it gave them), its slots when the JAM slot
+of the moment moves on (so a node's best block is the slot of the clock, the same for every
+node), and on each repetition of the cycle the event IDs it refers to, its hashes that differ
+per repetition and its slots of the cycle.
 """
 
 import random
 import struct
 
-from tart.loadgen.mixes import Ref, Slot
 from tart.loadgen.nodes import SLOT_PERIOD
+from tart.loadgen.parts import CycleSlot, Hash, Ref, Slot
 from tart.protocol import DISCRIMINATOR_OFFSET, FRAME_SIZE, encode_event, frame
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_HASH_COUNT = struct.Struct(">Q")  # a Hash's last 8 bytes
+SLOT_US = SLOT_PERIOD * 1_000_000
+MARKERS = (Ref, Slot, Hash, CycleSlot)
 # Offsets in a frame, which is the message's size and then the message.
 TIMESTAMP_IN_FRAME = FRAME_SIZE.size
 DISCRIMINATOR_IN_FRAME = FRAME_SIZE.size + DISCRIMINATOR_OFFSET
@@ -26,7 +30,7 @@ GARBAGE_DISCRIMINATOR = 0xFF
 
 def slot_at(timestamp):
     """The JAM slot at a JIP-3 Timestamp: slot 0 began at the JAM Common Era."""
-    return timestamp // (SLOT_PERIOD * 1_000_000)
+    return timestamp // SLOT_US
 
 
 class Cycle:
@@ -41,18 +45,26 @@ class Cycle:
         blob = bytearray()
         self.starts = []
         self.discriminators = []
-        self.id_patches = []  # (offset in blob, ID at repetition 0)
+        # (offset in blob, struct, value at repetition 0, step per repetition): IDs, hashes
+        # and slots of the cycle
+        self.patches = []
         self.slot_patches = []  # (offset in blob, Slot marker)
-        for data in script.events:
+        self.timed = []  # (frame index, node time at repetition 0, step): events a mix timed
+        for index, (data, at) in enumerate(zip(script.events, script.times)):
             message = self._encode(self._resolve(data, 0, self.first_slot), timestamp)
             for path, marker in _markers(data):
-                width = 8 if isinstance(marker, Ref) else 4
+                width = 4 if isinstance(marker, (Slot, CycleSlot)) else 8
                 offset = self._offset_of(data, path, width, message, timestamp)
                 offset += len(blob) + FRAME_SIZE.size
-                if isinstance(marker, Ref):
-                    self.id_patches.append((offset, marker.event_id))
-                else:
+                if isinstance(marker, Slot):
                     self.slot_patches.append((offset, marker))
+                else:
+                    kind = {Ref: _U64, Hash: _HASH_COUNT, CycleSlot: _U32}[type(marker)]
+                    self.patches.append((offset, kind, *self._progression(marker)))
+            if at is not None:
+                slot, after_us = at
+                base, step = self._progression(slot)
+                self.timed.append((index, base * SLOT_US + after_us, step * SLOT_US))
             self.starts.append(len(blob))
             self.discriminators.append(message[DISCRIMINATOR_OFFSET])
             blob += frame(message)
@@ -69,6 +81,13 @@ class Cycle:
             for event_id, data in zip(self.event_ids, self.script.events)
         ]
 
+    def timestamp(self, index, repetition, sent):
+        """The Timestamp of frame `index` in a repetition: as the mix timed it, else `sent`."""
+        for timed, base, step in self.timed:
+            if timed == index:
+                return base + repetition * step
+        return sent
+
     def stream(self, garbage_rate=0.0, rng=None):
         """A fresh stream for a new connection: event IDs start again at 0."""
         return Stream(self, garbage_rate, rng or random.Random(0))
@@ -76,10 +95,13 @@ class Cycle:
     def _resolve(self, data, repetition, slot, override=None):
         def value(path, marker):
             if override is not None and path == override[0]:
-                return override[1]
-            if isinstance(marker, Ref):
-                return marker.event_id + repetition * self.id_advance
-            return slot_value(marker, slot)
+                number = override[1]
+            elif isinstance(marker, Slot):
+                return slot_value(marker, slot)
+            else:
+                base, step = self._progression(marker)
+                number = base + repetition * step
+            return marker.at(number) if isinstance(marker, Hash) else number
 
         return _replace_markers(data, (), value)
 
@@ -98,7 +120,17 @@ class Cycle:
         return changed[0]
 
     def _start_value(self, marker):
-        return marker.event_id if isinstance(marker, Ref) else slot_value(marker, self.first_slot)
+        if isinstance(marker, Slot):
+            return slot_value(marker, self.first_slot)
+        return self._progression(marker)[0]
+
+    def _progression(self, marker):
+        """A marker that moves on with each repetition: its value at repetition 0, and step."""
+        if isinstance(marker, Ref):
+            return marker.event_id, self.id_advance
+        if isinstance(marker, Hash):
+            return marker.start, 1
+        return self.first_slot + marker.offset, self.script.slots_per_cycle
 
 
 def slot_value(marker, slot):
@@ -119,8 +151,8 @@ class Stream:
         self.rng = rng
 
     def take(self, count, timestamp):
-        """The next `count` frames as one piece of bytes, all stamped `timestamp`; and how
-        many of them were replaced by garbage."""
+        """The next `count` frames as one piece of bytes, stamped `timestamp` unless the mix
+        timed them; and how many of them were replaced by garbage."""
         cycle, buffer = self.cycle, self.buffer
         starts, frames = cycle.starts, cycle.frames
         pack_timestamp = _U64.pack_into
@@ -135,6 +167,11 @@ class Stream:
             last = min(frames, first + count)
             for start in starts[first:last]:
                 pack_timestamp(buffer, start + TIMESTAMP_IN_FRAME, timestamp)
+            for index, base, step in cycle.timed:
+                if first <= index < last:
+                    pack_timestamp(
+                        buffer, starts[index] + TIMESTAMP_IN_FRAME, base + self.repetition * step
+                    )
             if self.garbage_rate:
                 garbled = self._garble(first, last)
                 parts.append(buffer[starts[first] : starts[last]])
@@ -163,14 +200,13 @@ class Stream:
     def _next_repetition(self):
         self.position = 0
         self.repetition += 1
-        advance = self.repetition * self.cycle.id_advance
-        for offset, event_id in self.cycle.id_patches:
-            _U64.pack_into(self.buffer, offset, event_id + advance)
+        for offset, kind, base, step in self.cycle.patches:
+            kind.pack_into(self.buffer, offset, base + self.repetition * step)
 
 
 def _markers(value, path=()):
-    """(path, marker) of every Ref and Slot in an event's data, in field order."""
-    if isinstance(value, (Ref, Slot)):
+    """(path, marker) of every marker in an event's data, in field order."""
+    if isinstance(value, MARKERS):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
@@ -181,7 +217,7 @@ def _markers(value, path=()):
 
 
 def _replace_markers(value, path, resolve):
-    if isinstance(value, (Ref, Slot)):
+    if isinstance(value, MARKERS):
         return resolve(path, value)
     if isinstance(value, dict):
         return {key: _replace_markers(item, (*path, key), resolve) for key, item in value.items()}

@@ -8,74 +8,27 @@ event 0, +1 per event, +N after Dropped(N). Slots follow the clock as the frames
 ``frames.py``), so every node of a network reports the JAM slot of the moment.
 """
 
-import hashlib
 import random
 
 from construct import Renamed
 
-from tart.protocol import EVENTS_BY_VERSION, REFERENCES_BY_VERSION, EventNumbering
+from tart.loadgen.lifecycles import lifecycles
+from tart.loadgen.parts import (
+    AUTHORIZED_COST,
+    REFINE_COSTS,
+    Script,
+    Slot,
+    guarantee,
+    hash_of,
+    package,
+    report,
+)
+from tart.protocol import EVENTS_BY_VERSION, REFERENCES_BY_VERSION
 from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.samples import sample
 
-
-class Ref:
-    """The JIP-3 ID of an event earlier in the same cycle (in its first repetition)."""
-
-    __slots__ = ("event_id",)
-
-    def __init__(self, event_id):
-        self.event_id = event_id
-
-    def __repr__(self):
-        return f"Ref({self.event_id})"
-
-
-class Slot:
-    """A slot, `offset` slots after the current slot (when the event is sent)."""
-
-    __slots__ = ("offset",)
-
-    def __init__(self, offset=0):
-        self.offset = offset
-
-    def __repr__(self):
-        return f"Slot({self.offset})"
-
-
-class Script:
-    """One cycle of a mix: its events in sending order, numbered as a node numbers them."""
-
-    def __init__(self, protocol_version, core_count, peers):
-        self.protocol_version = protocol_version
-        self.core_count = core_count
-        self.peers = peers  # peer ids of other simulated nodes, for the events that name peers
-        self.events = []
-        self.event_ids = []
-        self._numbering = EventNumbering()
-
-    def emit(self, name, fields):
-        """Append event `name`; return a Ref to it for later events to point at."""
-        event_id = self._numbering.assign(fields["num_dropped"] if name == "Dropped" else None)
-        self.events.append({name: fields})
-        self.event_ids.append(event_id)
-        return Ref(event_id)
-
-    @property
-    def id_advance(self):
-        """How far one repetition of the cycle moves the JIP-3 event ID."""
-        return self._numbering.next_id
-
-
-def _hash(*label):
-    return "0x" + hashlib.sha256("/".join(map(str, label)).encode()).hexdigest()
-
-
 # GRANDPA finality trails the best block by a couple of slots.
 FINALITY_LAG = 2
-
-
-def _exec_cost(gas, ns):
-    return {"gas_used": gas, "elapsed_ns": ns}
 
 
 # =============================================================================================
@@ -94,11 +47,11 @@ def status(script):
         "preimages_size": 1536,
     }
     script.emit("Status", status_fields)
-    script.emit("BestBlockChanged", {"slot": Slot(0), "hash": _hash("block", 0)})
+    script.emit("BestBlockChanged", {"slot": Slot(0), "hash": hash_of("block", 0)})
     script.emit("Status", status_fields)
     script.emit(
         "FinalizedBlockChanged",
-        {"slot": Slot(-FINALITY_LAG), "hash": _hash("block", -FINALITY_LAG)},
+        {"slot": Slot(-FINALITY_LAG), "hash": hash_of("block", -FINALITY_LAG)},
     )
 
 
@@ -122,7 +75,7 @@ def network(script):
     for peer in (inbound, outbound):
         script.emit(
             "BlockAnnounced",
-            {"peer_id": peer, "announcer": "Remote", "slot": Slot(0), "hash": _hash("block", 0)},
+            {"peer_id": peer, "announcer": "Remote", "slot": Slot(0), "hash": hash_of("block", 0)},
         )
     failing_out = script.emit(
         "ConnectingOut",
@@ -147,70 +100,22 @@ def pipeline(script):
     builder, *guarantors = script.peers[:4]
     secondaries = guarantors[:2]
     core = 7
-    package = {
-        "size": 28_431,
-        "hash": _hash("work-package"),
-        "anchor": _hash("block", -1),
-        "lookup_anchor_slot": Slot(-4),
-        "prerequisites": [],
-        "items": [
-            {
-                "service": 42,
-                "payload_size": 1024,
-                "refine_gas_limit": 1_000_000_000,
-                "accumulate_gas_limit": 10_000_000,
-                "extrinsics_size": 4096,
-                "imports": [{"root": _hash("segments-root"), "export_index": 3}],
-                "num_exports": 2,
-            }
-        ],
-    }
     submission = script.emit("WorkPackageSubmission", {"builder": builder, "ce_146": False})
     script.emit(
         "WorkPackageReceived",
-        {"submission_or_share_id": submission, "core": core, "outline": package},
-    )
-    script.emit(
-        "Authorized",
         {
             "submission_or_share_id": submission,
-            "cost": {
-                "total": _exec_cost(1_200_000, 850_000),
-                "load_ns": 120_000,
-                "host_calls": _exec_cost(40_000, 30_000),
-            },
+            "core": core,
+            "outline": package(hash_of("work-package"), Slot(-4)),
         },
     )
+    script.emit("Authorized", {"submission_or_share_id": submission, "cost": AUTHORIZED_COST})
     script.emit("ExtrinsicDataReceived", {"submission_or_share_id": submission})
     script.emit("ImportsReceived", {"submission_or_share_id": submission})
-    script.emit(
-        "Refined",
-        {
-            "submission_or_share_id": submission,
-            "costs": [
-                {
-                    "total": _exec_cost(480_000_000, 95_000_000),
-                    "load_ns": 2_100_000,
-                    "historical_lookup_calls": _exec_cost(1_000, 2_000),
-                    "machine_expunge_calls": _exec_cost(0, 0),
-                    "peek_poke_pages_calls": _exec_cost(0, 0),
-                    "invoke_calls": _exec_cost(0, 0),
-                    "other_host_calls": _exec_cost(90_000, 61_000),
-                }
-            ],
-        },
-    )
+    script.emit("Refined", {"submission_or_share_id": submission, "costs": REFINE_COSTS})
     script.emit(
         "WorkReportBuilt",
-        {
-            "submission_or_share_id": submission,
-            "outline": {
-                "hash": _hash("work-report"),
-                "bundle_size": 33_120,
-                "erasure_root": _hash("erasure-root"),
-                "segments_root": _hash("segments-root", 1),
-            },
-        },
+        {"submission_or_share_id": submission, "outline": report(hash_of("work-report"))},
     )
     for secondary in secondaries:
         script.emit("SharingWorkPackage", {"submission_id": submission, "secondary": secondary})
@@ -222,14 +127,7 @@ def pipeline(script):
         )
     built = script.emit(
         "GuaranteeBuilt",
-        {
-            "submission_id": submission,
-            "outline": {
-                "work_report_hash": _hash("work-report"),
-                "slot": Slot(0),
-                "guarantors": [3, 17, 250],
-            },
-        },
+        {"submission_id": submission, "outline": guarantee(hash_of("work-report"), Slot(0))},
     )
     sending = [
         script.emit("SendingGuarantee", {"built_id": built, "recipient": recipient})
@@ -299,11 +197,20 @@ def _current_slots(con, value, offset):
     return value
 
 
-MIXES = {"status": status, "network": network, "pipeline": pipeline, "all": every_event}
+MIXES = {
+    "status": status,
+    "network": network,
+    "pipeline": pipeline,
+    "lifecycles": lifecycles,
+    "all": every_event,
+}
+# Mixes whose cycle differs from node to node.
+PER_NODE = frozenset({"lifecycles"})
 
 
-def script_of(mix, protocol_version, core_count, peers):
-    """The cycle of `mix` for nodes of this protocol version and core count."""
-    script = Script(protocol_version, core_count, peers)
+def script_of(mix, protocol_version, core_count, peers, index=0, nodes=1):
+    """The cycle of `mix` for node `index` of `nodes`, of this protocol version and core
+    count."""
+    script = Script(protocol_version, core_count, peers, index=index, nodes=nodes)
     MIXES[mix](script)
     return script

@@ -58,6 +58,8 @@ class LiveProgress:
 
         if plan.count is not None:
             self.total, self.done = plan.nodes * plan.count, _frames
+        elif plan.cycles is not None:
+            self.total, self.done = None, _seconds  # cycles differ in length: no bar to fill
         else:
             self.total, self.done = plan.ramp_up + plan.limit_seconds, _seconds
         self.rate = _Rate()

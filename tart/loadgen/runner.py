@@ -23,7 +23,7 @@ import gevent.event
 import gevent.socket
 
 from tart.loadgen.frames import Cycle
-from tart.loadgen.mixes import script_of
+from tart.loadgen.mixes import PER_NODE, script_of
 from tart.loadgen.nodes import SimulatedNode, peer_id
 from tart.protocol import JAM_COMMON_ERA
 
@@ -51,6 +51,7 @@ class Plan:
     rate: float = 100.0
     duration: float | None = None
     count: int | None = None
+    cycles: int | None = None
     ramp_up: float = 0.0
     mix: str = "all"
     protocol_version: int = 0
@@ -63,10 +64,10 @@ class Plan:
 
     @property
     def limit_seconds(self):
-        """How long each node sends: --duration, else until --count, else 10 s."""
+        """How long each node sends: --duration, else until --count or --cycles, else 10 s."""
         if self.duration is not None:
             return self.duration
-        return math.inf if self.count is not None else 10.0
+        return math.inf if self.count is not None or self.cycles is not None else 10.0
 
 
 class Tally:
@@ -98,16 +99,33 @@ class LoadGenerator:
             for index in range(plan.nodes)
         ]
         self.tallies = [Tally() for _ in self.nodes]
-        peers = [peer_id(plan.seed, index) for index in range(4)]
-        self.cycle = Cycle(
-            script_of(plan.mix, plan.protocol_version, plan.core_count, peers), jam_now()
-        )
+        self.cycles = self._cycles()
+        self.cycle = self.cycles[0]
         self.handshakes = [node.handshake() for node in self.nodes]
         self.started = self.finished = None
         self.phases = []  # a _Ticker per phase of the tick, made by run()
         # Set by SIGINT or SIGTERM: every node finishes its current write and disconnects, so
         # the counts stay exact.
         self.stopping = gevent.event.Event()
+
+    def _cycles(self):
+        """Each node's cycle: one for all, or for a mix whose cycle depends on the node, one
+        per distinct script (encoding is the slow part)."""
+        plan = self.plan
+        peers = [peer_id(plan.seed, index) for index in range(4)]
+        timestamp = jam_now()
+        nodes = plan.nodes if plan.mix in PER_NODE else 1
+        encoded = {}
+        cycles = []
+        for index in range(nodes):
+            script = script_of(
+                plan.mix, plan.protocol_version, plan.core_count, peers, index, nodes
+            )
+            key = repr((script.events, script.times))
+            if key not in encoded:
+                encoded[key] = Cycle(script, timestamp)
+            cycles.append(encoded[key])
+        return cycles * (plan.nodes // nodes)
 
     def run(self, progress):
         """Simulate every node until each has sent its share; `progress(snapshot)` is called
@@ -182,6 +200,8 @@ class LoadGenerator:
         limit = plan.limit_seconds
         end = start + limit
         target = plan.count if plan.count is not None else math.inf
+        if plan.cycles is not None:
+            target = min(target, plan.cycles * self.cycles[index].frames)
         rng = random.Random(f"{plan.seed}/{index}")
         slow = index < plan.slow
         tick = self.phases[index % PHASES]
@@ -195,7 +215,7 @@ class LoadGenerator:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             writer = _SlowWriter(sock) if slow else sock
             send = writer.sendall if slow else functools.partial(_send, sock)
-            stream = self.cycle.stream(plan.garbage_rate, rng)
+            stream = self.cycles[index].stream(plan.garbage_rate, rng)
             reconnect_at = time.monotonic() + (plan.reconnect_every or math.inf)
             try:
                 writer.sendall(self.handshakes[index])

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from tests.support.rows import authored, best_block
 
 NODE = "c3" * 32
+BLOCK = "0x" + "b1" * 32
+WORK_PACKAGE = "0x" + "f0" * 32
 DOCUMENTED_PARAMETER_VALUES = {
     "limit": "5",
     "event_type": "11,42",
@@ -28,6 +30,7 @@ DOCUMENTED_PARAMETER_VALUES = {
     "by": "node",
     "silent_for": "30",
 }
+PATH_PARAMETER_VALUES = {"node_id": NODE, "block": BLOCK, "work_package_hash": WORK_PACKAGE}
 
 
 def document(client):
@@ -90,6 +93,17 @@ def check(doc, schema, value, where):
 def populate(rows):
     session = rows.node(NODE)
     rows.events(NODE, session, [best_block(1), authored(1), best_block(2)])
+    rows.events(
+        NODE,
+        session,
+        [
+            (43, {"Importing": {"slot": 3, "outline": {"hash": BLOCK}}}),
+            (90, {"WorkPackageSubmission": {"builder": "0x" + NODE, "ce_146": False}}),
+            (94, {"WorkPackageReceived": {"submission_or_share_id": 4, "core": 0,
+                                          "outline": {"hash": WORK_PACKAGE}}}),
+        ],
+        start_event_id=3,
+    )  # fmt: skip
     rows.sql(
         "INSERT INTO decode_errors (node_id, session_id, raw, reason, discriminator, "
         "field_path, byte_offset) VALUES (%s, %s, '\\x0102', 'bad', 11, "
@@ -116,7 +130,7 @@ def test_every_documented_path_answers_in_its_documented_shape(client, rows):
     doc = document(client)
     for path, item in doc["paths"].items():
         operation = item["get"]
-        url = path.replace("{node_id}", NODE)
+        url = re.sub(r"{(\w+)}", lambda m: PATH_PARAMETER_VALUES[m[1]], path)
         query = {
             p["name"]: DOCUMENTED_PARAMETER_VALUES[p["name"]]
             for p in operation["parameters"]

@@ -4,6 +4,7 @@ from tart.web.api import (
     analytics_health,
     analytics_nodes,
     analytics_series,
+    blocks,
     decode_errors,
     event_types,
     events,
@@ -12,6 +13,7 @@ from tart.web.api import (
     openapi,
     sessions,
     stats,
+    workpackages,
 )
 
 BLUEPRINTS = tuple(
@@ -27,6 +29,8 @@ BLUEPRINTS = tuple(
         analytics_series,
         analytics_nodes,
         analytics_health,
+        blocks,
+        workpackages,
         openapi,
     )
 )

@@ -3,7 +3,7 @@
 from flask import Blueprint
 
 import tart
-from tart.web.api import analytics_openapi
+from tart.web.api import analytics_openapi, openapi_blocks
 from tart.web.api.openapi_parameters import (
     BEFORE_ID,
     EVENT_PAGE_CURSOR,
@@ -146,9 +146,9 @@ DOCUMENT = {
         "description": "Telemetry of JAM networks (JIP-3), as stored by TART. Every error "
         'is JSON: {"error": ..., "detail": ...}.',
     },
-    "paths": {**PATHS, **analytics_openapi.PATHS},
+    "paths": {**PATHS, **analytics_openapi.PATHS, **openapi_blocks.PATHS},
     "components": {
-        "schemas": SCHEMAS,
+        "schemas": {**SCHEMAS, **openapi_blocks.SCHEMAS},
         "responses": {"Error": answer(ref("Error"), "An error (400, 404, 405, 503)")},
     },
 }

@@ -11,6 +11,7 @@ import { count, el, millis, nodeLabel, rate, setText } from "./format.js";
 import { Catalog, Network } from "./model.js";
 import { NodePage } from "./node-page.js";
 import { NodesTable } from "./nodes-table.js";
+import { Propagation } from "./propagation.js";
 
 const FEED_SHOWN = 100;
 const FAST_DRAW_MS = 500;
@@ -18,6 +19,7 @@ const SLOW_DRAW_MS = 1000;
 // Unknown nodes in the stream make /api/nodes be read again, at most this often.
 const NODES_REFRESH_MS = 2000;
 const TIMESERIES = "/api/analytics/timeseries";
+const BLOCKS = "/api/blocks";
 
 const $ = (id) => document.getElementById(id);
 
@@ -80,6 +82,10 @@ class Dashboard {
       this.loadHistory();
     } else {
       $("chart-note").textContent = "since this page opened (this TART keeps no history)";
+    }
+    if (BLOCKS in openapi.paths) {
+      $("propagation").hidden = false;
+      new Propagation($("blocks"), $("funnel"), $("funnel-failures"), $("propagation-note"), this.network).start();
     }
     this.route();
     setInterval(() => this.drawFast(), FAST_DRAW_MS);

@@ -1,0 +1,140 @@
+"""Block propagation: GET /api/blocks and GET /api/blocks/<slot-or-hash>.
+
+Read from the `blocks` and `block_sightings` tables that a trigger on `events` keeps
+(schema/016_block_propagation.sql), never the events: the list reads one row per block, a
+block's details one row per node. A node *had* a block from the first of its authored, received
+(block transferred), importing and imported (block executed) events for it. The spread is the time
+from the first node having it until ⌈p·N⌉ of the N nodes that had it did, for p = 50, 90, 99
+and 100 %, on TART's receive clock and, separately, on the nodes' own clocks (not trusted to
+agree with each other; shown because it excludes the network path to TART).
+"""
+
+import re
+
+from flask import Blueprint, request
+
+from tart.web import filters
+from tart.web.db import pool
+from tart.web.errors import ApiError
+from tart.web.event_json import utc
+
+blueprint = Blueprint("blocks", __name__, url_prefix="/api")
+
+PERCENTILES = (50, 90, 99, 100)
+# A node connected at any time in the slot after a block was first seen should have had it:
+# JAM's slot period, seconds.
+CONNECTED_WITHIN = 6
+MAX_SLOT = 2**32 - 1
+_SLOT = re.compile(r"[0-9]{1,10}")
+_HASH = re.compile(r"(0[xX])?[0-9a-fA-F]{64}")
+_KINDS = ("authored", "announced", "received", "importing", "imported")
+
+# When a sighting's node had the block, on each clock.
+_HAD_AT = "least(s.authored_at, s.received_at, s.importing_at, s.imported_at)"
+_HAD_TIME = "least(s.authored_time, s.received_time, s.importing_time, s.imported_time)"
+_FRACTIONS = "ARRAY[" + ",".join(str(p / 100) for p in PERCENTILES) + "]"
+
+
+# A block, its counts, and the first and percentile times of having it on each clock, from the
+# arrays the trigger appends each node's first sign of having it to: one row per block.
+_BLOCK_COLUMNS = f"""header_hash, slot, author_node_id, {utc("first_seen_at")},
+reporting_nodes, cardinality(had_at),
+(SELECT min(t) FROM unnest(had_at) t),
+(SELECT percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY t) FROM unnest(had_at) t),
+(SELECT min(t) FROM unnest(had_time) t),
+(SELECT percentile_disc({_FRACTIONS}) WITHIN GROUP (ORDER BY t) FROM unnest(had_time) t)"""
+
+
+@blueprint.get("/blocks")
+def list_blocks():
+    limit = filters.limit(request.args.get("limit"))
+    blocks = pool().prepared(
+        f"SELECT {_BLOCK_COLUMNS} FROM blocks ORDER BY slot DESC NULLS LAST, header_hash LIMIT $1",
+        (limit,),
+    )
+    return {"blocks": [_block(row) for row in blocks]}
+
+
+@blueprint.get("/blocks/<block>")
+def block_details(block):
+    if _SLOT.fullmatch(block) and int(block) <= MAX_SLOT:
+        rows = pool().prepared(
+            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE slot = $1 ORDER BY header_hash",
+            (int(block),),
+        )
+    elif _HASH.fullmatch(block):
+        rows = pool().prepared(
+            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE header_hash = $1",
+            ("0x" + block.lower().removeprefix("0x"),),
+        )
+    else:
+        raise ApiError(
+            400,
+            f"a block is a slot (a whole number from 0 to {MAX_SLOT}) or a header hash "
+            f"(64 hexadecimal characters, optionally prefixed with 0x)",
+            parameter="block",
+            value=block,
+        )
+    if not rows:
+        raise ApiError(404, "no node has reported this block", block=block)
+    return {"blocks": [{**_block(row), **_nodes(row[0], row[3])} for row in rows]}
+
+
+def _block(row) -> dict:
+    header_hash, slot, author, first_seen_at, reporting, had, at_first, at_times = row[:8]
+    time_first, node_times = row[8:]
+    return {
+        "header_hash": header_hash,
+        "slot": slot,
+        "author_node_id": author,
+        "first_seen_at": first_seen_at,
+        "reporting_nodes": reporting,
+        "nodes_had": had,
+        "spread_ms": _percentiles(at_first, at_times),
+        "spread_node_ms": _percentiles(time_first, node_times),
+    }
+
+
+def _percentiles(first, times) -> dict:
+    """{"p50": ms after `first`, ...}; nulls when no node had it."""
+    return {
+        f"p{p}": None if first is None else round((time - first).total_seconds() * 1000, 3)
+        for p, time in zip(PERCENTILES, times or [None] * len(PERCENTILES))
+    }
+
+
+def _nodes(header_hash: str, first_seen_at: str) -> dict:
+    """Each reporting node's times, and the nodes that never had it though connected within
+    CONNECTED_WITHIN of its first sighting."""
+    times = ", ".join(f"{utc(f's.{kind}_at')}, {utc(f's.{kind}_time')}" for kind in _KINDS)
+    rows = pool().prepared(
+        f"SELECT s.node_id, n.implementation_name, {times}, {utc(_HAD_AT)}, "
+        f"{utc(_HAD_TIME)}, s.failure "
+        f"FROM block_sightings s LEFT JOIN nodes n USING (node_id) "
+        f"WHERE s.header_hash = $1 ORDER BY {_HAD_AT} NULLS LAST, s.node_id",
+        (header_hash,),
+    )
+    nodes = []
+    for node_id, name, *rest in rows:
+        stamps, (had_at, had_time, failure) = rest[:-3], rest[-3:]
+        node = {"node_id": node_id, "implementation_name": name}
+        for index, kind in enumerate(_KINDS):
+            node[f"{kind}_at"] = stamps[2 * index]
+            node[f"{kind}_time"] = stamps[2 * index + 1]
+        nodes.append({**node, "had_at": had_at, "had_time": had_time, "failure": failure})
+    missing = pool().prepared(
+        "SELECT n.node_id, n.implementation_name FROM nodes n "
+        "WHERE EXISTS (SELECT 1 FROM sessions x WHERE x.node_id = n.node_id"
+        f" AND x.opened_at <= $2::timestamptz + interval '{CONNECTED_WITHIN} seconds'"
+        " AND (x.closed_at IS NULL OR x.closed_at >= $2::timestamptz)) "
+        f"AND NOT EXISTS (SELECT 1 FROM block_sightings s WHERE s.header_hash = $1"
+        f" AND s.node_id = n.node_id AND {_HAD_AT} IS NOT NULL) "
+        "ORDER BY n.node_id",
+        (header_hash, first_seen_at),
+    )
+    return {
+        "nodes": nodes,
+        "never_had": [
+            {"node_id": node_id, "implementation_name": name} for node_id, name in missing
+        ],
+    }
