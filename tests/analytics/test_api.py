@@ -109,6 +109,14 @@ def test_time_series_add_up_to_the_stored_events_by_minute_and_by_hour(database_
     ]
     latest = by_type["series"][0]["points"][-1]
     assert latest["events_per_second"] > 0  # the current hour, divided by its elapsed part
+    by_category = get(client, "/api/analytics/timeseries?by=category&step=3600")
+    sections = {
+        s["key"]: (s["name"], sum(p["events"] for p in s["points"])) for s in by_category["series"]
+    }
+    assert sections == {
+        "status": ("Status events", stored["11"] + stored["10"]),
+        "block_authoring": ("Block authoring/importing events", 4 + 1 + 2),
+    }
 
 
 def test_nodes_behind_the_best_block_fall_in_their_buckets(database_url, network):

@@ -1,4 +1,5 @@
-"""GET /api/analytics/timeseries: events per second by event type, node or implementation.
+"""GET /api/analytics/timeseries: events per second by event type, category, node or
+implementation.
 
 Served from the event counts (tart.web.api.analytics_range), never from raw events: a range of
 any length reads at most one row per (bucket, node, event type).
@@ -8,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, request
 
-from tart.protocol import EVENTS
+from tart.protocol import CATEGORIES, EVENTS
 from tart.web import event_json, filters
 from tart.web.api import analytics_range
 from tart.web.api.page_cache import kept
@@ -20,6 +21,8 @@ blueprint = Blueprint("analytics_series", __name__, url_prefix="/api/analytics")
 # What a series is keyed by: the SQL of its key, and the join it needs.
 GROUPINGS = {
     "type": ("c.event_type::text", ""),
+    # By type in SQL, then added up by the spec's section each type is in.
+    "category": ("c.event_type::text", ""),
     "node": ("c.node_id", ""),
     "implementation": (
         "coalesce(n.implementation_name, 'unknown')",
@@ -64,6 +67,8 @@ def timeseries():
     steps = -int(-span.seconds // step)
     series = {}
     for name, index, count in rows:
+        if by == "category":
+            name = EVENTS[int(name)].category.key
         series.setdefault(name, [0] * steps)[index] += count
     ranked = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
     now = datetime.now(UTC)
@@ -85,7 +90,12 @@ def _describe(by, name):
     if by == "type":
         event = EVENTS.get(int(name))
         return {"key": name, "name": event.event_name if event else None}
+    if by == "category":
+        return {"key": name, "name": _HEADINGS[name]}
     return {"key": name, "name": name if by == "implementation" else None}
+
+
+_HEADINGS = {category.key: category.heading for category in CATEGORIES}
 
 
 def _points(start, step, counts, now):

@@ -74,10 +74,10 @@ export class RateChart {
     this.liveFrom = serverMs == null ? -Infinity : Math.ceil(serverMs / LIVE_BUCKET_MS) * LIVE_BUCKET_MS;
   }
 
-  /** GET /api/analytics/timeseries?group_by=category's answer: minute columns before live. */
+  /** GET /api/analytics/timeseries?by=category's answer: minute columns before live. */
   setHistory(answer) {
     this.drawn = null;
-    const width = answer.bucket_seconds * 1000;
+    const width = answer.step * 1000;
     const byTime = new Map();
     for (const series of answer.series) {
       const index = this.categories.findIndex((category) => category.key === series.key);
@@ -85,7 +85,7 @@ export class RateChart {
       for (const point of series.points) {
         const start = Date.parse(point.time);
         if (!byTime.has(start)) byTime.set(start, new Float64Array(this.categories.length));
-        byTime.get(start)[index] += point.count;
+        byTime.get(start)[index] += point.events;
       }
     }
     this.history = [...byTime.entries()]

@@ -96,9 +96,9 @@ class Dashboard {
 
   async loadHistory() {
     try {
-      const answer = await getJson(`${TIMESERIES.slice(1)}?group_by=category`);
+      const answer = await getJson(`${TIMESERIES.slice(1)}?by=category`);
       this.chart.setHistory(answer);
-      $("chart-note").textContent = `per ${answer.bucket_seconds / 60} min before this page opened, then per 5 s`;
+      $("chart-note").textContent = `per ${answer.step / 60} min before this page opened, then per 5 s`;
     } catch (error) {
       $("chart-note").textContent = `no history: ${error.message}`;
     }
