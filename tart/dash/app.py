@@ -64,6 +64,7 @@ class Dashboard(App):
         self.blocks: list[dict] | None = None  # None until TART has answered
         self.work_packages: dict | None = None
         self.network_health: dict | None = None
+        self.showing = "nodes-tab"  # the main screen's tab in view
         # What an older TART without the analytics said (its 404), per endpoint.
         self.lacking: dict[str, str] = {}
         self._answered = None  # local time of the last answered poll
@@ -102,15 +103,17 @@ class Dashboard(App):
             await asyncio.sleep(max(0.0, self.refresh_seconds - (time.monotonic() - started)))
 
     async def _poll_analytics(self) -> None:
-        """Blocks, work-packages and the health score: each one that fails keeps its last
-        answer (unreachable is the other loop's to say), one answered 404 is marked lacking."""
-        requests = {
-            "blocks": lambda: self.client.blocks(limit=BLOCKS),
-            "work_packages": self.client.work_packages,
-            "network_health": self.client.network_health,
-        }
+        """The health score, and the blocks or the work-packages while their tab is in view
+        (on a large network they are the API's dearest reads): each one that fails keeps its
+        last answer (unreachable is the other loop's to say), one answered 404 is marked
+        lacking."""
         while True:
             started = time.monotonic()
+            requests = {"network_health": self.client.network_health}
+            if self.showing == "blocks-tab":
+                requests["blocks"] = lambda: self.client.blocks(limit=BLOCKS)
+            elif self.showing == "packages-tab":
+                requests["work_packages"] = self.client.work_packages
             answers = await asyncio.gather(
                 *(request() for request in requests.values()), return_exceptions=True
             )

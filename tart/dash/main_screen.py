@@ -195,6 +195,7 @@ class MainScreen(Screen):
         self.query_one(TABS[tabs.active]).focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.app.showing = event.pane.id
         self.query_one(TABS[event.pane.id]).focus()
         self.redraw()
 
