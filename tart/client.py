@@ -38,6 +38,10 @@ class Unavailable(Exception):
     TART's URL, which the caller knows)."""
 
 
+class NotFound(Unavailable):
+    """TART answered 404: no such block, or (an older TART) no such endpoint."""
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     """A stored event, the same whether it came from REST or the live stream."""
@@ -108,6 +112,13 @@ def _answer(method):
     return wrapper
 
 
+def _having(answer: dict, *keys: str) -> dict:
+    """`answer`, if it has `keys` (else the KeyError that _answer turns into Unavailable)."""
+    for key in keys:
+        answer[key]
+    return answer
+
+
 class TartClient:
     def __init__(self, url: str, timeout: float = TIMEOUT):
         self.url = base_url(url)
@@ -154,6 +165,27 @@ class TartClient:
         return (await self._get(f"/api/nodes/{node_id}/errors", limit=limit))["errors"]
 
     @_answer
+    async def blocks(self, limit: int = 50) -> list[dict]:
+        """The blocks with the highest slots, highest first, with their spreads."""
+        return (await self._get("/api/blocks", limit=limit))["blocks"]
+
+    @_answer
+    async def block(self, block: str) -> list[dict]:
+        """The blocks of a slot, or the block of a header hash, with each node's times and
+        the nodes that never had it."""
+        return (await self._get(f"/api/blocks/{block}"))["blocks"]
+
+    @_answer
+    async def work_packages(self, limit: int = 50) -> dict:
+        """The last hour's work-packages, funnels per guarantor role, failures by reason."""
+        return _having(await self._get("/api/workpackages", limit=limit), "funnel", "failures")
+
+    @_answer
+    async def network_health(self) -> dict:
+        """GET /api/analytics/health: the network's score and the anomalies that lowered it."""
+        return _having(await self._get("/api/analytics/health"), "score", "anomalies")
+
+    @_answer
     async def events(
         self,
         limit: int = 50,
@@ -183,6 +215,8 @@ class TartClient:
                 response = await self._http.get(path, params=query)
         except httpx.TransportError as error:
             raise Unavailable(_transport_problem(error)) from None
+        if response.status_code == 404 and 404 not in answers:
+            raise NotFound(f"GET {path}: 404 {_error_text(response)}")
         if response.status_code not in answers:
             raise Unavailable(f"GET {path}: {response.status_code} {_error_text(response)}")
         try:

@@ -1,10 +1,11 @@
-"""The dashboard application: what it knows of TART, and the two loops that keep it current.
+"""The dashboard application: what it knows of TART, and the loops that keep it current.
 
-One loop polls the REST API every refresh interval (stats, health, nodes); the other follows
-the live stream of events over WS /api/ws, resuming after the last event it has whenever the
-connection comes back. Neither gives up: a TART that cannot be reached is shown as such and
-tried again. The screens (tart.dash.screens) redraw from this state on a timer, so a burst of
-events costs one redraw, not one per event.
+One loop polls the REST API every refresh interval (stats, health, nodes); a second, as often,
+the analytics (blocks, work-packages, the network's health score), which an older TART lacks;
+the third follows the live stream of events over WS /api/ws, resuming after the last event it
+has whenever the connection comes back. None gives up: a TART that cannot be reached is shown
+as such and tried again. The screens (tart.dash.screens) redraw from this state on a timer, so
+a burst of events costs one redraw, not one per event.
 """
 
 import asyncio
@@ -17,13 +18,23 @@ from textual.binding import Binding
 from textual.logging import TextualHandler
 from textual.reactive import reactive
 
-from tart.client import Event, Interrupted, Missed, Streaming, TartClient, Unavailable
+from tart.client import (
+    Event,
+    Interrupted,
+    Missed,
+    NotFound,
+    Streaming,
+    TartClient,
+    Unavailable,
+)
 from tart.dash.events import EventLog
 from tart.dash.filter import EventFilter, FilterError, parse_filter
 from tart.dash.main_screen import MainScreen
 
 # Stored events read to fill the list when the dashboard starts or a filter is set.
 HISTORY = 200
+# Blocks in the Blocks tab: the highest slots.
+BLOCKS = 50
 
 
 class Dashboard(App):
@@ -50,6 +61,12 @@ class Dashboard(App):
         self.health: dict = {}
         self.nodes: list[dict] = []
         self.node_names: dict[str, str] = {}
+        self.blocks: list[dict] | None = None  # None until TART has answered
+        self.work_packages: dict | None = None
+        self.network_health: dict | None = None
+        self.showing = "nodes-tab"  # the main screen's tab in view
+        # What an older TART without the analytics said (its 404), per endpoint.
+        self.lacking: dict[str, str] = {}
         self._answered = None  # local time of the last answered poll
         self._reachable = None  # None until the first poll
         self._problem = ""
@@ -62,6 +79,7 @@ class Dashboard(App):
         self.push_screen(MainScreen())
         self.run_worker(self._poll(), name="poll", group="tart")
         self.run_worker(self._stream(), name="stream", group="tart")
+        self.run_worker(self._poll_analytics(), name="analytics", group="tart")
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -82,6 +100,33 @@ class Dashboard(App):
                     node["node_id"]: node["implementation_name"] or "" for node in self.nodes
                 }
             self._show_connection()
+            await asyncio.sleep(max(0.0, self.refresh_seconds - (time.monotonic() - started)))
+
+    async def _poll_analytics(self) -> None:
+        """The health score, and the blocks or the work-packages while their tab is in view
+        (on a large network they are the API's dearest reads): each one that fails keeps its
+        last answer (unreachable is the other loop's to say), one answered 404 is marked
+        lacking."""
+        while True:
+            started = time.monotonic()
+            requests = {"network_health": self.client.network_health}
+            if self.showing == "blocks-tab":
+                requests["blocks"] = lambda: self.client.blocks(limit=BLOCKS)
+            elif self.showing == "packages-tab":
+                requests["work_packages"] = self.client.work_packages
+            answers = await asyncio.gather(
+                *(request() for request in requests.values()), return_exceptions=True
+            )
+            for name, answer in zip(requests, answers):
+                if isinstance(answer, NotFound):
+                    self.lacking[name] = str(answer)
+                elif isinstance(answer, Unavailable):
+                    continue
+                elif isinstance(answer, BaseException):
+                    raise answer
+                else:
+                    self.lacking.pop(name, None)
+                    setattr(self, name, answer)
             await asyncio.sleep(max(0.0, self.refresh_seconds - (time.monotonic() - started)))
 
     async def _stream(self) -> None:

@@ -40,11 +40,12 @@ def _url(ctx, param, value):
     help="How often the figures, nodes and health are read and the screen redrawn.",
 )
 def dash(host, port, url, refresh_ms):
-    """Watch a TART's network in the terminal: stats, health, nodes and live events.
+    """Watch a TART's network in the terminal: stats, health, nodes, live events, block
+    propagation and the work-package funnel.
 
-    Keys: Tab switches Nodes/Events, ↑/↓ PgUp/PgDn Home move, Enter opens a node or an
-    event, / filters the events by type or node, n shows the selected node's events, Esc
-    goes back, q quits.
+    Keys: Tab switches Nodes/Events/Blocks/Work-packages, ↑/↓ PgUp/PgDn Home move, Enter
+    opens a node, an event or a block, / filters the events by type or node, n shows the
+    selected node's events, c switches a block's clock, Esc goes back, q quits.
     """
     from tart.client import base_url
     from tart.dash.app import Dashboard

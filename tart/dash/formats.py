@@ -21,6 +21,16 @@ def number(value) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def ms(value) -> str:
+    """Milliseconds to a tenth."""
+    return "–" if value is None else f"{value:,.1f}"
+
+
+def short_hash(value: str) -> str:
+    """0x and the first 8 hex digits of a hash."""
+    return f"{value[:10]}…"
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 

@@ -1,14 +1,24 @@
-"""The main screen: the network's figures in panels beside the Nodes and Events tabs."""
+"""The main screen: the network's figures in panels beside the Nodes, Events, Blocks and
+Work-packages tabs."""
 
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
 
 from tart.dash import formats
+from tart.dash.block_screen import BlockScreen
+from tart.dash.blocks import (
+    BlockTable,
+    FunnelTable,
+    failures_text,
+    funnel_line,
+    network_score,
+    score_summary,
+)
 from tart.dash.node_screen import NodeScreen
 from tart.dash.screens import EventScreen, FilterScreen
 from tart.dash.widgets import (
@@ -22,11 +32,18 @@ from tart.dash.widgets import (
 
 # Below this size the panels go in a row above the tabs instead of a column beside them.
 WIDE = (110, 32)
+# The tabs in Tab's order, and the table in each that takes the keys.
+TABS = {
+    "nodes-tab": NodeTable,
+    "events-tab": EventTable,
+    "blocks-tab": BlockTable,
+    "packages-tab": FunnelTable,
+}
 
 
 class MainScreen(Screen):
     BINDINGS: ClassVar = [
-        Binding("tab", "switch_tab(1)", "Nodes/Events", priority=True),
+        Binding("tab", "switch_tab(1)", "Next tab", priority=True),
         Binding("shift+tab", "switch_tab(-1)", show=False, priority=True),
         Binding("slash,f", "filter", "Filter"),
         Binding("n", "events_of_node", "Node's events"),
@@ -48,6 +65,16 @@ class MainScreen(Screen):
                 with TabPane("Events", id="events-tab"):
                     yield Label(id="filter-line")
                     yield EventTable(id="events")
+                with TabPane("Blocks", id="blocks-tab"):
+                    yield Label(id="blocks-line")
+                    yield BlockTable(id="block-list")
+                with TabPane("Work-packages", id="packages-tab"):
+                    yield Label(id="funnel-line")
+                    with Horizontal(id="packages"):
+                        yield FunnelTable(id="funnel")
+                        with VerticalScroll(id="failures-box"):
+                            yield Label("Failures, last hour", id="failures-title")
+                            yield Static(id="failures")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,15 +107,61 @@ class MainScreen(Screen):
         )
         self.query_one("#blocks", Static).update(blocks_panel(app.stats, app.nodes))
         unreachable = app.connection == "unreachable"
-        self.query_one("#health", Static).update(health_panel(app.health, unreachable))
+        health = health_panel(app.health, unreachable)
+        if not narrow and not unreachable:
+            health.append("\n")
+            health.append_text(network_score(app.network_health, app.lacking.get("network_health")))
+        self.query_one("#health", Static).update(health)
         self._redraw_rate()
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("nodes-tab").label = f"Nodes ({len(app.nodes)})"
-        # Only the tab in view: the other is brought up to date when it comes into view.
+        # Only the tab in view: the others are brought up to date when they come into view.
         if tabs.active == "nodes-tab":
             self.query_one(NodeTable).show(app.nodes)
-        else:
+        elif tabs.active == "events-tab":
             self._redraw_events()
+        elif tabs.active == "blocks-tab":
+            self._redraw_blocks(narrow)
+        else:
+            self._redraw_packages()
+
+    def _redraw_blocks(self, narrow: bool) -> None:
+        app = self.app
+        line = Text()
+        if narrow:  # the health panel has no room for the network's score
+            line.append_text(score_summary(app.network_health, app.lacking.get("network_health")))
+        if "blocks" in app.lacking:
+            line.append(f"this TART has no block propagation ({app.lacking['blocks']})", "yellow")
+        elif app.blocks is None:
+            line.append("waiting for TART…", "dim")
+        elif not app.blocks:
+            line.append("no node has reported a block yet", "dim")
+        else:
+            line.append(
+                f"{len(app.blocks)} latest blocks; spread: ms until the share of nodes had it "
+                "(TART's receive clock); Enter opens one",
+                "dim",
+            )
+            self.query_one(BlockTable).show(app.blocks)
+        self.query_one("#blocks-line", Label).update(line)
+
+    def _redraw_packages(self) -> None:
+        app = self.app
+        answer = app.work_packages
+        line = self.query_one("#funnel-line", Label)
+        if "work_packages" in app.lacking:
+            line.update(
+                Text(
+                    f"this TART has no work-package funnel ({app.lacking['work_packages']})",
+                    "yellow",
+                )
+            )
+        elif answer is None:
+            line.update(Text("waiting for TART…", "dim"))
+        else:
+            line.update(funnel_line(answer))
+            self.query_one(FunnelTable).show(answer["funnel"])
+            self.query_one("#failures", Static).update(failures_text(answer["failures"]))
 
     def _redraw_rate(self) -> None:
         rate = self.app.events.rate
@@ -117,12 +190,13 @@ class MainScreen(Screen):
 
     def action_switch_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
-        order = ["nodes-tab", "events-tab"]
+        order = list(TABS)
         tabs.active = order[(order.index(tabs.active) + step) % len(order)]
-        self.query_one(NodeTable if tabs.active == "nodes-tab" else EventTable).focus()
+        self.query_one(TABS[tabs.active]).focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.query_one(NodeTable if event.pane.id == "nodes-tab" else EventTable).focus()
+        self.app.showing = event.pane.id
+        self.query_one(TABS[event.pane.id]).focus()
         self.redraw()
 
     def action_filter(self) -> None:
@@ -143,6 +217,8 @@ class MainScreen(Screen):
     def on_data_table_row_selected(self, event: NodeTable.RowSelected) -> None:
         if isinstance(event.data_table, NodeTable):
             self.app.push_screen(NodeScreen(event.row_key.value))
+        elif isinstance(event.data_table, BlockTable):
+            self.app.push_screen(BlockScreen(event.row_key.value))
 
     def on_event_table_chosen(self, chosen: EventTable.Chosen) -> None:
         self.app.push_screen(EventScreen(chosen.event, self.app.node_names))

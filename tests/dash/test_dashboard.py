@@ -133,7 +133,7 @@ def test_tab_switches_to_the_live_events_and_the_keys_move_and_quit(network):
             await pilot.press("enter")
             assert isinstance(app.screen, EventScreen)
             await pilot.press("escape")
-            await pilot.press("tab")
+            await pilot.press("shift+tab")
             assert app.focused is app.screen.query_one(NodeTable)
             await pilot.press("q")
             await until(pilot, lambda: app.return_code is not None, what="q quits")
@@ -253,7 +253,7 @@ def test_the_event_list_filters_by_type_and_by_node(network):
             )
 
             # From the Nodes tab, n shows the events of the node under the cursor.
-            await pilot.press("tab")
+            await pilot.press("shift+tab")
             nodes = app.screen.query_one(NodeTable)
             await pilot.press("down", "n")
             selected = nodes.selected_key

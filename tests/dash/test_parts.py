@@ -7,6 +7,7 @@ import pytest
 
 from tart.client import Event, Missed, base_url
 from tart.dash import formats
+from tart.dash.blocks import network_score, stage_order
 from tart.dash.events import KEEP, EventLog, RateMeter
 from tart.dash.filter import EVENT_NAMES, FilterError, parse_filter
 
@@ -106,4 +107,21 @@ def test_a_frame_is_shown_around_the_byte_where_decoding_failed():
     assert short.plain == "00 01 02 03 ⟨end⟩"
     assert formats.summary({"hash": "0x" + "ab" * 32, "slot": 7, "peers": [1, 2]}) == (
         "slot=7 hash=0xabababab… peers=[2]"
+    )
+
+
+def test_the_funnels_stages_merge_and_the_score_lists_three_anomalies():
+    primary = ["submitted", "received", "report_built", "guarantee_built", "distributed"]
+    secondary = ["submitted", "received", "report_built", "signature_sent"]
+    assert stage_order(primary, secondary) == [
+        "submitted", "received", "report_built", "signature_sent", "guarantee_built",
+        "distributed",
+    ]  # fmt: skip
+    anomalies = [{"message": f"anomaly {n}"} for n in range(5)]
+    shown = network_score({"status": "degraded", "score": 72, "anomalies": anomalies}).plain
+    assert shown.splitlines() == [
+        "● network 72/100", " anomaly 0", " anomaly 1", " anomaly 2", " and 2 more"
+    ]  # fmt: skip
+    assert network_score(None, lacking="GET /api/analytics/health: 404").plain == (
+        "network score: not in this TART"
     )

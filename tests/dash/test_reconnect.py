@@ -19,9 +19,14 @@ def test_unreachable_then_live_then_resumed_after_a_restart(network):
             assert "UNREACHABLE" in status and "cannot connect" in status
             assert "retrying" in status
             assert plain(app.screen.query_one("#health")).startswith("● unreachable")
+            await pilot.press("tab", "tab")  # the Blocks tab: nothing yet, and no error
+            blocks = app.screen.query_one("#blocks-line")
+            assert plain(blocks) == "waiting for TART…"
 
             with running_web(network.database_url, workers=1, port=port) as (_, web):
                 await until(pilot, lambda: app.connection == "live", what="live")
+                # The status mix has no blocks.
+                await until(pilot, lambda: "no node has" in plain(blocks), what="blocks read")
                 await until(pilot, lambda: app.events.streamed > 50, what="streamed events")
                 web.stop(timeout=10)
                 await until(pilot, lambda: app.connection != "live", what="the stream lost")
