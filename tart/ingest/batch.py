@@ -3,10 +3,10 @@
 The writer's connections are in autocommit mode and send each batch as a single multi-statement
 query, which PostgreSQL runs as one implicit transaction: wait at the batch's gate, take the
 writers' advisory lock, insert the events (ids from the sequence, in order) and NOTIFY their id
-range, insert the undecodable frames, and, about once a second, add to the sessions' and nodes'
-counters (:mod:`tart.ingest.counters`), then open the gate for the next batch. One round trip
-matters because the writer is made of greenlets: each wait for the database costs a turn behind
-every connection greenlet.
+range, insert the undecodable frames and add them to their conformance counts, and, about once
+a second, add to the sessions' and nodes' counters (:mod:`tart.ingest.counters`), then open
+the gate for the next batch. One round trip matters because the writer is made of greenlets:
+each wait for the database costs a turn behind every connection greenlet.
 
 The wait and the lock are a CTE of the events' INSERT rather than statements before it, because
 PostgreSQL analyses a whole statement before running any of it, and that analysis — turning
@@ -58,6 +58,19 @@ _INSERT_ERRORS = (
     " field_path, byte_offset, reason, received_at) VALUES "
 )
 _ERROR_TEMPLATE = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))"
+# The undecodable frames of identified nodes, counted by node, kind and failure as they are
+# stored (schema/020_conformance.sql keeps 500 characters of a reason), in key order so that
+# two writers adding to the same rows cannot deadlock.
+_COUNT_ERRORS = (
+    " RETURNING id, node_id, discriminator, field_path, byte_offset, left(reason, 500) AS reason)"
+    " INSERT INTO conformance_errors AS c (node_id, discriminator, field_path, byte_offset,"
+    " reason, count, first_error_id)"
+    " SELECT node_id, discriminator, field_path, byte_offset, reason, count(*), min(id)"
+    " FROM stored WHERE node_id IS NOT NULL"
+    " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5"
+    " ON CONFLICT (node_id, discriminator, field_path, byte_offset, reason)"
+    " DO UPDATE SET count = c.count + EXCLUDED.count"
+)
 
 
 def wait_at_gate(key: int, number: int) -> str:
@@ -127,10 +140,9 @@ def end_backend(pid: int) -> str:
 
 
 def errors_sql(errors: list[Undecodable], mogrify: Callable) -> str:
-    """The INSERT of undecodable frames."""
-    return _INSERT_ERRORS + ",".join(
-        mogrify(_ERROR_TEMPLATE, _error_row(item)).decode() for item in errors
-    )
+    """The INSERT of undecodable frames, and of their counts in conformance_errors."""
+    values = ",".join(mogrify(_ERROR_TEMPLATE, _error_row(item)).decode() for item in errors)
+    return f"WITH stored AS ({_INSERT_ERRORS}{values}{_COUNT_ERRORS}"
 
 
 def event_values(event: Event) -> AsIs:

@@ -107,12 +107,17 @@ def test_standard_input(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# The classic mistakes, one capture each: valid frames around one broken by hand
+# The classic mistakes, one capture each: valid frames around one broken by hand, from a node of
+# either protocol version (whose events these are the same) and either JAM Parameters layout
 # ---------------------------------------------------------------------------------------------
-def test_varint_timestamp(tmp_path):
-    capture = Capture()
+EITHER_NODE = pytest.mark.parametrize("version, layout", [(0, "0.7"), (1, "0.8")])
+
+
+@EITHER_NODE
+def test_varint_timestamp(tmp_path, version, layout):
+    capture = Capture(version, layout)
     capture.event(best_block(1))
-    capture.add(varint_timestamp(encode_event(best_block(2), TIMESTAMP)))
+    capture.add(varint_timestamp(encode_event(best_block(2), TIMESTAMP, version)))
     capture.event(best_block(3))
     path = capture.write(tmp_path / "varint.bin")
 
@@ -130,20 +135,25 @@ def test_varint_timestamp(tmp_path):
         path,
         False,
         [
-            kind(2, 1, 1, [(*failure, 1, 2)], first_error(capture, 2, 1, *failure)),
-            kind(11, 2),
+            kind(2, 1, 1, [(*failure, 1, 2)], first_error(capture, 2, 1, *failure), version),
+            kind(11, 2, version=version),
         ],
     )
     assert status == 1
 
 
-def test_leb128_lengths(tmp_path):
-    capture = Capture()
+@EITHER_NODE
+def test_leb128_lengths(tmp_path, version, layout):
+    capture = Capture(version, layout)
     capture.event(CONNECTING_IN)
-    failed = encode_event({"ConnectInFailed": {"connecting_id": 0, "reason": "r" * 128}}, 0)
+    failed = encode_event(
+        {"ConnectInFailed": {"connecting_id": 0, "reason": "r" * 128}}, 0, version
+    )
     capture.add(failed.replace(bytes.fromhex("80 80"), bytes.fromhex("80 01"), 1))
     outline = {"work_report_hash": "0x" + "11" * 32, "slot": 7, "guarantors": [1] * 200}
-    discarded = encode_event({"GuaranteeDiscarded": {"outline": outline, "reason": "Other"}}, 0)
+    discarded = encode_event(
+        {"GuaranteeDiscarded": {"outline": outline, "reason": "Other"}}, 0, version
+    )
     capture.add(discarded.replace(bytes.fromhex("80 c8"), bytes.fromhex("c8 01"), 1))
     path = capture.write(tmp_path / "leb128.bin")
 
@@ -183,32 +193,44 @@ def test_leb128_lengths(tmp_path):
     assert status == 1
 
 
-def test_length_prefixed_jam_parameters(tmp_path):
-    capture = Capture()
-    capture.messages[0] = capture.messages[0][:1] + encode_natural(134) + capture.messages[0][1:]
+@pytest.mark.parametrize(
+    "version, layout, size, prefix, message, offset, late",
+    [
+        # Read with the prefix, every field after it is two bytes late; the message ends in 7
+        # bytes that no field takes.
+        (0, "0.7", 134, "80 86", 245, 238, "7 trailing bytes (reading JAM Parameters in the GP "
+         "0.7 layout; the GP 0.8 layout fails earlier)"),
+        # 122 is a one-byte natural: one byte late, one left over.
+        (1, "0.8", 122, "7a", 232, 231, "1 trailing byte (reading JAM Parameters in the GP 0.8 "
+         "layout; the GP 0.7 layout fails earlier)"),
+    ],
+)  # fmt: skip
+def test_length_prefixed_jam_parameters(
+    tmp_path, version, layout, size, prefix, message, offset, late
+):
+    capture = Capture(version, layout)
+    capture.messages[0] = capture.messages[0][:1] + encode_natural(size) + capture.messages[0][1:]
     capture.event(best_block(1))
     capture.event(SYNCED)
     path = capture.write(tmp_path / "prefixed.bin")
 
     status, found = check_json(path)
 
-    # Read with the prefix, every field after it is two bytes late; the message ends in 7 bytes
-    # that no field takes. The diagnosis reads it without the prefix.
+    # The diagnosis reads it without the prefix.
     info = capture.messages[0]
     assert found["node_information"] == {
         "valid": False,
         "capture_offset": 0,
-        "size": 245,
+        "size": message,
         "error": {
             "frame": 0,
             "event_id": None,
             "capture_offset": 0,
             "field_path": "NodeInformation",
-            "byte_offset": 238,
-            "reason": "7 trailing bytes (reading JAM Parameters in the GP 0.7 layout; the GP 0.8 "
-            "layout fails earlier)",
-            "hint": "JAM Parameters carry a length prefix (80 86, 134); they are sent without one, "
-            "exactly as the fetch host call returns them",
+            "byte_offset": offset,
+            "reason": late,
+            "hint": f"JAM Parameters carry a length prefix ({prefix}, {size}); they are sent "
+            f"without one, exactly as the fetch host call returns them",
             "raw": "0x" + info.hex(),
         },
     }
@@ -218,10 +240,11 @@ def test_length_prefixed_jam_parameters(tmp_path):
     assert status == 1
 
 
-def test_truncated_per_core_array(tmp_path):
-    capture = Capture(core_count=4)
+@EITHER_NODE
+def test_truncated_per_core_array(tmp_path, version, layout):
+    capture = Capture(version, layout, core_count=4)
     capture.event(status(4))
-    capture.add(encode_event(status(2), TIMESTAMP, 0, 2))
+    capture.add(encode_event(status(2), TIMESTAMP, version, 2))
     path = capture.write(tmp_path / "per-core.bin")
 
     status_code, found = check_json(path)
@@ -242,8 +265,9 @@ def test_truncated_per_core_array(tmp_path):
     assert status_code == 1
 
 
-def test_bool_2(tmp_path):
-    capture = Capture()
+@EITHER_NODE
+def test_bool_2(tmp_path, version, layout):
+    capture = Capture(version, layout)
     capture.event(SYNCED)
     capture.add(header(13) + b"\x02")
     path = capture.write(tmp_path / "bool.bin")
@@ -260,9 +284,10 @@ def test_bool_2(tmp_path):
     assert status == 1
 
 
-def test_trailing_bytes(tmp_path):
-    capture = Capture()
-    capture.add(encode_event(best_block(1), TIMESTAMP) + b"\x00\x00")
+@EITHER_NODE
+def test_trailing_bytes(tmp_path, version, layout):
+    capture = Capture(version, layout)
+    capture.add(encode_event(best_block(1), TIMESTAMP, version) + b"\x00\x00")
     capture.event(best_block(2))
     path = capture.write(tmp_path / "trailing.bin")
 
@@ -278,8 +303,9 @@ def test_trailing_bytes(tmp_path):
     assert status == 1
 
 
-def test_unknown_discriminator(tmp_path):
-    capture = Capture()
+@EITHER_NODE
+def test_unknown_discriminator(tmp_path, version, layout):
+    capture = Capture(version, layout)
     capture.event(best_block(1))
     capture.add(header(48) + b"\x00" * 12)
     capture.add(header(48) + b"\x00" * 12)
@@ -301,8 +327,9 @@ def test_unknown_discriminator(tmp_path):
     assert status == 1
 
 
-def test_event_ids_that_name_the_wrong_events(tmp_path):
-    capture = Capture()
+@EITHER_NODE
+def test_event_ids_that_name_the_wrong_events(tmp_path, version, layout):
+    capture = Capture(version, layout)
     capture.event(CONNECTING_IN)  # frame 1, ID 0
     capture.event(CONNECTING_OUT)  # frame 2, ID 1
     capture.event({"ConnectedOut": {"connecting_id": 1}})  # ID 2: right
@@ -310,7 +337,7 @@ def test_event_ids_that_name_the_wrong_events(tmp_path):
     capture.event({"ConnectedIn": {"connecting_id": 9, "peer_id": peer_id(1)}})  # ID 4: ahead
     capture.event({"Dropped": {"last_timestamp": TIMESTAMP, "num_dropped": 3}})  # ID 5; 6, 7
     capture.event({"ConnectInFailed": {"connecting_id": 6, "reason": ""}})  # ID 8: dropped
-    capture.add(encode_event(CONNECTING_OUT, TIMESTAMP) + b"\x00")  # ID 9: did not decode
+    capture.add(encode_event(CONNECTING_OUT, TIMESTAMP, version) + b"\x00")  # ID 9: undecoded
     capture.event({"ConnectOutFailed": {"connecting_id": 9, "reason": "timeout"}})  # ID 10
     capture.add(b"\x00" * 5)  # ID 11: no kind at all
     capture.event({"ConnectedOut": {"connecting_id": 11}})  # ID 12: cannot be told

@@ -9,6 +9,7 @@ import pytest
 
 from tart.ingest.server import SHUTDOWN_TIMEOUT
 from tart.protocol import frame
+from tests.support.conformance import wait_until_counted
 from tests.support.db import FaultyPostgres
 from tests.support.ingest import query, running_ingest, scalar, wait_for_rows
 from tests.support.loadgen import loadgen_process, sent_per_node
@@ -37,9 +38,10 @@ def stored_per_node(url):
     return dict(query(url, "SELECT node_id, count(*) FROM events GROUP BY node_id"))
 
 
-def stream_through(url, tmp_path, fault, nodes=10, rate=200, seconds=8):
+def stream_through(url, tmp_path, fault, nodes=10, rate=200, seconds=8, mix="status", *options):
     """Run `nodes` loadgen nodes at `rate` events/s each for `seconds` at a `tart ingest`,
-    calling fault() two seconds in; return what was sent and the ingest's final counters."""
+    calling fault() two seconds in; return what was sent and the ingest's final counters.
+    `options`: more of the loadgen's."""
     summary = tmp_path / "summary.json"
     with running_ingest(url, TART_LOG_LEVEL="error") as (_, port, ingest):
         with loadgen_process(
@@ -52,7 +54,8 @@ def stream_through(url, tmp_path, fault, nodes=10, rate=200, seconds=8):
             "--duration",
             seconds,
             "--mix",
-            "status",
+            mix,
+            *options,
         ) as loadgen:
             time.sleep(2)
             fault()
@@ -67,6 +70,24 @@ def test_a_database_restart_under_load_loses_nothing(faulty_pg, faulty_url, tmp_
     sent = stream_through(faulty_url, tmp_path, faulty_pg.restart)
     assert stored_per_node(faulty_url) == sent
     assert query(faulty_url, "SELECT count(*) FROM decode_errors") == [(0,)]
+    writer_errors = scalar(faulty_url, "SELECT (counters->>'writer_errors')::int FROM ingest_stats")
+    assert writer_errors > 0, "the restart went unnoticed: was there one?"
+
+
+def test_conformance_counts_stay_exact_through_a_database_restart(faulty_pg, faulty_url, tmp_path):
+    """A batch whose commit was under way when the connection went is sent again only if it
+    did not happen: its events, decode errors and their counts are all stored once."""
+    sent = stream_through(
+        faulty_url, tmp_path, faulty_pg.restart, 10, 200, 8, "all", "--garbage-rate", 0.05
+    )
+    assert stored_per_node(faulty_url) == sent
+    valid, errors = wait_until_counted(faulty_url)
+    assert sum(row[-1] for row in valid) == sum(sent.values())
+    assert sum(row[-2] for row in errors) == scalar(
+        faulty_url, "SELECT count(*) FROM decode_errors"
+    )
+    assert len({row[1] for row in valid}) > 100  # the "all" mix: every kind
+    assert sum(row[-2] for row in errors) > 0
     writer_errors = scalar(faulty_url, "SELECT (counters->>'writer_errors')::int FROM ingest_stats")
     assert writer_errors > 0, "the restart went unnoticed: was there one?"
 

@@ -13,11 +13,11 @@ PEER = peer_id("tart check")
 class Capture:
     """Node information, then events; ``add`` returns each message's frame index."""
 
-    def __init__(self, protocol_version=0, params_layout="0.7", core_count=2, **info):
+    def __init__(self, protocol_version=0, params_layout="0.7", core_count=2, peer=PEER, **info):
         self.protocol_version = protocol_version
         self.core_count = core_count
         self.info = node_information(
-            PEER, protocol_version, params_layout, core_count, name="tartnode", **info
+            peer, protocol_version, params_layout, core_count, name="tartnode", **info
         )
         self.messages = [encode_node_information(self.info, params_layout)]
 

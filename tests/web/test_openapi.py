@@ -30,7 +30,13 @@ DOCUMENTED_PARAMETER_VALUES = {
     "by": "node",
     "silent_for": "30",
 }
-PATH_PARAMETER_VALUES = {"node_id": NODE, "block": BLOCK, "work_package_hash": WORK_PACKAGE}
+PATH_PARAMETER_VALUES = {
+    "node_id": NODE,
+    "block": BLOCK,
+    "work_package_hash": WORK_PACKAGE,
+    "name": "polkajam",
+    "version": "0.1.0",
+}
 
 
 def document(client):
@@ -104,11 +110,19 @@ def populate(rows):
         ],
         start_event_id=3,
     )  # fmt: skip
-    rows.sql(
+    (error_id,) = rows.sql(
         "INSERT INTO decode_errors (node_id, session_id, raw, reason, discriminator, "
         "field_path, byte_offset) VALUES (%s, %s, '\\x0102', 'bad', 11, "
-        "'BestBlockChanged.hash', 10)",
+        "'BestBlockChanged.hash', 10) RETURNING id",
         (NODE, session),
+    )[0]
+    # The conformance counts of these rows, as the ingest writer keeps them.
+    rows.sql(
+        'UPDATE nodes SET events_by_type = \'{"11": 2, "42": 1, "43": 1, "90": 1, "94": 1}\''
+        " WHERE node_id = %s;"
+        " INSERT INTO conformance_errors"
+        " VALUES (%s, 11, 'BestBlockChanged.hash', 10, 'bad', 1, %s)",
+        (NODE, NODE, error_id),
     )
     rows.ingest_stats("ingest-1", {"active_connections": 1, "events_received": 3})
 
@@ -211,6 +225,8 @@ PATHS = st.sampled_from(
         "/api/errors",
         "/api/sessions",
         "/api/nodes/{node}",
+        "/api/nodes/{node}/conformance",
+        "/api/implementations/{node}/{node}/conformance",
         "/api/nodes",
         "/api/stats",
     ]

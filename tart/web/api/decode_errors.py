@@ -15,7 +15,7 @@ from tart.web.event_json import utc
 
 blueprint = Blueprint("decode_errors", __name__, url_prefix="/api")
 
-_COLUMNS = (
+COLUMNS = (
     f"id, node_id, session_id, event_id, discriminator, event_name, field_path, byte_offset, "
     f"reason, encode(raw, 'hex'), length(raw), {utc('received_at')}"
 )
@@ -79,7 +79,7 @@ def error_page(conditions: list[str], values: list) -> dict:
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
     order = "DESC" if since is None else "ASC"
     rows = pool().prepared(
-        f"SELECT {_COLUMNS} FROM decode_errors {where} ORDER BY id {order} LIMIT ${len(values)}",
+        f"SELECT {COLUMNS} FROM decode_errors {where} ORDER BY id {order} LIMIT ${len(values)}",
         values,
     )
     more = len(rows) > limit
@@ -88,10 +88,10 @@ def error_page(conditions: list[str], values: list) -> dict:
         following = rows[-1][0] if rows else since
     else:
         following = rows[-1][0] if more else None
-    return {"errors": [_error(row) for row in rows], "next": following, "has_more": more}
+    return {"errors": [decode_error(row) for row in rows], "next": following, "has_more": more}
 
 
-def _error(row) -> dict:
+def decode_error(row) -> dict:
     error = dict(zip(_KEYS, row, strict=True))
     if error["event_id"] is not None:
         error["event_id"] = int(error["event_id"])

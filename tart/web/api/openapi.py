@@ -4,6 +4,7 @@ from flask import Blueprint
 
 import tart
 from tart.web.api import analytics_openapi, openapi_blocks
+from tart.web.api import openapi_conformance as conformance
 from tart.web.api.openapi_parameters import (
     BEFORE_ID,
     EVENT_PAGE_CURSOR,
@@ -82,6 +83,27 @@ PATHS = {
         SINCE_ID,
         errors=(400, 404, 503),
     ),
+    "/api/nodes/{node_id}/conformance": _get(
+        "How the frames a node sent conform to JIP-3.",
+        answer(ref("NodeConformance"), "The node's conformance"),
+        NODE_ID_PATH,
+        errors=(400, 404, 503),
+        description=conformance.CONFORMANCE,
+    ),
+    "/api/implementations": _get(
+        "Each implementation name and version the nodes report, with its figures.",
+        answer(
+            shape({"implementations": {"type": "array", "items": ref("Implementation")}}),
+            "The implementations, by name and version",
+        ),
+    ),
+    "/api/implementations/{name}/{version}/conformance": _get(
+        "How the frames of all nodes of an implementation version conform to JIP-3.",
+        answer(ref("ImplementationConformance"), "The implementation's conformance"),
+        *conformance.IMPLEMENTATION_PATH,
+        errors=(404, 503),
+        description=conformance.CONFORMANCE,
+    ),
     "/api/errors": _get(
         "Every frame that did not decode, newest first, including failed handshakes.",
         answer(ref("DecodeErrorPage"), "A page of decode errors"),
@@ -148,7 +170,7 @@ DOCUMENT = {
     },
     "paths": {**PATHS, **analytics_openapi.PATHS, **openapi_blocks.PATHS},
     "components": {
-        "schemas": {**SCHEMAS, **openapi_blocks.SCHEMAS},
+        "schemas": {**SCHEMAS, **openapi_blocks.SCHEMAS, **conformance.SCHEMAS},
         "responses": {"Error": answer(ref("Error"), "An error (400, 404, 405, 503)")},
     },
 }
