@@ -1,6 +1,11 @@
+import dataclasses
+
 import pytest
 
+from tart.config import Settings
+from tart.web import create_app
 from tests.support.db import TestPostgres
+from tests.support.rows import Rows
 
 
 @pytest.fixture(scope="session")
@@ -17,3 +22,32 @@ def database_url(pg):
     url = pg.fresh_database()
     yield url
     pg.drop_database(url)
+
+
+class Unkept:
+    """Pages rendered for every request. These tests write rows straight into the database, with
+    no commit announced for some, so they must not be answered from kept pages (those have tests
+    of their own, in test_page_cache.py)."""
+
+    @staticmethod
+    def page(key, render, lifetime, until_commit):
+        return render()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(dataclasses.replace(Settings(), database_url=database_url))
+    app.extensions["tart_pages"] = Unkept()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def rows(database_url):
+    """Writes nodes, sessions, events, decode errors and ingest stats straight into the database."""
+    with Rows(database_url) as writer:
+        yield writer

@@ -4,12 +4,19 @@ their statements scans events or decode_errors, however many rows those hold."""
 import json
 import time
 
+import pytest
+
 from tart.db.connect import connect
 from tart.web import db
-from tests.web.test_query_plans import loaded, recorded_statements, scanned_tables  # noqa: F401
+from tests.support.plans import load_rows, recorded_statements, scanned_tables
 
 
-def test_no_analytics_statement_scans_raw_rows(client, loaded, rows, database_url, monkeypatch):  # noqa: F811
+@pytest.fixture
+def loaded(rows):
+    return load_rows(rows)
+
+
+def test_no_analytics_statement_scans_raw_rows(client, loaded, rows, database_url, monkeypatch):
     node = loaded[3]
     # Decode errors of days ago, as most are: health's window holds few of them.
     rows.sql("UPDATE decode_errors SET received_at = received_at - interval '2 days'")
