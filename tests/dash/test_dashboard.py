@@ -1,5 +1,6 @@
 """The dashboard under textual's Pilot, against a real TART fed by a 20-node `tart loadgen`:
-what the panels and tables show is what the API says, and the keys do what the README says."""
+what the panels and tables show is what the API says, and the keys do what docs/DASHBOARDS.md
+says."""
 
 import asyncio
 
