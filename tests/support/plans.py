@@ -2,7 +2,9 @@
 not help, the statements the web pool runs, and the tables a plan scans."""
 
 import contextlib
+import json
 
+from tart.db.connect import connect
 from tart.web import db
 
 NODES = 20
@@ -58,4 +60,49 @@ def scanned_tables(plan) -> set[str]:
         found.add(plan["Relation Name"])
     for child in plan.get("Plans", ()):
         found |= scanned_tables(child)
+    return found
+
+
+def _raw(tables) -> set[str]:
+    return {t for t in tables if t.startswith("events") or t == "decode_errors"}
+
+
+def raw_scans(client, urls, database_url, monkeypatch, skip_empty=False) -> list[str]:
+    """Answer `urls` with `client`, then explain every statement the web pool ran for them as
+    it runs them (prepared ones with their generic plan): each that scans `events` (a
+    partition) or `decode_errors`, with its plan. `skip_empty`: scanning a table that holds
+    nothing yet (tomorrow's partition) costs nothing and is not counted."""
+    with recorded_statements(monkeypatch) as statements:
+        for url in urls:
+            assert client.get(url).status_code == 200, url
+    assert len(statements) >= len(urls)
+    conn = connect(
+        database_url,
+        options=" ".join(f"-c {name}={value}" for name, value in db.SESSION_SETTINGS.items()),
+    )
+    conn.autocommit = True
+    found = []
+    try:
+        with conn.cursor() as cur:
+            empty = set()
+            if skip_empty:
+                cur.execute("SELECT relname FROM pg_class WHERE relkind = 'r' AND relpages = 0")
+                empty = {name for (name,) in cur.fetchall()}
+            for number, (prepared, sql, args) in enumerate(statements):
+                if prepared:
+                    cur.execute(f"PREPARE explained_{number} AS {sql}")
+                    placeholders = ", ".join(["%s"] * len(args))
+                    cur.execute(
+                        f"EXPLAIN (FORMAT JSON) EXECUTE explained_{number}"
+                        f"{f'({placeholders})' if args else ''}",
+                        args,
+                    )
+                else:
+                    cur.execute(f"EXPLAIN (FORMAT JSON) {sql}", args)
+                (plan,) = cur.fetchone()[0]
+                scanned = _raw(scanned_tables(plan["Plan"]) - empty)
+                if scanned:
+                    found.append(f"{sql} scans {scanned}:\n{json.dumps(plan, indent=1)}")
+    finally:
+        conn.close()
     return found
