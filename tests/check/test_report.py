@@ -13,7 +13,16 @@ from tart.protocol import (
     encode_natural,
     encode_node_information,
 )
-from tests.support.captures import TIMESTAMP, Capture, best_block, header, varint_timestamp
+from tests.support.captures import (
+    CONNECTING_IN,
+    CONNECTING_OUT,
+    TIMESTAMP,
+    Capture,
+    best_block,
+    header,
+    status,
+    varint_timestamp,
+)
 from tests.support.check import (
     check,
     check_json,
@@ -26,25 +35,6 @@ from tests.support.check import (
 from tests.support.node import peer_id
 
 SYNCED = {"SyncStatusChanged": {"synced": True}}
-CONNECTING_IN = {"ConnectingIn": {"from": {"address": "10.0.0.1", "port": 30333}}}
-CONNECTING_OUT = {
-    "ConnectingOut": {"peer_id": peer_id("out"), "address": {"address": "10.0.0.2", "port": 1}}
-}
-
-
-def status(cores):
-    return {
-        "Status": {
-            "num_peers": 3,
-            "num_val_peers": 2,
-            "num_sync_peers": 3,
-            "num_guarantees": [1] * cores,
-            "num_shards": 4,
-            "shards_size": 4 * 684,
-            "num_preimages": 0,
-            "preimages_size": 0,
-        }
-    }
 
 
 # ---------------------------------------------------------------------------------------------

@@ -46,6 +46,29 @@ def best_block(slot):
     return {"BestBlockChanged": {"slot": slot, "hash": "0x" + f"{slot:064x}"}}
 
 
+# Valid events the captures surround their mistakes with.
+CONNECTING_IN = {"ConnectingIn": {"from": {"address": "10.0.0.1", "port": 30333}}}
+CONNECTING_OUT = {
+    "ConnectingOut": {"peer_id": peer_id("out"), "address": {"address": "10.0.0.2", "port": 1}}
+}
+
+
+def status(cores):
+    """A Status event for a network of `cores` cores."""
+    return {
+        "Status": {
+            "num_peers": 3,
+            "num_val_peers": 2,
+            "num_sync_peers": 3,
+            "num_guarantees": [1] * cores,
+            "num_shards": 4,
+            "shards_size": 4 * 684,
+            "num_preimages": 0,
+            "preimages_size": 0,
+        }
+    }
+
+
 def varint_timestamp(message):
     """The message with its Timestamp as a GP natural instead of a u64: the classic mistake."""
     (timestamp,) = struct.unpack_from("<Q", message)

@@ -13,10 +13,13 @@ import requests
 
 from tart.protocol import encode_event, encode_natural
 from tests.support.captures import (
+    CONNECTING_IN,
+    CONNECTING_OUT,
     TIMESTAMP,
     Capture,
     best_block,
     header,
+    status,
     varint_timestamp,
 )
 from tests.support.check import check_json
@@ -24,26 +27,6 @@ from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, peer_id
 from tests.support.procs import REPO
 from tests.support.web import web_base
-
-CONNECTING_IN = {"ConnectingIn": {"from": {"address": "10.0.0.1", "port": 30333}}}
-CONNECTING_OUT = {
-    "ConnectingOut": {"peer_id": peer_id("out"), "address": {"address": "10.0.0.2", "port": 1}}
-}
-
-
-def status(cores):
-    return {
-        "Status": {
-            "num_peers": 3,
-            "num_val_peers": 2,
-            "num_sync_peers": 3,
-            "num_guarantees": [1] * cores,
-            "num_shards": 4,
-            "shards_size": 4 * 684,
-            "num_preimages": 0,
-            "preimages_size": 0,
-        }
-    }
 
 
 def classic_mistakes(version, layout, peer):
