@@ -27,6 +27,8 @@ import orjson
 import websockets
 from websockets.asyncio.client import connect
 
+from tart.api_url import base_url
+
 # Longest a request or the WebSocket handshake may take before TART counts as unreachable.
 TIMEOUT = 5.0
 # Waits between attempts to reconnect the live stream: quick at first, then every 5 s.
@@ -86,16 +88,6 @@ class Interrupted:
 
     reason: str
     retry_in: float
-
-
-def base_url(url: str) -> str:
-    """The API's base URL from what a user typed: `host:port`, `http://host:port/prefix`."""
-    if "://" not in url:
-        url = f"http://{url}"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{url!r} is not an http:// or https:// URL of a TART")
-    return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _answer(method):

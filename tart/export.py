@@ -16,6 +16,8 @@ import sys
 
 import click
 
+from tart.api_url import url_option
+
 PAGE = 1000
 TIMEOUT = 60.0
 CSV_COLUMNS = (
@@ -32,21 +34,12 @@ CSV_COLUMNS = (
 )
 
 
-def _url(ctx, param, value):
-    from tart.client import base_url
-
-    try:
-        return base_url(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
-
-
 @click.command()
 @click.option(
     "--url",
     default="http://localhost:8080",
     show_default=True,
-    callback=_url,
+    callback=url_option,
     help="TART's HTTP API (its API_BIND, or a URL behind a proxy).",
 )
 @click.option(

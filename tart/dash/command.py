@@ -5,16 +5,7 @@ runs."""
 
 import click
 
-
-def _url(ctx, param, value):
-    from tart.client import base_url
-
-    if value is None:
-        return None
-    try:
-        return base_url(value)
-    except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+from tart.api_url import base_url, url_option
 
 
 @click.command()
@@ -28,7 +19,7 @@ def _url(ctx, param, value):
 )
 @click.option(
     "--url",
-    callback=_url,
+    callback=url_option,
     metavar="URL",
     help="TART's API as a URL instead, e.g. https://telemetry.example.net (behind a proxy).",
 )
@@ -47,7 +38,6 @@ def dash(host, port, url, refresh_ms):
     opens a node, an event or a block, / filters the events by type or node, n shows the
     selected node's events, c switches a block's clock, Esc goes back, q quits.
     """
-    from tart.client import base_url
     from tart.dash.app import Dashboard
 
     if url is None:
