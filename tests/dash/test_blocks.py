@@ -2,11 +2,8 @@
 TART fed by `tart loadgen --mix lifecycles`, whose delays are known exactly: what they show is
 what /api/blocks, /api/blocks/<hash>, /api/workpackages and /api/analytics/health say."""
 
-import json
-import tempfile
 import threading
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +14,8 @@ from tart.dash.blocks import BlockTable, FunnelTable
 from tart.dash.main_screen import MainScreen
 from tart.loadgen import lifecycles as mix
 from tart.loadgen.nodes import node_id
-from tests.support.ingest import running_ingest, wait_for_rows
-from tests.support.loadgen import loadgen
+from tests.support.ingest import running_ingest
+from tests.support.loadgen import send_lifecycles
 from tests.support.older import older_tart
 from tests.support.terminal import plain, run, until
 from tests.support.web import running_web
@@ -40,15 +37,7 @@ def tart_server(pg):
     ):
 
         def feed():
-            summary = Path(tempfile.mkdtemp(prefix="tart-dash-loadgen-")) / "summary.json"
-            done = loadgen(
-                port,
-                "--mix", "lifecycles", "--nodes", str(NODES), "--cycles", str(CYCLES),
-                "--rate", "2000", "--seed", str(SEED), "--summary-json", str(summary),
-            )  # fmt: skip
-            assert done.returncode == 0, done.stdout + done.stderr
-            sent = json.loads(summary.read_text())["events"]
-            wait_for_rows(database_url, "SELECT count(*) FROM events", sent)
+            send_lifecycles(database_url, port, NODES, CYCLES, SEED)
 
         yield f"http://127.0.0.1:{web_port}", feed
     pg.drop_database(database_url)

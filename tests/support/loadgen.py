@@ -2,7 +2,10 @@
 
 import json
 import subprocess
+import tempfile
+from pathlib import Path
 
+from tests.support.ingest import wait_for_rows
 from tests.support.procs import running, tart
 
 
@@ -29,3 +32,17 @@ def loadgen(port, *options, timeout=60):
         text=True,
         timeout=timeout,
     )
+
+
+def send_lifecycles(database_url, port, nodes, cycles, seed):
+    """`nodes` simulated nodes send `cycles` whole cycles of the lifecycles mix (known authors
+    and delays) to the ingest at 127.0.0.1:`port`; returns once every event is stored."""
+    summary = Path(tempfile.mkdtemp(prefix="tart-lifecycles-")) / "summary.json"
+    done = loadgen(
+        port,
+        "--mix", "lifecycles", "--nodes", str(nodes), "--cycles", str(cycles),
+        "--rate", "2000", "--seed", str(seed), "--summary-json", str(summary),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = json.loads(summary.read_text())["events"]
+    wait_for_rows(database_url, "SELECT count(*) FROM events", sent)

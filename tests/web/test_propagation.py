@@ -1,7 +1,6 @@
 """Block propagation and the work-package pipeline, computed from the `lifecycles` loadgen mix
 sent through real TCP ingest: the spreads, funnels and counts its known delays imply."""
 
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
@@ -15,7 +14,7 @@ from tart.loadgen.nodes import node_id
 from tart.loadgen.parts import AUTHORIZED_COST, package
 from tart.protocol import JAM_COMMON_ERA
 from tests.support.ingest import query, running_ingest, wait_for_rows
-from tests.support.loadgen import loadgen
+from tests.support.loadgen import send_lifecycles
 from tests.support.node import TelemetryNode
 
 NODES = 5
@@ -25,18 +24,10 @@ SEED = 3
 
 
 @pytest.fixture
-def lifecycles(database_url, tmp_path_factory):
+def lifecycles(database_url):
     """Five simulated nodes send two whole cycles of the lifecycles mix through `tart ingest`."""
-    summary = tmp_path_factory.mktemp("loadgen") / "summary.json"
     with running_ingest(database_url) as (_, port, _):
-        done = loadgen(
-            port,
-            "--mix", "lifecycles", "--nodes", str(NODES), "--cycles", str(CYCLES),
-            "--rate", "2000", "--seed", str(SEED), "--summary-json", str(summary),
-        )  # fmt: skip
-        assert done.returncode == 0, done.stdout + done.stderr
-        sent = json.loads(summary.read_text())["events"]
-        wait_for_rows(database_url, "SELECT count(*) FROM events", sent)
+        send_lifecycles(database_url, port, NODES, CYCLES, SEED)
 
 
 def jam_time(microseconds):
