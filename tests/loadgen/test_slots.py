@@ -1,8 +1,6 @@
 """`tart loadgen` makes a network that looks real: its best block is the JAM slot of the clock
 (slot 0 at the JAM Common Era, one per 6 s), the same for every node, and moves on with it."""
 
-import time
-
 import pytest
 import requests
 
@@ -10,6 +8,7 @@ from tart.loadgen.frames import slot_at
 from tart.loadgen.runner import jam_now
 from tests.support.ingest import running_ingest
 from tests.support.loadgen import loadgen_process
+from tests.support.procs import wait_for
 from tests.support.web import running_web
 
 # /api/stats is cached for 5 s, and ingest writes node rows about a second behind the events.
@@ -18,17 +17,6 @@ STALE_SECONDS = 7
 
 def stats(port):
     return requests.get(f"http://127.0.0.1:{port}/api/stats", timeout=10).json()
-
-
-def wait_for(check, what, timeout):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout} s")
-        time.sleep(0.25)
 
 
 @pytest.mark.parametrize("mix", ["all", "status"])

@@ -19,6 +19,7 @@ from tests.support.db import FaultyPostgres
 from tests.support.ingest import running_ingest
 from tests.support.loadgen import loadgen_process
 from tests.support.node import TelemetryNode, best_block
+from tests.support.procs import wait_for
 from tests.support.prometheus import (
     DASHBOARDS_DIR,
     METRIC,
@@ -28,7 +29,6 @@ from tests.support.prometheus import (
     query,
     rules,
     running_prometheus,
-    wait_for,
 )
 from tests.support.web import running_web
 

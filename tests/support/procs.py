@@ -29,6 +29,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for(check, what: str, timeout: float, interval: float = 0.25):
+    """Poll `check()` every `interval` seconds until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        time.sleep(interval)
+
+
 def wait_for_port(host: str, port: int, timeout: float = 15.0, process=None) -> None:
     """Wait until something accepts TCP connections on host:port.
 

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -107,15 +106,3 @@ def query(base: str, expr: str) -> dict:
     answer = response.json()
     assert response.status_code == 200 and answer["status"] == "success", (expr, answer)
     return answer
-
-
-def wait_for(check, what: str, timeout: float):
-    """Poll `check()` until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} within {timeout} s")
-        time.sleep(0.5)
