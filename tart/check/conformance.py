@@ -241,13 +241,7 @@ class Checker:
             "node_information": self.node_information,
             "unchecked_frames": self.unchecked,
             "framing": self.framing,
-            "totals": {
-                "events": sum(tally.frames for tally in self._kinds.values()),
-                "valid": sum(tally.valid for tally in self._kinds.values()),
-                "invalid": sum(tally.invalid for tally in self._kinds.values()),
-                "kinds_seen": len(self._kinds),
-                "kinds_invalid": sum(1 for tally in self._kinds.values() if tally.invalid),
-            },
+            "totals": totals(kinds),
             "kinds": kinds,
             "kinds_not_seen": sorted(set(protocol) - set(self._kinds)),
             "numbering": {
@@ -322,6 +316,17 @@ class _Kind:
             "distinct_errors": len(self.failures),
             "first_error": self.first_error,
         }
+
+
+def totals(kinds):
+    """A report's `totals`, from its `kinds` entries (frames, valid and invalid of each)."""
+    return {
+        "events": sum(kind["frames"] for kind in kinds),
+        "valid": sum(kind["valid"] for kind in kinds),
+        "invalid": sum(kind["invalid"] for kind in kinds),
+        "kinds_seen": len(kinds),
+        "kinds_invalid": sum(1 for kind in kinds if kind["invalid"]),
+    }
 
 
 def top_errors(errors, key="first_frame"):

@@ -17,7 +17,7 @@ an implementer can compare what TART saw with what the checker says of a capture
 
 from flask import Blueprint
 
-from tart.check.conformance import TOP_ERRORS, top_errors
+from tart.check.conformance import TOP_ERRORS, top_errors, totals
 from tart.web import filters
 from tart.web.api.decode_errors import COLUMNS as ERROR_COLUMNS
 from tart.web.api.decode_errors import decode_error
@@ -165,13 +165,4 @@ def _report(condition, args):
         }
         for kind, valid, invalid in counts
     ]
-    return {
-        "totals": {
-            "events": sum(kind["frames"] for kind in kinds),
-            "valid": sum(kind["valid"] for kind in kinds),
-            "invalid": sum(kind["invalid"] for kind in kinds),
-            "kinds_seen": len(kinds),
-            "kinds_invalid": sum(1 for kind in kinds if kind["invalid"]),
-        },
-        "kinds": kinds,
-    }
+    return {"totals": totals(kinds), "kinds": kinds}
