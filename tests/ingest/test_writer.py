@@ -20,7 +20,7 @@ from tests.support.ingest import finishing_writer, query
 def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(database_url):
     queue = _queued_events(database_url, count=10, refused=4)
     stats = IngestStats()
-    settings = SimpleNamespace(batch_size=100, flush_ms=5)
+    settings = SimpleNamespace(batch_size=100)
     finishing_writer(queue, database_url, settings, stats).run()
 
     assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
@@ -60,9 +60,7 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
         writer = gevent.spawn(
-            finishing_writer(
-                queue, database_url, SimpleNamespace(batch_size=5, flush_ms=5), stats
-            ).run
+            finishing_writer(queue, database_url, SimpleNamespace(batch_size=5), stats).run
         )
         deadline = time.monotonic() + 10
         while query(
@@ -92,7 +90,7 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
         _queued_events(database_url, count=2000, refused=None, session_id=session_id)
         for session_id in (1, 2)
     ]
-    settings = SimpleNamespace(batch_size=20, flush_ms=5)
+    settings = SimpleNamespace(batch_size=20)
     seen = []
     make_green()  # so the writers and the reader wait in PostgreSQL at once
     try:
@@ -148,7 +146,7 @@ def test_a_frame_refused_even_as_a_decode_error_is_counted_and_the_writer_goes_o
     queue.put(Event(session, 5, 28, 1, {"PeerMisbehaved": {"peer_id": "0x", "reason": "ok"}},
                     time.time(), b"frame 5"))  # fmt: skip
     stats = IngestStats()
-    finishing_writer(queue, database_url, SimpleNamespace(batch_size=100, flush_ms=5), stats).run()
+    finishing_writer(queue, database_url, SimpleNamespace(batch_size=100), stats).run()
     assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
         0, 1, 2, 3, 5,
     ]  # fmt: skip
