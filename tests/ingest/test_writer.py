@@ -8,11 +8,13 @@ import gevent
 import psycopg2.extensions
 from gevent.queue import Queue
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect, make_green
 from tart.ingest.batch import WRITERS_LOCK
 from tart.ingest.connection import Session
 from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
+from tart.ingest.writer import Writer
 from tart.protocol import DecodeError
 from tests.support.ingest import finishing_writer, query
 
@@ -112,6 +114,57 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
     assert len([count for count, _ in seen if 0 < count < 4000]) >= 20, "too few looks"
     assert [(count, span) for count, span in seen if count != span] == []
     assert query(database_url, "SELECT count(*) FROM events") == [(4000,)]
+
+
+def test_a_batch_takes_what_queued_while_the_one_before_was_written(database_url):
+    """A lone event goes at once, alone; what queues behind it while it is in PostgreSQL (less
+    than a batch) waits for its commit and then goes as one batch."""
+    source = _queued_events(database_url, count=31, refused=None)
+    queue = Queue()
+    stats = IngestStats()
+    listener = connect(database_url)
+    listener.autocommit = True
+    with listener.cursor() as cur:
+        cur.execute(f"LISTEN {EVENTS_CHANNEL}")
+    make_green()
+    try:
+        holder = connect(database_url)
+        holder.autocommit = True
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
+        settings = SimpleNamespace(batch_size=100)
+        writer = Writer(queue, lambda: connect(database_url), settings, stats)
+        running = gevent.spawn(writer.run)
+        queue.put(source.get())
+        _wait_for_batches_waiting(database_url, 1)
+        for _ in range(30):
+            queue.put(source.get())
+        gevent.sleep(0.3)
+        assert _batches_waiting(database_url) == 1, "sent before the batch ahead committed"
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (WRITERS_LOCK,))
+        writer.stop()
+        running.get(timeout=30)
+        holder.close()
+    finally:
+        psycopg2.extensions.set_wait_callback(None)
+    listener.poll()
+    assert [n.payload for n in listener.notifies] == ["1,1", "2,31"]
+    listener.close()
+    assert stats.batches_written == 2 and stats.events_stored == 31
+
+
+def _batches_waiting(database_url):
+    return query(
+        database_url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    )[0][0]
+
+
+def _wait_for_batches_waiting(database_url, count):
+    deadline = time.monotonic() + 10
+    while _batches_waiting(database_url) != count:
+        assert time.monotonic() < deadline, f"{count} batches never waited"
+        gevent.sleep(0.01)
 
 
 def _queued_events(database_url, count, refused, session_id=1):
