@@ -109,7 +109,7 @@ class Vec(Construct):
 
     def _emitparse(self, code):
         fname = f"parse_vec_{code.allocateId()}"
-        code.append("from tart.protocol.primitives import read_natural")
+        code.append("from tart.protocol.readers import read_natural")
         code.append(
             f"def {fname}(io, this):\n"
             f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]"
