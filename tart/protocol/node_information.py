@@ -65,6 +65,11 @@ JamParametersGP08 = Type(
     ),
 )
 
+# Node flags: bit 0 set means the node runs the PVM as a recompiler (clear: an interpreter). "All
+# other bits should be set to 0."
+PVM_RECOMPILER_FLAG = 0b1
+DEFINED_FLAGS = PVM_RECOMPILER_FLAG
+
 ProtocolVersion = Type(
     "Telemetry protocol version", SmallInt("telemetry protocol version", 1), "single byte: 0 or 1"
 )
