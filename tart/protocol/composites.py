@@ -69,7 +69,7 @@ class Record(Struct):
 class Vec(Construct):
     """``len++[T]``: a general-natural count, then that many ``T``."""
 
-    def __init__(self, subcon):
+    def __init__(self, subcon: Construct):
         super().__init__()
         self.subcon = subcon
 
@@ -120,7 +120,7 @@ class Vec(Construct):
 class Option(Construct):
     """``Option<T> = 0 OR (1 ++ T)``; decodes to None or the value."""
 
-    def __init__(self, subcon):
+    def __init__(self, subcon: Construct):
         super().__init__()
         self.subcon = subcon
 

@@ -6,8 +6,9 @@ Sizes are measured, not written down: a record's bytes always present, its per-c
 """
 
 import re
+from collections.abc import Iterable, Iterator, Sequence
 
-from construct import FormatField, Renamed
+from construct import Construct, FormatField, Renamed
 
 from tart.protocol import types
 from tart.protocol.codec import PARAMETER_LAYOUTS
@@ -25,15 +26,19 @@ from tart.protocol.primitives import (
     encode_natural,
 )
 
+# What measure() says of a construct: bytes always present, per-core terms such as "C", and
+# whether the size varies.
+Measure = tuple[int, list[str], bool]
 
-def base(con):
+
+def base(con: Construct) -> Construct:
     """The construct under every name and meaning."""
     while isinstance(con, Renamed):
         con = con.subcon
     return con
 
 
-def _field_type(field):
+def _field_type(field: Construct) -> Construct:
     """A field's type: the construct under the wrappers that give it its name and meaning."""
     con = field
     while isinstance(con, Renamed) and con.name in (field.name, None, ""):
@@ -50,11 +55,11 @@ JAM_PARAMETERS = {
 _BY_NAME = {con.name: con for con in DOCUMENTED_TYPES + list(JAM_PARAMETERS.values())}
 
 
-def is_section_type(con):
+def is_section_type(con: Construct) -> bool:
     return isinstance(base(con), (Record, ByteEnum))
 
 
-def type_text(con):
+def type_text(con: Construct) -> tuple[str, str | None]:
     """The spec's text for a type, and the name of the documented type it should link to."""
     if isinstance(con, Renamed):
         if con.name in _BY_NAME:
@@ -86,8 +91,8 @@ def type_text(con):
     return simple[type(con)](), None
 
 
-def measure(con):
-    """(bytes always present, per-core terms such as "C", whether the size varies)."""
+def measure(con: Construct) -> Measure:
+    """The construct's size, as a :data:`Measure`."""
     con = base(con)
     if isinstance(con, Record):
         low, terms, varies = 0, [], False
@@ -104,7 +109,7 @@ def measure(con):
     return con.sizeof(), [], False
 
 
-def _size(measured, extra=0):
+def _size(measured: Measure, extra: int = 0) -> str:
     low, terms, varies = measured
     low += extra
     if varies:
@@ -112,7 +117,7 @@ def _size(measured, extra=0):
     return " + ".join(([str(low)] if low or not terms else []) + terms)
 
 
-def size_cell(con):
+def size_cell(con: Construct) -> str:
     """The size column: a number, a per-core expression, or how a variable size is made up."""
     con = base(con)
     if isinstance(con, Natural):
@@ -128,13 +133,13 @@ def size_cell(con):
     return _size(measure(con))
 
 
-def bytes_text(measured, extra=0):
+def bytes_text(measured: Measure, extra: int = 0) -> str:
     """A size as "12 bytes", "≥ 3 bytes" when it varies; ``measured`` as :func:`measure` says."""
     text = _size(measured, extra).rstrip("+")
     return f"{'≥ ' if measured[2] else ''}{text} byte{'' if text == '1' else 's'}"
 
 
-def size_line(measured, header=None):
+def size_line(measured: Measure, header: int | None = None) -> str:
     """The total size; for an event, of its fields and of the message with its ``header``."""
     line = (
         f"**Size:** {bytes_text(measured)}"
@@ -144,27 +149,27 @@ def size_line(measured, header=None):
     return line + (" (variable)." if measured[2] else ".")
 
 
-def anchor(heading):
+def anchor(heading: str) -> str:
     """GitHub's anchor for a heading."""
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
-def cell(text):
+def cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def type_cell(text, link):
+def type_cell(text: str, link: str | None) -> str:
     code = f"`{text}`"
     return f"[{code}](#{anchor(link)})" if link else code
 
 
-def _meaning(field, con):
+def _meaning(field: Construct, con: Construct) -> str:
     """The field's own meaning; one that merely repeats its type's is in the type's table."""
     named = _BY_NAME.get(con.name) if isinstance(con, Renamed) else None
     return "" if named is not None and field.docs == named.docs else field.docs or ""
 
 
-def field_rows(record, prefix=""):
+def field_rows(record: Record, prefix: str = "") -> Iterator[tuple[str, str, str, str]]:
     """(field, type cell, size, meaning) for every field; inline records as dotted names."""
     for sc in record.subcons:
         con = _field_type(sc)
@@ -176,7 +181,7 @@ def field_rows(record, prefix=""):
             yield from field_rows(con.subcon, name + "[].")
 
 
-def markdown_table(header, rows):
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
@@ -185,7 +190,7 @@ def markdown_table(header, rows):
 FIELD_HEADER = ("field", "type", "size (bytes)", "meaning")
 
 
-def merged_rows(records):
+def merged_rows(records: Iterable[Record]) -> Iterator[tuple[str, ...]]:
     """The rows of records that share their field names; where they differ, "a or b"."""
     for cells in zip(*(field_rows(record) for record in records)):
         yield tuple(" or ".join(dict.fromkeys(column)) for column in zip(*cells))

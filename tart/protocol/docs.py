@@ -238,7 +238,7 @@ def _contents():
     return "\n".join(lines)
 
 
-def render():
+def render() -> str:
     """The whole of docs/PROTOCOL.md."""
     parts = [
         "# JIP-3 protocol reference",

@@ -5,6 +5,8 @@ no length prefix. Two layouts are in use (see NOTES.md beside the spec); nothing
 says which, so the decoder tries both (see ``tart.protocol.codec``).
 """
 
+from construct import Renamed
+
 from tart.protocol.composites import Record, Type
 from tart.protocol.primitives import SmallInt, String, u16, u32, u64
 from tart.protocol.types import HeaderHash, PeerAddress, PeerId
@@ -75,7 +77,7 @@ ProtocolVersion = Type(
 )
 
 
-def NodeInformation(JamParameters):
+def NodeInformation(JamParameters: Renamed) -> Record:
     """The node information message, with the given JAM Parameters layout."""
     return Record(
         "protocol_version" / ProtocolVersion,

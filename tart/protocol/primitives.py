@@ -143,7 +143,7 @@ class Bool(Construct):
 class String(Construct):
     """``String<N> = len++[u8]``, at most N bytes of valid UTF-8. NUL shows as U+2400."""
 
-    def __init__(self, limit):
+    def __init__(self, limit: int):
         super().__init__()
         self.limit = limit
 
@@ -179,7 +179,7 @@ class String(Construct):
 class HexBytes(Construct):
     """``[u8; N]`` (hashes, keys, VRF outputs), shown as ``0x`` lowercase hex."""
 
-    def __init__(self, length):
+    def __init__(self, length: int):
         super().__init__()
         self.length = length
 
@@ -202,7 +202,7 @@ class HexBytes(Construct):
 class ByteEnum(Construct):
     """A single-byte enumeration, decoded to its spec name; unlisted values are errors."""
 
-    def __init__(self, title, **values):
+    def __init__(self, title: str, **values: int):
         super().__init__()
         self.title = title
         self.names = {value: name for name, value in values.items()}
@@ -236,7 +236,7 @@ class ByteEnum(Construct):
 class SmallInt(Construct):
     """A single byte restricted to ``0 … maximum`` (the ticket attempt number is ``0 OR 1``)."""
 
-    def __init__(self, title, maximum):
+    def __init__(self, title: str, maximum: int):
         super().__init__()
         self.title = title
         self.maximum = maximum

@@ -9,6 +9,7 @@ decoded again by the interpreter, which says where and why.
 import ipaddress
 import socket
 import struct
+from collections.abc import Mapping
 from typing import BinaryIO
 
 # PostgreSQL's JSONB cannot hold U+0000, and a Reason may carry one (it is valid UTF-8). Decoded
@@ -74,7 +75,7 @@ def ip_text(data: bytes) -> str:
     return socket.inet_ntop(socket.AF_INET6, data)
 
 
-def read_per_core(io: BinaryIO, this) -> list[int]:
+def read_per_core(io: BinaryIO, this: Mapping) -> list[int]:
     cores = this["_params"]["C"]
     data = io.read(cores)
     if len(data) != cores:
@@ -82,5 +83,5 @@ def read_per_core(io: BinaryIO, this) -> list[int]:
     return list(data)
 
 
-def read_bitfield(io: BinaryIO, this) -> str:
+def read_bitfield(io: BinaryIO, this: Mapping) -> str:
     return read_hex(io, (this["_params"]["C"] + 7) // 8)
