@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import orjson
 from psycopg2.extras import execute_values
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.ingest.batch import WRITERS_LOCK
 from tart.loadgen.frames import DISCRIMINATOR_IN_FRAME
@@ -137,8 +138,8 @@ class Baseline:
                 with conn.cursor() as cur:
                     first = write(cur, batch)
                     cur.execute(
-                        "SELECT pg_notify('tart_events', %s)",
-                        (f"{first},{first + len(batch.rows) - 1}",),
+                        "SELECT pg_notify(%s, %s)",
+                        (EVENTS_CHANNEL, f"{first},{first + len(batch.rows) - 1}"),
                     )
                     if time.perf_counter() - counted >= COUNTERS_INTERVAL or number == len(
                         self.batches

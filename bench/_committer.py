@@ -11,6 +11,7 @@ import time
 
 from psycopg2.extras import execute_values
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 
 COLUMNS = "node_id, session_id, event_id, event_type, node_timestamp, timestamp, data"
@@ -59,7 +60,7 @@ class Committer:
                     fetch=True,
                 )
                 cur.execute(
-                    "SELECT pg_notify('tart_events', %s)", (f"{min(ids)[0]},{max(ids)[0]}",)
+                    "SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, f"{min(ids)[0]},{max(ids)[0]}")
                 )
             self.commits += 1
             due += self.interval

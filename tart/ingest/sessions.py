@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from psycopg2.extensions import cursor as Cursor
 
     from tart.ingest.connection import Session
+    from tart.ingest.stats import IngestStats
 
 T = TypeVar("T")
 
@@ -46,7 +47,9 @@ class ConnectionPool:
     statement's own rows is raised at once.
     """
 
-    def __init__(self, connect, size, stats):
+    def __init__(
+        self, connect: Callable[[], psycopg2.extensions.connection], size: int, stats: IngestStats
+    ):
         self._connect = connect
         self._idle = LifoQueue()
         for _ in range(size):
@@ -115,7 +118,7 @@ class ConnectionPool:
 
 
 class SessionStore:
-    def __init__(self, pool, process_id):
+    def __init__(self, pool: ConnectionPool, process_id: str):
         self._pool = pool
         self._process_id = process_id
 

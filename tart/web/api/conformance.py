@@ -17,7 +17,7 @@ an implementer can compare what TART saw with what the checker says of a capture
 
 from flask import Blueprint
 
-from tart.check.conformance import TOP_ERRORS, top_errors, totals
+from tart.check.tallies import TOP_ERRORS, top_errors, totals
 from tart.web import filters
 from tart.web.api.decode_errors import COLUMNS as ERROR_COLUMNS
 from tart.web.api.decode_errors import decode_error
