@@ -49,7 +49,7 @@ def test_migrations_apply_once_and_are_recorded(blank_url):
         row[0]
         for row in query(blank_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     }
-    assert {"nodes", "sessions", "decode_errors", "ingest_stats"} <= tables
+    assert {"known_nodes", "sessions", "decode_errors", "ingest_stats"} <= tables
 
 
 def test_concurrent_migrations_apply_each_file_once(blank_url):
@@ -129,14 +129,15 @@ def test_node_row_keeps_json_and_derives_connected_state(database_url):
     params = {"val_count": 1023, "core_count": 341}
     query(
         database_url,
-        "INSERT INTO nodes (node_id, params, peer_address, active_sessions) VALUES (%s, %s, %s, 2)",
+        "INSERT INTO known_nodes (node_id, params, peer_address, active_sessions)"
+        " VALUES (%s, %s, %s, 2)",
         (NODE_ID, Json(params), Json({"address": "::1", "port": 40000})),
     )
-    assert query(database_url, "SELECT params, peer_address->>'port', is_connected FROM nodes") == [
-        (params, "40000", True)
-    ]
+    assert query(
+        database_url, "SELECT params, peer_address->>'port', is_connected FROM known_nodes"
+    ) == [(params, "40000", True)]
 
 
 def test_node_id_must_be_lowercase_hex_peer_id(database_url):
     with pytest.raises(psycopg2.errors.CheckViolation):
-        query(database_url, "INSERT INTO nodes (node_id) VALUES (%s)", ("0x" + "AB" * 32,))
+        query(database_url, "INSERT INTO known_nodes (node_id) VALUES (%s)", ("0x" + "AB" * 32,))

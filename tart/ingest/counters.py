@@ -51,8 +51,8 @@ _LATEST_BLOCK = (
     " (n.{kind}_timestamp IS NULL OR v.{kind}_timestamp >= n.{kind}_timestamp)",
 )
 _UPDATE_NODES = (
-    "SELECT FROM nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
-    " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
+    "SELECT FROM known_nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
+    " UPDATE known_nodes AS n SET event_count = n.event_count + v.stored,"
     # Merged key by key over the batch's few types only, and inline: as an SQL function the
     # same merge cost PostgreSQL about three times as much per row.
     " events_by_type = n.events_by_type || coalesce((SELECT jsonb_object_agg(key,"

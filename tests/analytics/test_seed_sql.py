@@ -63,7 +63,9 @@ def test_the_seed_queries_run_as_written_and_mean_what_they_say(database_url, tm
         assert result.returncode == 0, result.stderr
         sent = sent_per_node(summary)
         wait_for_rows(database_url, "SELECT count(*) FROM events", sum(sent.values()))
-        wait_for_rows(database_url, "SELECT sum(event_count)::int FROM nodes", sum(sent.values()))
+        wait_for_rows(
+            database_url, "SELECT sum(event_count)::int FROM known_nodes", sum(sent.values())
+        )
     assert len(sent) == NODES
 
     by_type = query(database_url, EVENT_COUNTS_BY_TYPE)

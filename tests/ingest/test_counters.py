@@ -68,7 +68,7 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     node_id = "cd" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s);"
+        "INSERT INTO known_nodes (node_id) VALUES (%s);"
         " INSERT INTO sessions (id, node_id, remote_address)"
         " VALUES (1, %s, 'test') RETURNING 1",
         (node_id, node_id),
@@ -88,12 +88,12 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
         queue.put(_best(session, slot, time.time()))
         gevent.sleep(0.01)
         if slot % 50 == 49:
-            seen_while_busy.append(query(database_url, "SELECT event_count FROM nodes")[0][0])
+            seen_while_busy.append(query(database_url, "SELECT event_count FROM known_nodes")[0][0])
     writing.stop()
     writer.join(timeout=30)
     assert writer.successful()
     assert any(0 < count < 300 for count in seen_while_busy), seen_while_busy
-    assert query(database_url, "SELECT event_count, best_slot FROM nodes") == [(300, 299)]
+    assert query(database_url, "SELECT event_count, best_slot FROM known_nodes") == [(300, 299)]
     assert query(database_url, "SELECT events_stored FROM sessions") == [(300,)]
 
 
@@ -101,7 +101,7 @@ def test_counts_by_type_and_undecodable_frames_add_up_in_the_nodes_row(database_
     node_id, quiet_id = "ab" * 32, "ba" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s), (%s); INSERT INTO sessions (id, node_id,"
+        "INSERT INTO known_nodes (node_id) VALUES (%s), (%s); INSERT INTO sessions (id, node_id,"
         " remote_address) VALUES (1, %s, 'test'), (2, %s, 'test') RETURNING 1",
         (node_id, quiet_id, node_id, quiet_id),
     )
@@ -117,7 +117,8 @@ def test_counts_by_type_and_undecodable_frames_add_up_in_the_nodes_row(database_
     ):
         query(database_url, Counters.of_batch(events, errors).sql() + " RETURNING 1")
     assert query(
-        database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes ORDER BY 1"
+        database_url,
+        "SELECT node_id, events_by_type, events_undecodable FROM known_nodes ORDER BY 1",
     ) == [(node_id, {"10": 3, "11": 1}, 1), (quiet_id, {}, 2)]
 
 
@@ -132,7 +133,7 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     node_id = "ef" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s); INSERT INTO sessions (id, node_id,"
+        "INSERT INTO known_nodes (node_id) VALUES (%s); INSERT INTO sessions (id, node_id,"
         " remote_address) VALUES (1, %s, 'old'), (2, %s, 'new') RETURNING 1",
         (node_id, node_id, node_id),
     )
@@ -151,9 +152,9 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     writing.stop()
     writer.join(timeout=30)
     assert writer.successful()
-    assert query(database_url, "SELECT best_slot, best_timestamp, event_count FROM nodes") == [
-        (3, 2_000, 2)
-    ]
+    assert query(
+        database_url, "SELECT best_slot, best_timestamp, event_count FROM known_nodes"
+    ) == [(3, 2_000, 2)]
 
 
 def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(database_url):
@@ -165,7 +166,9 @@ def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(datab
             node.send_raw(node.encode(best_block(9))[:8] + b"\xff")  # no event has 255
             other.send(best_block(1))
             wait_for_rows(
-                database_url, "SELECT sum(event_count) + sum(events_undecodable) FROM nodes", 6
+                database_url,
+                "SELECT sum(event_count) + sum(events_undecodable) FROM known_nodes",
+                6,
             )
         # Written about once a second, like the other counts.
         wait_for_rows(
@@ -173,7 +176,9 @@ def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(datab
             "SELECT sum((counters->'events_stored_by_type'->>'11')::int) FROM ingest_stats",
             4,
         )
-    counted = query(database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes")
+    counted = query(
+        database_url, "SELECT node_id, events_by_type, events_undecodable FROM known_nodes"
+    )
     assert {node_id: (by_type, garbage) for node_id, by_type, garbage in counted} == {
         node.node_id: ({"11": 3, "20": 1}, 1),
         other.node_id: ({"11": 1}, 0),

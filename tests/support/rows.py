@@ -47,7 +47,7 @@ class Rows:
         }
         names = ", ".join(values)
         self.sql(
-            f"INSERT INTO nodes ({names}) VALUES ({', '.join(['%s'] * len(values))})",
+            f"INSERT INTO known_nodes ({names}) VALUES ({', '.join(['%s'] * len(values))})",
             tuple(values.values()),
         )
         (session_id,) = self.sql(
@@ -71,7 +71,7 @@ class Rows:
                 fetch=True,
             )
             cur.execute(
-                "UPDATE nodes SET event_count = event_count + %s WHERE node_id = %s",
+                "UPDATE known_nodes SET event_count = event_count + %s WHERE node_id = %s",
                 (len(kinds), node_id),
             )
             if rows:  # as the ingest writer announces its commits
