@@ -201,9 +201,18 @@ class SessionStore:
                     fields["protocol_version"],
                 ),
             )
+            # The session keeps what its node said on it (the node's row keeps the latest).
             cur.execute(
-                "UPDATE sessions SET node_id = %s, protocol_version = %s WHERE id = %s",
-                (node_id, fields["protocol_version"], session_id),
+                "UPDATE sessions SET node_id = %s, protocol_version = %s,"
+                " implementation_name = %s, implementation_version = %s, last_seen_at = now()"
+                " WHERE id = %s",
+                (
+                    node_id,
+                    fields["protocol_version"],
+                    fields["implementation_name"],
+                    fields["implementation_version"],
+                    session_id,
+                ),
             )
 
         self._pool.run(work)

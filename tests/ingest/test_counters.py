@@ -40,11 +40,13 @@ def test_a_batch_counts_per_session_and_keeps_each_nodes_latest():
     node_a, node_b = counters.nodes["aa" * 32], counters.nodes["bb" * 32]
     assert (node_a.stored, node_a.seen, node_a.best) == (3, 103.0, (6, f"0x{6:064x}"))
     assert (node_b.stored, node_b.seen, node_b.best) == (1, 101.0, None)
-    assert node_a.sessions == {a: [3, 1]} and counters.nodes[None].sessions == {anonymous: [0, 1]}
+    assert node_a.sessions == {a: [3, 1, 103.0]}
+    assert counters.nodes[None].sessions == {anonymous: [0, 1, None]}
     assert (node_a.by_type, node_a.undecodable) == ({11: 2, 10: 1}, 1)
     assert (node_b.by_type, node_b.undecodable) == ({10: 1}, 0)
     sql = counters.sql()
-    assert "VALUES (1,3,1),(2,1,0),(3,0,1)" in sql  # sessions in id order
+    # Sessions in id order, each with its latest event's time (none: NULL, and the same type).
+    assert "VALUES (1,3,1,103.0::float8),(2,1,0,101.0::float8),(3,0,1,NULL::float8)" in sql
     assert f"""('{"aa" * 32}',3,'{{"11":2,"10":1}}'::jsonb,1,103.0,6::bigint""" in sql
     assert "None" not in sql
 
@@ -55,8 +57,10 @@ def test_later_counts_add_up_and_replace_blocks_and_the_oldest_are_taken_first()
     pending.add(Counters.of_batch([_status(c, 12.0), _status(a, 9.0)], []))
     node_a = pending.nodes[a.node_id]
     assert (node_a.stored, node_a.seen, node_a.best[0]) == (2, 10.0, 5)
+    assert node_a.sessions == {a: [2, 0, 10.0]}  # its session's latest event, as the node's
     pending.add(Counters.of_batch([_best(a, 7, 13.0)], []))
     assert (node_a.stored, node_a.seen, node_a.best[0]) == (3, 13.0, 7)
+    assert node_a.sessions == {a: [3, 0, 13.0]}
     first = pending.take(0.5)  # two of three, rounded up: the two pending longest
     assert list(first.nodes) == [a.node_id, b.node_id]
     assert list(pending.nodes) == [c.node_id]
