@@ -149,7 +149,7 @@ def _nodes(count):
 def _stored_rows(url):
     conn = connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT coalesce(sum(event_count), 0) FROM nodes")
+        cur.execute("SELECT coalesce(sum(event_count), 0) FROM known_nodes")
         (rows,) = cur.fetchone()
     conn.close()
     return int(rows)
@@ -170,7 +170,7 @@ def _load(url, node_ids, rows):
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute(
-        "TRUNCATE events, decode_errors, sessions, nodes, ingest_stats, event_stats_minute,"
+        "TRUNCATE events, decode_errors, sessions, known_nodes, ingest_stats, event_stats_minute,"
         " event_stats_hourly, blocks, block_sightings, work_packages, work_package_pipelines,"
         " work_package_failures"
     )
@@ -190,10 +190,11 @@ def _load(url, node_ids, rows):
     rng = random.Random(2)
     for n, node_id in enumerate(node_ids):
         cur.execute(
-            "INSERT INTO nodes (node_id, implementation_name, implementation_version, gp_version,"
-            " note, flags, genesis, params, peer_address, protocol_version, connected_at,"
-            " last_seen_at, active_sessions) VALUES (%s, %s, '0.1.0', '0.7.1', '', 1, %s, %s, %s,"
-            " 0, now() - interval '1 hour', now(), %s)",
+            "INSERT INTO known_nodes (node_id, implementation_name, implementation_version,"
+            " gp_version, note, flags, genesis, params, peer_address, protocol_version,"
+            " connected_at, last_seen_at, active_sessions)"
+            " VALUES (%s, %s, '0.1.0', '0.7.1', '', 1, %s, %s, %s, 0, now() - interval '1 hour',"
+            " now(), %s)",
             (
                 node_id,
                 IMPLEMENTATIONS[n % len(IMPLEMENTATIONS)],
@@ -285,10 +286,10 @@ def _load(url, node_ids, rows):
     )
     cur.execute("SELECT setval('events_id_seq', %s)", (rows,))
     cur.execute(
-        "UPDATE nodes SET event_count = c.events, best_slot = c.events / 10,"
+        "UPDATE known_nodes SET event_count = c.events, best_slot = c.events / 10,"
         " finalized_slot = c.events / 10 - 2, best_hash = '0x' || repeat('ab', 32)"
         " FROM (SELECT node_id, count(*) AS events FROM events GROUP BY node_id) c"
-        " WHERE c.node_id = nodes.node_id"
+        " WHERE c.node_id = known_nodes.node_id"
     )
     cur.execute(
         "INSERT INTO decode_errors (node_id, session_id, event_id, discriminator, event_name,"

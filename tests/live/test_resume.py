@@ -162,7 +162,9 @@ def insert_events(database_url, count):
     try:
         with conn, conn.cursor() as cur:
             node = "ab" * 32
-            cur.execute("INSERT INTO nodes (node_id) VALUES (%s) ON CONFLICT DO NOTHING", (node,))
+            cur.execute(
+                "INSERT INTO known_nodes (node_id) VALUES (%s) ON CONFLICT DO NOTHING", (node,)
+            )
             cur.execute(
                 "INSERT INTO sessions (node_id, remote_address) VALUES (%s, 'test') RETURNING id",
                 (node,),

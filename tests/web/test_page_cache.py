@@ -80,13 +80,13 @@ def test_a_node_page_is_kept_for_at_most_its_lifetime(database_url):
         TelemetryNode(host, port) as node,
         requests.Session() as session,
     ):
-        wait_for_rows(database_url, "SELECT count(*) FROM nodes", 1)
+        wait_for_rows(database_url, "SELECT count(*) FROM known_nodes", 1)
         path = f"{base}/api/nodes/{node.node_id}"
         marker, deadline = 0, time.monotonic() + 10
         while True:
             marker += 1
             before = session.get(path, timeout=10).json()
-            query(database_url, "UPDATE nodes SET note = %s RETURNING note", (str(marker),))
+            query(database_url, "UPDATE known_nodes SET note = %s RETURNING note", (str(marker),))
             if session.get(path, timeout=10).json() == before:
                 break
             assert time.monotonic() < deadline, "node pages were never kept"

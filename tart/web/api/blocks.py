@@ -110,7 +110,7 @@ def _nodes(header_hash: str, first_seen_at: str) -> dict:
     rows = pool().prepared(
         f"SELECT s.node_id, n.implementation_name, {times}, {utc(_HAD_AT)}, "
         f"{utc(_HAD_TIME)}, s.failure "
-        f"FROM block_sightings s LEFT JOIN nodes n USING (node_id) "
+        f"FROM block_sightings s LEFT JOIN known_nodes n USING (node_id) "
         f"WHERE s.header_hash = $1 ORDER BY {_HAD_AT} NULLS LAST, s.node_id",
         (header_hash,),
     )
@@ -123,7 +123,7 @@ def _nodes(header_hash: str, first_seen_at: str) -> dict:
             node[f"{kind}_time"] = stamps[2 * index + 1]
         nodes.append({**node, "had_at": had_at, "had_time": had_time, "failure": failure})
     missing = pool().prepared(
-        "SELECT n.node_id, n.implementation_name FROM nodes n "
+        "SELECT n.node_id, n.implementation_name FROM known_nodes n "
         "WHERE EXISTS (SELECT 1 FROM sessions x WHERE x.node_id = n.node_id"
         f" AND x.opened_at <= $2::timestamptz + interval '{CONNECTED_WITHIN} seconds'"
         " AND (x.closed_at IS NULL OR x.closed_at >= $2::timestamptz)) "

@@ -86,7 +86,7 @@ class EventQuery:
     either) costs what the values make it cost, so it is planned for its values each time.
 
     Every row ends with the implementation name and version of the event's node: for one node,
-    its nodes row is read once and added to each row, not looked up per row nor in a statement
+    its known_nodes row is read once and added to each row, not looked up per row nor in a statement
     of its own.
     """
 
@@ -167,11 +167,11 @@ class EventQuery:
             sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}{skip}"
         if one_node:
             node = (
-                f"(SELECT implementation_name, implementation_version FROM nodes "
+                f"(SELECT implementation_name, implementation_version FROM known_nodes "
                 f"WHERE node_id = {one_node}) node ON true"
             )
         else:
-            node = "nodes node ON node.node_id = page.node_id"
+            node = "known_nodes node ON node.node_id = page.node_id"
         return (
             f"SELECT {event_json.columns('page')}, node.implementation_name, "
             f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "

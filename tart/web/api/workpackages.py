@@ -111,7 +111,7 @@ def work_package(work_package_hash):
         f"SELECT p.node_id, n.implementation_name, p.session_id, p.submission_id::text, "
         f"p.shared, {utc('p.created_at')}, p.duplicate, p.guarantees_sent, "
         f"{_FURTHEST}, {utc('p.failed')}, p.failure, {stages} "
-        f"FROM work_package_pipelines p LEFT JOIN nodes n USING (node_id) "
+        f"FROM work_package_pipelines p LEFT JOIN known_nodes n USING (node_id) "
         f"WHERE p.work_package_hash = $1 ORDER BY p.shared NULLS LAST, p.created_at, p.node_id",
         (wanted,),
     )
