@@ -2,8 +2,9 @@
 
 Each commit inserts `batch` events copied from the newest stored ones (so spread over the
 nodes as they are) and announces them with the ingest writer's NOTIFY, so that the web
-workers' kept pages go stale as often as they would under ingest. On stop the events it added
-are deleted again, leaving the database as it was for the next run.
+workers' kept pages go stale as often as they would under ingest. It commits only while
+`active`. On stop the events it added are deleted again, leaving the database as it was for
+the next run.
 """
 
 import threading
@@ -21,6 +22,7 @@ class Committer:
     def __init__(self, url, per_second: float, batch: int):
         self.interval = 1.0 / per_second
         self.commits = 0
+        self.active = True
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._conn = connect(url)
@@ -50,6 +52,9 @@ class Committer:
     def _run(self):
         due = time.monotonic()
         while not self._stop.wait(max(0.0, due - time.monotonic())):
+            due += self.interval
+            if not self.active:
+                continue
             with self._conn, self._conn.cursor() as cur:
                 ids = execute_values(
                     cur,
@@ -62,4 +67,3 @@ class Committer:
                     "SELECT pg_notify('tart_events', %s)", (f"{min(ids)[0]},{max(ids)[0]}",)
                 )
             self.commits += 1
-            due += self.interval

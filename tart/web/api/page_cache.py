@@ -13,7 +13,10 @@ follows it rather than being rendered again (tart.web.api.latest_pages).
 
 Node pages change with every batch (counters) and with connections opening and closing, which
 no NOTIFY announces: they are kept for a fixed lifetime instead, about as long as node counters
-trail the events anyway.
+trail the events anyway. Such a page asked for in the last quarter of its lifetime is rendered
+again in the background while the kept one is served: a page in demand is never older than its
+lifetime, and no request waits for its rendering (an analytics answer can take a good part of a
+second) but the first.
 
 Pages are rendered once however many clients ask at once: the first renders, the others wait
 for its answer. While the listener is not connected no commit is heard, so event pages are
@@ -27,7 +30,7 @@ from collections import OrderedDict
 
 import gevent.event
 import orjson
-from flask import current_app, request
+from flask import copy_current_request_context, current_app, request
 from prometheus_client import Counter
 
 from tart.web import metrics
@@ -50,7 +53,7 @@ KEPT, SHARED, FOLLOWED, RENDERED = (
 class PageCache:
     def __init__(self, listener):
         self._listener = listener
-        # path with query -> (expires, the commit it shows or None, JSON)
+        # path with query -> (expires, the commit it shows or None, page, its size, renew at)
         self._pages = OrderedDict()
         self._bytes = 0
         self._rendering = {}  # (path with query, commit or None) -> AsyncResult of its JSON
@@ -69,10 +72,13 @@ class PageCache:
                 return _body(render())
         shows = committed_id if until_commit else None
         kept = self._pages.get(key)
-        if kept is not None and kept[0] <= time.monotonic():
+        now = time.monotonic()
+        if kept is not None and kept[0] <= now:
             kept = None
         if kept is not None and kept[1] == shows:
             KEPT.inc()
+            if not until_commit and now >= kept[4] and (key, None) not in self._rendering:
+                self._renew(key, render, lifetime)
             return _body(kept[2])
         pending = self._rendering.get((key, shows))
         if pending is not None:
@@ -102,6 +108,27 @@ class PageCache:
             self._keep(key, shows, page, len(body), lifetime, expires)
         return body
 
+    def _renew(self, key, render, lifetime):
+        """Render page `key` again in a greenlet of its own, keeping it when done; meanwhile
+        requests are answered the kept page."""
+        pending = self._rendering[key, None] = gevent.event.AsyncResult()
+        RENDERED.inc()
+
+        def run():
+            try:
+                page = render()
+                body = _body(page)
+            except BaseException as error:
+                # Nobody waits for it; the next request after the page expires renders it.
+                pending.set_exception(error)
+                return
+            finally:
+                del self._rendering[key, None]
+            pending.set(body)
+            self._keep(key, None, page, len(body), lifetime, None)
+
+        gevent.spawn(run)
+
     def _keep(self, key, shows, page, size, lifetime, expires):
         replaced = self._pages.pop(key, None)
         if replaced is not None:
@@ -109,8 +136,8 @@ class PageCache:
         if expires is None:
             # Pages first rendered together would otherwise expire together, every lifetime,
             # and their renderings queue up the requests arriving meanwhile.
-            expires = time.monotonic() + lifetime * random.uniform(0.5, 1.0)
-        self._pages[key] = (expires, shows, page, size)
+            expires = time.monotonic() + lifetime * random.uniform(0.75, 1.0)
+        self._pages[key] = (expires, shows, page, size, expires - lifetime / 4)
         self._bytes += size
         while self._bytes > MAX_BYTES:
             self._bytes -= self._pages.popitem(last=False)[1][3]
@@ -134,9 +161,15 @@ def kept(lifetime: float, until_commit: bool = True):
     def decorate(view):
         @functools.wraps(view)
         def serve(*args, **kwargs):
+            def render():
+                return _json(view(*args, **kwargs))
+
+            if not until_commit:
+                # Rendered in the background too, after this request (PageCache._renew).
+                render = copy_current_request_context(render)
             body = current_app.extensions["tart_pages"].page(
                 request.full_path,
-                lambda: _json(view(*args, **kwargs)),
+                render,
                 lifetime,
                 until_commit,
             )
