@@ -26,6 +26,7 @@ class Committer:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._conn = connect(url)
+        self.backend_pid = self._conn.get_backend_pid()
         with self._conn, self._conn.cursor() as cur:
             cur.execute("SELECT max(id) FROM events")
             (self.first_id,) = cur.fetchone()

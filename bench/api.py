@@ -7,9 +7,10 @@ Starts an embedded PostgreSQL (in DIR if given, kept and reused when it already 
 rows; else a temporary one), fills it with synthetic telemetry of --nodes nodes spread over 30
 daily partitions, starts gunicorn (2 gevent workers, as deployed) and then, endpoint by
 endpoint, keeps --clients closed-loop keep-alive HTTP clients (bench/api_load.py) busy for
---seconds. Prints p50/p99 per endpoint and, when every endpoint ran, writes
-bench/results/api.json. Run it on a quiet machine: clients, web workers and PostgreSQL share
-its cores.
+--seconds. Prints p50/p99 per endpoint, against its target, and the CPU time the web workers
+and PostgreSQL spent per request (which other work on a shared machine hardly moves, unlike
+latency) and, when every endpoint ran, writes bench/results/api.json. Run it on a quiet
+machine: clients, web workers and PostgreSQL share its cores.
 
 Nothing is stored meanwhile unless --commits-per-second is given: then each endpoint is
 measured twice, first quiet and then while batches of --events-per-commit events are committed
@@ -19,6 +20,7 @@ bench/results/api-commits.json.
 """
 
 import argparse
+import contextlib
 import hashlib
 import http.client
 import json
@@ -36,6 +38,7 @@ from pathlib import Path
 
 import _propagation_data
 import api_load
+import psutil
 from _committer import Committer
 from psycopg2.extras import Json, execute_values
 
@@ -97,7 +100,7 @@ def main():
         node_ids = _nodes(options.nodes)
         if _stored_rows(url) != options.rows:
             _load(url, node_ids, options.rows)
-        results = _run_web(url, node_ids, options)
+        results = _run_web(url, server.pgdata, node_ids, options)
     finally:
         server.stop()
         if not options.data_dir:
@@ -393,7 +396,7 @@ def target(name):
     return None
 
 
-def _run_web(url, node_ids, options):
+def _run_web(url, pgdata, node_ids, options):
     port = _free_port()
     env = dict(
         os.environ,
@@ -409,23 +412,49 @@ def _run_web(url, node_ids, options):
     try:
         _wait_until_serving(port, web)
         if not options.commits_per_second:
-            return _load_endpoints(port, node_ids, options, None)
+            return _load_endpoints(port, node_ids, options, None, ServerCpu(web.pid, pgdata))
         with Committer(url, options.commits_per_second, options.events_per_commit) as committer:
-            results = _load_endpoints(port, node_ids, options, committer)
-            print(
-                f"committed {committer.commits:,} batches of {options.events_per_commit} "
-                f"events while measuring with commits"
-                f" ({committer.commits / (options.seconds * len(results) or 1):.1f}/s)"
-            )
-            return results
+            cpu = ServerCpu(web.pid, pgdata, leave_out=committer.backend_pid)
+            return _load_endpoints(port, node_ids, options, committer, cpu)
     finally:
         web.terminate()
         web.wait(30)
 
 
-def _load_endpoints(port, node_ids, options, committer):
+class ServerCpu:
+    """CPU time spent by the web workers and PostgreSQL's processes (the committer's connection
+    left out): unlike latency, hardly moved by other work on a shared machine."""
+
+    def __init__(self, web_pid, pgdata, leave_out=None):
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+        self._parents = [psutil.Process(web_pid), psutil.Process(postmaster)]
+        self._leave_out = leave_out
+
+    def measure(self, load):
+        """api_load.run(*load)'s figures, with the servers' CPU ms per request."""
+        before = self._seconds()
+        figures = api_load.run(*load)
+        after = self._seconds()
+        spent = sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+        figures["server_cpu_ms_per_request"] = round(spent * 1000 / figures["requests"], 3)
+        return figures
+
+    def _seconds(self):
+        found = {}
+        for parent in self._parents:
+            for process in parent.children():
+                if process.pid == self._leave_out:
+                    continue
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    times = process.cpu_times()
+                    found[process.pid] = times.user + times.system
+        return found
+
+
+def _load_endpoints(port, node_ids, options, committer, cpu):
     """Each endpoint's figures; with a committer, {"quiet": ..., "with_commits": ...}."""
     results = {}
+    committing = 0.0  # seconds
     for name, path in _endpoints(node_ids, options.rows).items():
         if options.only and options.only not in name:
             continue
@@ -433,17 +462,22 @@ def _load_endpoints(port, node_ids, options, committer):
         load = (port, paths, options.clients, options.seconds, name != "/metrics")
         goal = target(name)
         if committer is None:
-            results[name] = figures = api_load.run(*load)
+            results[name] = figures = cpu.measure(load)
             line = _figures(figures, goal)
         else:
             committer.active = False
-            quiet = api_load.run(*load)
-            committer.active = True
-            results[name] = {"quiet": quiet, "with_commits": (figures := api_load.run(*load))}
+            quiet = cpu.measure(load)
+            committer.active, started = True, time.monotonic()
+            results[name] = {"quiet": quiet, "with_commits": (figures := cpu.measure(load))}
+            committing += time.monotonic() - started
             line = f"{_figures(quiet, goal)}  | with commits {_figures(figures, goal)}"
         print(f"{name:55} {line}", flush=True)
     if committer is not None:
         committer.active = False
+        print(
+            f"committed {committer.commits:,} batches of {options.events_per_commit} events"
+            f" while measuring with commits ({committer.commits / (committing or 1):.1f}/s)"
+        )
     return results
 
 
@@ -452,6 +486,7 @@ def _figures(figures, goal):
     return (
         f"p50 {figures['p50_ms']:6.1f} p99 {figures['p99_ms']:6.1f} ms{mark:6}"
         f" {figures['requests_per_second']:5.0f}/s"
+        f" cpu {figures['server_cpu_ms_per_request']:5.2f} ms"
         + (f" errors {figures['errors']}" if figures["errors"] else "")
     )
 
