@@ -14,11 +14,16 @@ import re
 from flask import Blueprint, request
 
 from tart.web import filters
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 from tart.web.event_json import utc
 
 blueprint = Blueprint("blocks", __name__, url_prefix="/api")
+
+# The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
+# and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
+LIST_LIFETIME = 1.0
 
 PERCENTILES = (50, 90, 99, 100)
 # A node connected at any time in the slot after a block was first seen should have had it:
@@ -46,6 +51,7 @@ reporting_nodes, cardinality(had_at),
 
 
 @blueprint.get("/blocks")
+@kept(LIST_LIFETIME, until_commit=False)
 def list_blocks():
     limit = filters.limit(request.args.get("limit"))
     blocks = pool().prepared(
