@@ -1,5 +1,6 @@
 """Gunicorn settings for TART's web process, read from the same environment as the rest of TART."""
 
+import logging
 import os
 import shutil
 import signal
@@ -78,7 +79,24 @@ if _own_metrics_dir:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="tart-metrics-")
 
 
+class _ListeningAt(logging.Filter):
+    """With reuse_port the master holds no socket (each worker binds its own), so gunicorn's
+    "Listening at: %s (%s)" would name no address; this fills in the addresses bound."""
+
+    def __init__(self, addresses):
+        super().__init__()
+        self.addresses = addresses
+
+    def filter(self, record):
+        if record.msg == "Listening at: %s (%s)" and record.args and not record.args[0]:
+            record.args = (self.addresses, *record.args[1:])
+        return True
+
+
 def on_starting(server):
+    # server.cfg.bind, not API_BIND: a --bind on the command line wins.
+    addresses = ",".join(f"http://{address}" for address in server.cfg.bind)
+    logging.getLogger("gunicorn.error").addFilter(_ListeningAt(addresses))
     # Values an earlier run left in a directory the operator chose would be added in.
     for stale in Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).glob("*.db"):
         stale.unlink()

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 import orjson
 from psycopg2.extras import execute_values
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.ingest.batch import WRITERS_LOCK
 from tart.loadgen.frames import DISCRIMINATOR_IN_FRAME
@@ -28,7 +29,7 @@ _INSERT = f"INSERT INTO events (id, {_COLUMNS}) VALUES %s"
 _ROW_TEMPLATE = "(%s, %s, %s, %s, %s, %s, to_timestamp(%s), to_timestamp(%s), %s)"
 _COPY = f"COPY events ({_COLUMNS}) FROM STDIN"
 _UPDATE_NODES = (
-    "UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
+    "UPDATE known_nodes AS n SET event_count = n.event_count + v.stored,"
     " last_seen_at = greatest(n.last_seen_at, to_timestamp(v.seen)),"
     " best_slot = coalesce(v.best_slot, n.best_slot),"
     " best_hash = coalesce(v.best_hash, n.best_hash),"
@@ -137,8 +138,8 @@ class Baseline:
                 with conn.cursor() as cur:
                     first = write(cur, batch)
                     cur.execute(
-                        "SELECT pg_notify('tart_events', %s)",
-                        (f"{first},{first + len(batch.rows) - 1}",),
+                        "SELECT pg_notify(%s, %s)",
+                        (EVENTS_CHANNEL, f"{first},{first + len(batch.rows) - 1}"),
                     )
                     if time.perf_counter() - counted >= COUNTERS_INTERVAL or number == len(
                         self.batches
@@ -172,7 +173,7 @@ class Baseline:
             with conn, conn.cursor() as cur:
                 execute_values(
                     cur,
-                    "INSERT INTO nodes (node_id, active_sessions) VALUES %s",
+                    "INSERT INTO known_nodes (node_id, active_sessions) VALUES %s",
                     [(node_id, 1) for node_id in node_ids],
                 )
                 rows = execute_values(

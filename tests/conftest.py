@@ -31,7 +31,8 @@ class Unkept:
 
     @staticmethod
     def page(key, render, lifetime, until_commit):
-        return render()
+        page = render()
+        return page if isinstance(page, bytes) else page.body
 
 
 @pytest.fixture

@@ -11,4 +11,5 @@ def test_gunicorn_with_two_gevent_workers_serves_health(database_url):
         assert response.json() == {"status": "ok", "service": "tart-backend", "version": "0.1.0"}
         output = web.output()
         assert "Using worker: gevent" in output
+        assert f"Listening at: http://127.0.0.1:{port} (" in output
         assert output.count("Booting worker") == 2

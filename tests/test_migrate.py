@@ -1,4 +1,5 @@
 import datetime
+import shutil
 import threading
 
 import psycopg2.errors
@@ -49,7 +50,7 @@ def test_migrations_apply_once_and_are_recorded(blank_url):
         row[0]
         for row in query(blank_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
     }
-    assert {"nodes", "sessions", "decode_errors", "ingest_stats"} <= tables
+    assert {"known_nodes", "sessions", "decode_errors", "ingest_stats"} <= tables
 
 
 def test_concurrent_migrations_apply_each_file_once(blank_url):
@@ -129,14 +130,70 @@ def test_node_row_keeps_json_and_derives_connected_state(database_url):
     params = {"val_count": 1023, "core_count": 341}
     query(
         database_url,
-        "INSERT INTO nodes (node_id, params, peer_address, active_sessions) VALUES (%s, %s, %s, 2)",
+        "INSERT INTO known_nodes (node_id, params, peer_address, active_sessions)"
+        " VALUES (%s, %s, %s, 2)",
         (NODE_ID, Json(params), Json({"address": "::1", "port": 40000})),
     )
-    assert query(database_url, "SELECT params, peer_address->>'port', is_connected FROM nodes") == [
-        (params, "40000", True)
-    ]
+    assert query(
+        database_url, "SELECT params, peer_address->>'port', is_connected FROM known_nodes"
+    ) == [(params, "40000", True)]
 
 
 def test_node_id_must_be_lowercase_hex_peer_id(database_url):
     with pytest.raises(psycopg2.errors.CheckViolation):
-        query(database_url, "INSERT INTO nodes (node_id) VALUES (%s)", ("0x" + "AB" * 32,))
+        query(database_url, "INSERT INTO known_nodes (node_id) VALUES (%s)", ("0x" + "AB" * 32,))
+
+
+def test_the_nodes_view_counts_the_connections_stored_before_it(blank_url, tmp_path):
+    """027 and 028 on a database with nodes and sessions: the table keeps its rows as
+    known_nodes, and the view nodes has a row per connection that add up to them."""
+    before = tmp_path / "schema"
+    before.mkdir()
+    for path in migration_files(install_root() / "schema"):
+        if path.name < "027":
+            shutil.copy(path, before)
+    migrate(blank_url, before)
+    t = [datetime.datetime(2026, 12, 1, hour, tzinfo=datetime.UTC) for hour in range(6)]
+    a, b = "aa" * 32, "bb" * 32
+    query(
+        blank_url,
+        "INSERT INTO nodes (node_id, implementation_name, implementation_version, event_count,"
+        " last_seen_at, active_sessions) VALUES (%s, 'polkajam', '0.2.0', 7, %s, 1),"
+        " (%s, 'jamzig', '0.1.0', 2, %s, 0);"
+        " INSERT INTO sessions (id, node_id, remote_address, opened_at, closed_at,"
+        " events_stored) VALUES (1, %s, 'x', %s, %s, 3), (2, %s, 'x', %s, NULL, 4),"
+        " (3, %s, 'x', %s, %s, 2), (4, NULL, 'x', %s, %s, 0)",
+        (a, t[3], b, t[4], a, t[0], t[1], a, t[2], b, t[0], t[5], t[0], t[0]),
+    )
+
+    migrate(blank_url)
+
+    assert query(blank_url, "SELECT node_id, event_count FROM known_nodes ORDER BY 1") == [
+        (a, 7),
+        (b, 2),
+    ]
+    # A closed connection was last active when it closed, at the latest; the node's latest
+    # connection when the node was.
+    assert query(
+        blank_url,
+        "SELECT session_id, node_id, implementation_name, implementation_version, is_connected,"
+        " event_count, last_seen_at FROM nodes ORDER BY session_id",
+    ) == [
+        (1, a, "polkajam", "0.2.0", False, 3, t[1]),
+        (2, a, "polkajam", "0.2.0", True, 4, t[3]),
+        (3, b, "jamzig", "0.1.0", False, 2, t[4]),
+    ]
+    assert query(
+        blank_url,
+        "SELECT node_id, implementation_name, COUNT(*), SUM(event_count), MAX(last_seen_at)"
+        " FROM nodes GROUP BY node_id, implementation_name ORDER BY 4 DESC",
+    ) == [(a, "polkajam", 2, 7, t[3]), (b, "jamzig", 1, 2, t[4])]
+
+    with pytest.raises(psycopg2.errors.RaiseException, match="known_nodes"):
+        query(blank_url, "UPDATE nodes SET event_count = 0")
+    # The function that closes dead processes' sessions updates the renamed table.
+    assert query(blank_url, "SELECT tart_close_orphaned_sessions('0 s')") == [(1,)]
+    assert query(blank_url, "SELECT active_sessions, is_connected FROM known_nodes") == [
+        (0, False),
+        (0, False),
+    ]

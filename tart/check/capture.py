@@ -1,8 +1,6 @@
 """Splitting a byte stream into JIP-3 frames: a little-endian u32 size, then that many bytes."""
 
-import struct
-
-_SIZE = struct.Struct("<I")
+from tart.protocol import FRAME_SIZE
 
 
 class FramingError(Exception):
@@ -19,16 +17,16 @@ def frames(stream, max_frame):
     starts; a frame larger than ``max_frame`` ends it, as it ends a connection to TART."""
     offset = 0
     while True:
-        prefix = stream.read(4)
+        prefix = stream.read(FRAME_SIZE.size)
         if not prefix:
             return
-        if len(prefix) < 4:
+        if len(prefix) < FRAME_SIZE.size:
             raise FramingError(
                 f"{len(prefix)} byte{'s' if len(prefix) > 1 else ''} after the last frame, "
-                f"too few for a frame size (4 bytes)",
+                f"too few for a frame size ({FRAME_SIZE.size} bytes)",
                 offset,
             )
-        (size,) = _SIZE.unpack(prefix)
+        (size,) = FRAME_SIZE.unpack(prefix)
         if size > max_frame:
             raise FramingError(_oversized(prefix, size, max_frame), offset)
         message = stream.read(size)
@@ -37,7 +35,7 @@ def frames(stream, max_frame):
                 f"ends inside a frame: its size says {size} bytes, {len(message)} follow", offset
             )
         yield offset, message
-        offset += 4 + size
+        offset += FRAME_SIZE.size + size
 
 
 def _oversized(prefix, size, max_frame):

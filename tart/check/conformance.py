@@ -6,10 +6,9 @@ service would keep in ``decode_errors``), numbers them as JIP-3 says, and checks
 "ID of the corresponding … event" names an earlier event of a kind the spec allows.
 """
 
-from array import array
-from bisect import bisect_right
-
+from tart.check.tallies import Kind, KindsById, References, totals
 from tart.protocol import (
+    DEFINED_FLAGS,
     EVENTS_BY_VERSION,
     REFERENCES_BY_VERSION,
     DecodeError,
@@ -20,8 +19,6 @@ from tart.protocol import (
 from tart.protocol.codec import PARAMETER_LAYOUTS, layout_of_gp_version
 from tart.protocol.diagnosis import diagnose_event, diagnose_node_information
 
-# Distinct failures (field, byte offset, reason) listed per kind, most frequent first.
-TOP_ERRORS = 5
 # Distinct failures tracked (and diagnosed) per kind; beyond this a long live run only counts
 # frames as invalid.
 _MAX_FAILURES = 256
@@ -29,8 +26,6 @@ _MAX_FAILURES = 256
 _DROPPED_LISTED = 10
 # The kind recorded for an ID whose frame did not decode.
 _UNDECODED = -1
-# Node flags: "All other bits should be set to 0."
-_DEFINED_FLAGS = 0b1
 
 
 class Checker:
@@ -46,7 +41,7 @@ class Checker:
         self._names = {}
         self._references = {}
         self._numbering = EventNumbering()
-        self._kinds_by_id = _KindsById()
+        self._kinds_by_id = KindsById()
         self._kinds = {}
         self._reference_tallies = {}
         self._dropped = []
@@ -170,7 +165,7 @@ class Checker:
     def _check_reference(self, kind, field, expected, target, index, event_id):
         tally = self._reference_tallies.get((kind, field))
         if tally is None:
-            tally = self._reference_tallies[(kind, field)] = _References(expected)
+            tally = self._reference_tallies[(kind, field)] = References(expected)
         tally.checked += 1
         if target >= event_id:
             found, reason = None, f"names ID {target}, which is not earlier than its own ID"
@@ -200,7 +195,7 @@ class Checker:
     def _kind(self, discriminator):
         tally = self._kinds.get(discriminator)
         if tally is None:
-            tally = self._kinds[discriminator] = _Kind(discriminator, self._name(discriminator))
+            tally = self._kinds[discriminator] = Kind(discriminator, self._name(discriminator))
         return tally
 
     def _name(self, discriminator):
@@ -276,105 +271,6 @@ class Checker:
         }
 
 
-class _Kind:
-    """The frames of one discriminator (None: frames too short to carry one)."""
-
-    __slots__ = ("discriminator", "failures", "first_error", "invalid", "name", "valid")
-
-    def __init__(self, discriminator, name):
-        self.discriminator = discriminator
-        self.name = name
-        self.valid = 0
-        self.invalid = 0
-        self.failures = {}  # (field_path, byte_offset, reason) → [count, first frame, hint]
-        self.first_error = None
-
-    @property
-    def frames(self):
-        return self.valid + self.invalid
-
-    def entry(self):
-        return {
-            "discriminator": self.discriminator,
-            "name": self.name,
-            "frames": self.frames,
-            "valid": self.valid,
-            "invalid": self.invalid,
-            "errors": top_errors(
-                {
-                    "field_path": field_path,
-                    "byte_offset": byte_offset,
-                    "reason": reason,
-                    "hint": hint,
-                    "count": count,
-                    "first_frame": first_frame,
-                }
-                for (field_path, byte_offset, reason), (count, first_frame, hint) in (
-                    self.failures.items()
-                )
-            ),
-            "distinct_errors": len(self.failures),
-            "first_error": self.first_error,
-        }
-
-
-def totals(kinds):
-    """A report's `totals`, from its `kinds` entries (frames, valid and invalid of each)."""
-    return {
-        "events": sum(kind["frames"] for kind in kinds),
-        "valid": sum(kind["valid"] for kind in kinds),
-        "invalid": sum(kind["invalid"] for kind in kinds),
-        "kinds_seen": len(kinds),
-        "kinds_invalid": sum(1 for kind in kinds if kind["invalid"]),
-    }
-
-
-def top_errors(errors, key="first_frame"):
-    """The TOP_ERRORS most frequent failures; of equally frequent ones, those seen first."""
-    return sorted(errors, key=lambda error: (-error["count"], error[key]))[:TOP_ERRORS]
-
-
-class _References:
-    """How one Event ID field of one kind fared."""
-
-    __slots__ = ("checked", "expected", "first_wrong", "right", "unresolvable", "wrong")
-
-    def __init__(self, expected):
-        self.expected = expected
-        self.checked = self.right = self.wrong = self.unresolvable = 0
-        self.first_wrong = None
-
-
-class _KindsById:
-    """The kind of every event ID so far, as runs of consecutive IDs (a Dropped event's IDs
-    are a gap between runs), two bytes an event."""
-
-    def __init__(self):
-        self._starts = []
-        self._runs = []
-
-    def add(self, event_id, kind):
-        if self._runs:
-            start, run = self._starts[-1], self._runs[-1]
-            if start <= event_id < start + len(run):  # after Dropped(0): the same ID again
-                run[event_id - start] = kind
-                return
-            if event_id == start + len(run):
-                run.append(kind)
-                return
-        self._starts.append(event_id)
-        self._runs.append(array("h", (kind,)))
-
-    def get(self, event_id):
-        """The kind of an ID's event; None if it was dropped (never sent)."""
-        index = bisect_right(self._starts, event_id) - 1
-        if index < 0:
-            return None
-        position = event_id - self._starts[index]
-        run = self._runs[index]
-        return run[position] if position < len(run) else None
-
-
 def _error(error, message, index, offset, event_id, hint):
     return {
         "frame": index,
@@ -401,7 +297,7 @@ def _node_warnings(info):
             f"JAM Parameters are in the GP {info.params_layout} layout, but gp_version is "
             f"{fields['gp_version']!r}"
         )
-    if fields["flags"] & ~_DEFINED_FLAGS:
+    if fields["flags"] & ~DEFINED_FLAGS:
         warnings.append(
             f"node flags 0x{fields['flags']:08x} set bits other than bit 0, which should be 0"
         )

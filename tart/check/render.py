@@ -3,7 +3,7 @@
 from rich.table import Table
 from rich.text import Text
 
-from tart.protocol import EVENT_HEADER_SIZE
+from tart.protocol import EVENT_HEADER_SIZE, PVM_RECOMPILER_FLAG
 
 BAD = "bold red"
 GOOD = "green"
@@ -96,7 +96,7 @@ def _node_information(info, console):
         highlight=False,
     )
     flags = info["flags"]
-    recompiler = "PVM recompiler" if flags & 1 else "PVM interpreter"
+    recompiler = "PVM recompiler" if flags & PVM_RECOMPILER_FLAG else "PVM interpreter"
     console.print(
         Text(
             f"  {info['implementation_name']} {info['implementation_version']} · "

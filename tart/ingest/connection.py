@@ -17,11 +17,14 @@ closes. So a node that has stopped loses nothing it sent, and one that never sto
 the shutdown up.
 """
 
+from __future__ import annotations
+
 import fcntl
 import logging
 import struct
 import termios
 import time
+from typing import TYPE_CHECKING
 
 import gevent
 from gevent.socket import wait
@@ -34,6 +37,11 @@ from tart.protocol import (
     EventNumbering,
     decode_node_information,
 )
+
+if TYPE_CHECKING:
+    from gevent.socket import socket
+
+    from tart.ingest.server import Ingest
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +78,7 @@ class Session:
 
     __slots__ = ("id", "node_id", "rate_limited", "received", "remote", "reported")
 
-    def __init__(self, session_id, remote):
+    def __init__(self, session_id: int | None, remote: str):
         self.id = session_id
         self.node_id = None
         self.remote = remote
@@ -80,7 +88,7 @@ class Session:
 
 
 class NodeConnection:
-    def __init__(self, sock, remote, ingest):
+    def __init__(self, sock: socket, remote: str, ingest: Ingest):
         self.sock = sock
         self.remote = remote
         self.ingest = ingest

@@ -2,13 +2,14 @@
 
 A node's row holds its events stored (in all and by type), its frames that did not decode, when
 it was last seen and its best and finalized block; a session's row its events stored and
-undecodable. Adding each batch's counts to those rows in
-the batch's own transaction cost PostgreSQL two row updates for nearly every event once 1,024
-nodes each had an event or two in each batch: more work than the inserts. So the writer adds
-the counts of committed batches up here, and each batch carries the updates of the nodes
-pending longest — about a COUNTERS_INTERVAL's share of them, so that every node is written
-about once per interval and no batch carries them all. When the queue goes quiet, or ingest
-stops, everything pending is written.
+undecodable and when it was last seen, written with the node's so that its sessions add up to
+its row. Adding each batch's counts to those rows in the batch's own transaction cost
+PostgreSQL two row updates for nearly every event once 1,024 nodes each had an event or two in
+each batch: more work than the inserts. So the writer adds the counts of committed batches up
+here, and each batch carries the updates of the nodes pending longest — about a
+COUNTERS_INTERVAL's share of them, so that every node is written about once per interval and
+no batch carries them all. When the queue goes quiet, or ingest stops, everything pending is
+written.
 
 The counters therefore trail the events table by up to about COUNTERS_INTERVAL under load, and
 an ingest process that is killed loses the part not yet written (the events are all stored).
@@ -35,8 +36,9 @@ _SESSION = attrgetter("session")
 _UPDATE_SESSIONS = (
     "SELECT FROM sessions WHERE id = ANY({ids}) ORDER BY id FOR UPDATE;"
     " UPDATE sessions AS s SET events_stored = s.events_stored + v.stored,"
-    " events_undecodable = s.events_undecodable + v.undecodable"
-    " FROM (VALUES {values}) AS v (id, stored, undecodable) WHERE s.id = v.id"
+    " events_undecodable = s.events_undecodable + v.undecodable,"
+    " last_seen_at = greatest(s.last_seen_at, to_timestamp(v.seen))"
+    " FROM (VALUES {values}) AS v (id, stored, undecodable, seen) WHERE s.id = v.id"
 )
 # A block replaces the node's unless the node timed the one it has later: events of a node's
 # successive connections may be queued out of order (the new connection's handshake can finish
@@ -51,8 +53,8 @@ _LATEST_BLOCK = (
     " (n.{kind}_timestamp IS NULL OR v.{kind}_timestamp >= n.{kind}_timestamp)",
 )
 _UPDATE_NODES = (
-    "SELECT FROM nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
-    " UPDATE nodes AS n SET event_count = n.event_count + v.stored,"
+    "SELECT FROM known_nodes WHERE node_id = ANY({ids}) ORDER BY node_id FOR UPDATE;"
+    " UPDATE known_nodes AS n SET event_count = n.event_count + v.stored,"
     # Merged key by key over the batch's few types only, and inline: as an SQL function the
     # same merge cost PostgreSQL about three times as much per row.
     " events_by_type = n.events_by_type || coalesce((SELECT jsonb_object_agg(key,"
@@ -91,7 +93,8 @@ class NodeCounts:
         self.seen = 0.0  # Unix seconds of the latest event stored
         self.best = self.finalized = None  # (slot, hash)
         self.best_at = self.finalized_at = None  # the node's timestamp of each
-        self.sessions = {}  # Session → [stored, undecodable]
+        # Session → [stored, undecodable, Unix seconds of its latest event stored or None]
+        self.sessions = {}
 
     def add(self, later: "NodeCounts") -> None:
         self.stored += later.stored
@@ -102,10 +105,12 @@ class NodeCounts:
             self.best, self.best_at = later.best, later.best_at
         if _later(self.finalized_at, later.finalized_at):
             self.finalized, self.finalized_at = later.finalized, later.finalized_at
-        for session, (stored, undecodable) in later.sessions.items():
-            counts = self.sessions.setdefault(session, [0, 0])
+        for session, (stored, undecodable, seen) in later.sessions.items():
+            counts = self.sessions.setdefault(session, [0, 0, None])
             counts[0] += stored
             counts[1] += undecodable
+            if seen is not None:
+                counts[2] = seen if counts[2] is None else max(counts[2], seen)
 
 
 class Counters:
@@ -122,16 +127,16 @@ class Counters:
     def of_batch(cls, events: list[Event], errors: list[Undecodable]) -> "Counters":
         counters = cls()
         for session, count in Counter(map(_SESSION, events)).items():
-            counters._node(session.node_id).sessions[session] = [count, 0]
+            counters._node(session.node_id).sessions[session] = [count, 0, None]
         for session, count in Counter(map(_SESSION, errors)).items():
             node = counters._node(session.node_id)
-            node.sessions.setdefault(session, [0, 0])[1] = count
+            node.sessions.setdefault(session, [0, 0, None])[1] = count
             node.undecodable += count
         for event in events:  # in arrival order
             node = counters.nodes[event.session.node_id]
             node.stored += 1
             node.by_type[event.discriminator] += 1
-            node.seen = event.received
+            node.seen = node.sessions[event.session][2] = event.received
             if event.discriminator in _BLOCK_EVENTS:
                 if event.discriminator == BEST_BLOCK_CHANGED:
                     if _later(node.best_at, event.timestamp):
@@ -177,8 +182,14 @@ class Counters:
                 _UPDATE_SESSIONS.format(
                     ids=array((session.id for session, _ in sessions), "bigint"),
                     values=rows(
-                        (number(session.id), number(stored), number(undecodable))
-                        for session, (stored, undecodable) in sessions
+                        # Typed, since a column of only NULLs would otherwise be text.
+                        (
+                            number(session.id),
+                            number(stored),
+                            number(undecodable),
+                            number(seen) + "::float8",
+                        )
+                        for session, (stored, undecodable, seen) in sessions
                     ),
                 )
             )

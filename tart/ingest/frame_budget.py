@@ -12,7 +12,13 @@ So ingest holds at most the budget in incomplete frames, plus one read (16 KiB) 
 being processed.
 """
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tart.ingest.connection import NodeConnection
 
 
 class FrameBudget:
@@ -21,7 +27,7 @@ class FrameBudget:
         self.held = 0  # bytes held in incomplete frames, all connections
         self._holders = {}  # connection → (bytes, monotonic time its incomplete frame began)
 
-    def hold(self, connection, size: int) -> str | None:
+    def hold(self, connection: NodeConnection, size: int) -> str | None:
         """`connection` now holds `size` bytes of an incomplete frame (0: none). Closes the
         longest-waiting holders while the total would exceed the limit; when that would be
         `connection` itself, returns why it must close instead."""

@@ -6,7 +6,7 @@ import time
 class TokenBucket:
     __slots__ = ("burst", "rate", "tokens", "updated")
 
-    def __init__(self, rate, burst):
+    def __init__(self, rate: float, burst: int):
         self.rate = rate
         self.burst = burst
         self.tokens = float(burst)
@@ -35,7 +35,7 @@ class Unlimited:
 class RateLimiter:
     """One bucket per node, shared by all of that node's connections to this process."""
 
-    def __init__(self, rate, burst):
+    def __init__(self, rate: float, burst: int):
         self.rate = rate
         self.burst = burst
         self._buckets = {}

@@ -52,7 +52,7 @@ SHUTDOWN_TIMEOUT = 20.0
 class Ingest:
     """What every connection greenlet shares: settings, the queue, stores and counters."""
 
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.stats = IngestStats()
         self.queue = Queue(maxsize=settings.queue_size)
@@ -81,7 +81,7 @@ class Ingest:
 
 
 class IngestServer:
-    def __init__(self, settings):
+    def __init__(self, settings: Settings):
         self.settings = settings
         self.ingest = Ingest(settings)
         self.connections = {}  # NodeConnection → its greenlet

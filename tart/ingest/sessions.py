@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from psycopg2.extensions import cursor as Cursor
 
     from tart.ingest.connection import Session
+    from tart.ingest.stats import IngestStats
 
 T = TypeVar("T")
 
@@ -46,7 +47,9 @@ class ConnectionPool:
     statement's own rows is raised at once.
     """
 
-    def __init__(self, connect, size, stats):
+    def __init__(
+        self, connect: Callable[[], psycopg2.extensions.connection], size: int, stats: IngestStats
+    ):
         self._connect = connect
         self._idle = LifoQueue()
         for _ in range(size):
@@ -115,7 +118,7 @@ class ConnectionPool:
 
 
 class SessionStore:
-    def __init__(self, pool, process_id):
+    def __init__(self, pool: ConnectionPool, process_id: str):
         self._pool = pool
         self._process_id = process_id
 
@@ -172,9 +175,9 @@ class SessionStore:
             # Sessions before nodes, as every transaction here and in the writer locks them.
             cur.execute("SELECT FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
             cur.execute(
-                "INSERT INTO nodes AS n (node_id, implementation_name, implementation_version,"
-                " gp_version, note, flags, genesis, params, peer_address, protocol_version,"
-                " connected_at, last_seen_at, active_sessions)"
+                "INSERT INTO known_nodes AS n (node_id, implementation_name,"
+                " implementation_version, gp_version, note, flags, genesis, params, peer_address,"
+                " protocol_version, connected_at, last_seen_at, active_sessions)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(), now(), 1)"
                 " ON CONFLICT (node_id) DO UPDATE SET"
                 " implementation_name = EXCLUDED.implementation_name,"
@@ -198,9 +201,18 @@ class SessionStore:
                     fields["protocol_version"],
                 ),
             )
+            # The session keeps what its node said on it (the node's row keeps the latest).
             cur.execute(
-                "UPDATE sessions SET node_id = %s, protocol_version = %s WHERE id = %s",
-                (node_id, fields["protocol_version"], session_id),
+                "UPDATE sessions SET node_id = %s, protocol_version = %s,"
+                " implementation_name = %s, implementation_version = %s, last_seen_at = now()"
+                " WHERE id = %s",
+                (
+                    node_id,
+                    fields["protocol_version"],
+                    fields["implementation_name"],
+                    fields["implementation_version"],
+                    session_id,
+                ),
             )
 
         self._pool.run(work)
@@ -219,7 +231,7 @@ class SessionStore:
             )
             if session.node_id is not None:
                 cur.execute(
-                    "UPDATE nodes SET active_sessions = greatest(active_sessions - 1, 0),"
+                    "UPDATE known_nodes SET active_sessions = greatest(active_sessions - 1, 0),"
                     " disconnected_at = CASE WHEN active_sessions <= 1 THEN now()"
                     " ELSE disconnected_at END WHERE node_id = %s",
                     (session.node_id,),

@@ -10,8 +10,10 @@ import socket
 import time
 import uuid
 from collections import Counter
+from collections.abc import Sequence
 
 import orjson
+import psycopg2.extensions
 
 # Why an event was not stored (rate limiting aside, which is counted on its own).
 REJECTED_BY_DATABASE = "rejected by database"  # kept as a decode error instead
@@ -30,7 +32,7 @@ BATCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.05, 0.1, 0.25
 
 
 class Histogram:
-    def __init__(self, bounds):
+    def __init__(self, bounds: Sequence[float]):
         self.bounds = bounds
         self.counts = [0] * (len(bounds) + 1)
         self.sum = 0.0
@@ -114,7 +116,7 @@ class IngestStats:
             "batch_write_duration": self.batch_write_duration.as_json(),
         }
 
-    def report(self, cur) -> None:
+    def report(self, cur: psycopg2.extensions.cursor) -> None:
         """Upsert this process's row; its updated_at is also this process's heartbeat."""
         cur.execute(
             "INSERT INTO ingest_stats (process_id, host, pid, started_at, updated_at, counters)"

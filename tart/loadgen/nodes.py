@@ -8,7 +8,7 @@ import hashlib
 from dataclasses import dataclass
 
 from tart import __version__
-from tart.protocol import encode_node_information, frame
+from tart.protocol import PVM_RECOMPILER_FLAG, encode_node_information, frame
 
 IMPLEMENTATION_NAME = "tart-loadgen"
 
@@ -104,7 +104,7 @@ class SimulatedNode:
                 "address": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}",
                 "port": 30333,
             },
-            "flags": 1,  # bit 0: PVM recompiler
+            "flags": PVM_RECOMPILER_FLAG,
             "implementation_name": IMPLEMENTATION_NAME,
             "implementation_version": __version__,
             "gp_version": GP_VERSIONS[self.params_layout],

@@ -28,10 +28,13 @@ from tart.protocol.events import (
     EVENTS_BY_VERSION,
     REFERENCES_BY_VERSION,
 )
-from tart.protocol.primitives import NUL_SYMBOL, encode_natural
+from tart.protocol.node_information import DEFINED_FLAGS, PVM_RECOMPILER_FLAG
+from tart.protocol.primitives import encode_natural
+from tart.protocol.readers import NUL_SYMBOL
 
 __all__ = [
     "CATEGORIES",
+    "DEFINED_FLAGS",
     "DISCRIMINATOR_OFFSET",
     "EVENTS",
     "EVENTS_BY_VERSION",
@@ -39,6 +42,7 @@ __all__ = [
     "FRAME_SIZE",
     "JAM_COMMON_ERA",
     "NUL_SYMBOL",
+    "PVM_RECOMPILER_FLAG",
     "REFERENCES_BY_VERSION",
     "DecodeError",
     "DecodedEvent",

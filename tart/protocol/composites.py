@@ -69,7 +69,7 @@ class Record(Struct):
 class Vec(Construct):
     """``len++[T]``: a general-natural count, then that many ``T``."""
 
-    def __init__(self, subcon):
+    def __init__(self, subcon: Construct):
         super().__init__()
         self.subcon = subcon
 
@@ -109,7 +109,7 @@ class Vec(Construct):
 
     def _emitparse(self, code):
         fname = f"parse_vec_{code.allocateId()}"
-        code.append("from tart.protocol.primitives import read_natural")
+        code.append("from tart.protocol.readers import read_natural")
         code.append(
             f"def {fname}(io, this):\n"
             f"    return [{self.subcon._compileparse(code)} for _ in range(read_natural(io))]"
@@ -120,7 +120,7 @@ class Vec(Construct):
 class Option(Construct):
     """``Option<T> = 0 OR (1 ++ T)``; decodes to None or the value."""
 
-    def __init__(self, subcon):
+    def __init__(self, subcon: Construct):
         super().__init__()
         self.subcon = subcon
 

@@ -22,7 +22,7 @@ _PARAMETER_SIZES = {
 }
 
 
-def diagnose_event(message, protocol_version, core_count):
+def diagnose_event(message: bytes, protocol_version: int, core_count: int) -> str | None:
     """What is likely wrong with an event frame that failed to decode, or None."""
     for diagnosis in (_varint_timestamp, _core_count, _leb128_lengths, _other_version):
         found = diagnosis(message, protocol_version, core_count)
@@ -31,7 +31,7 @@ def diagnose_event(message, protocol_version, core_count):
     return None
 
 
-def diagnose_node_information(message):
+def diagnose_node_information(message: bytes) -> str | None:
     """What is likely wrong with a node-information message that failed to decode, or None."""
     for read in (_fixed(1), _natural_at, _fixed(2), _fixed(4)):
         prefix = read(message, 1)

@@ -2,17 +2,14 @@
 
 Nothing here describes the protocol a second time. Every table is read off the definitions in
 ``types.py``, ``node_information.py`` and ``events/`` (names, spec type names, meanings, sizes),
-and the JSON examples are what the decoder returns for bytes the encoder built. ``tart spec``
-prints the result; a test fails when the checked-in copy is stale.
+and the JSON examples are what the decoder returns for bytes the encoder built. ``doc_tables.py``
+reads a definition as table cells; this module puts the sections together. ``tart spec`` prints
+the result; a test fails when the checked-in copy is stale.
 """
 
 import json
-import re
 from datetime import UTC, datetime
 
-from construct import FormatField, Renamed
-
-from tart.protocol import types
 from tart.protocol.codec import (
     JAM_COMMON_ERA,
     PARAMETER_LAYOUTS,
@@ -20,190 +17,29 @@ from tart.protocol.codec import (
     encode_event,
     jam_timestamp,
 )
-from tart.protocol.composites import Option, Record, Vec
-from tart.protocol.events import CATEGORIES, EVENT_HEADER_SIZE, EVENTS_BY_VERSION
-from tart.protocol.primitives import (
-    NUL_SYMBOL,
-    Bool,
-    ByteEnum,
-    CoreBitfield,
-    HexBytes,
-    IPv6Address,
-    Natural,
-    PerCore,
-    SmallInt,
-    String,
-    encode_natural,
+from tart.protocol.doc_tables import (
+    DOCUMENTED_TYPES,
+    FIELD_HEADER,
+    JAM_PARAMETERS,
+    anchor,
+    base,
+    bytes_text,
+    cell,
+    field_rows,
+    is_section_type,
+    markdown_table,
+    measure,
+    merged_rows,
+    size_cell,
+    size_line,
+    type_cell,
+    type_text,
 )
+from tart.protocol.events import CATEGORIES, EVENT_HEADER_SIZE, EVENTS_BY_VERSION
+from tart.protocol.primitives import ByteEnum, encode_natural
+from tart.protocol.readers import NUL_SYMBOL
 
 
-def _base(con):
-    """The construct under every name and meaning."""
-    while isinstance(con, Renamed):
-        con = con.subcon
-    return con
-
-
-def _field_type(field):
-    """A field's type: the construct under the wrappers that give it its name and meaning."""
-    con = field
-    while isinstance(con, Renamed) and con.name in (field.name, None, ""):
-        con = con.subcon
-    return con
-
-
-# The spec's named types, in its order; tables link to those that have a section of their own.
-DOCUMENTED_TYPES = [value for value in vars(types).values() if isinstance(value, Renamed)]
-# JAM Parameters in each layout that the node information may carry.
-JAM_PARAMETERS = {
-    layout: _field_type(record.params) for layout, record in PARAMETER_LAYOUTS.items()
-}
-_BY_NAME = {con.name: con for con in DOCUMENTED_TYPES + list(JAM_PARAMETERS.values())}
-
-
-def _is_section_type(con):
-    return isinstance(_base(con), (Record, ByteEnum))
-
-
-def _type(con):
-    """The spec's text for a type, and the name of the documented type it should link to."""
-    if isinstance(con, Renamed):
-        if con.name in _BY_NAME:
-            return con.name, con.name if _is_section_type(con) else None
-        return _type(con.subcon)
-    if isinstance(con, FormatField):
-        return f"u{8 * con.length}", None
-    if isinstance(con, Vec):
-        text, link = _type(con.subcon)
-        return f"len++[{text}]", link
-    if isinstance(con, Option):
-        text, link = _type(con.subcon)
-        return f"Option<{text}>", link
-    if isinstance(con, Record):
-        parts = [_type(_field_type(sc)) for sc in con.subcons]
-        links = [link for _, link in parts if link]
-        return " ++ ".join(text for text, _ in parts), links[0] if links else None
-    simple = {
-        String: lambda: f"String<{con.limit}>",
-        HexBytes: lambda: f"[u8; {con.length}]",
-        IPv6Address: lambda: "[u8; 16]",
-        PerCore: lambda: "[u8; C]",
-        CoreBitfield: lambda: "[u8; ceil(C/8)]",
-        Bool: lambda: "u8",
-        ByteEnum: lambda: "u8",
-        SmallInt: lambda: f"u8 (0 … {con.maximum})",
-        Natural: lambda: "natural",
-    }
-    return simple[type(con)](), None
-
-
-def _measure(con):
-    """(bytes always present, per-core terms such as "C", whether the size varies)."""
-    con = _base(con)
-    if isinstance(con, Record):
-        low, terms, varies = 0, [], False
-        for sc in con.subcons:
-            sc_low, sc_terms, sc_varies = _measure(sc)
-            low, terms, varies = low + sc_low, terms + sc_terms, varies or sc_varies
-        return low, terms, varies
-    if isinstance(con, PerCore):
-        return 0, ["C"], False
-    if isinstance(con, CoreBitfield):
-        return 0, ["ceil(C/8)"], False
-    if isinstance(con, (Vec, Option, String, Natural)):
-        return 1, [], True
-    return con.sizeof(), [], False
-
-
-def _size(measure, extra=0):
-    low, terms, varies = measure
-    low += extra
-    if varies:
-        return f"{low}+"
-    return " + ".join(([str(low)] if low or not terms else []) + terms)
-
-
-def _size_cell(con):
-    """The size column: a number, a per-core expression, or how a variable size is made up."""
-    con = _base(con)
-    if isinstance(con, Natural):
-        return "1–9"
-    if isinstance(con, String):
-        return f"1–{len(encode_natural(con.limit)) + con.limit} (len++)"
-    if isinstance(con, Vec):
-        item = _measure(con.subcon)
-        return f"1+ (len++ × {_size(item)})" if not item[2] else "1+ (len++)"
-    if isinstance(con, Option):
-        inner = _measure(con.subcon)
-        return f"1 or {_size(inner, 1)}" if not inner[2] else "1+"
-    return _size(_measure(con))
-
-
-def _bytes(measure, extra=0):
-    text = _size(measure, extra).rstrip("+")
-    return f"{'≥ ' if measure[2] else ''}{text} byte{'' if text == '1' else 's'}"
-
-
-def _size_line(measure, header=None):
-    """The total size; for an event, of its fields and of the message with its ``header``."""
-    line = (
-        f"**Size:** {_bytes(measure)}"
-        if header is None
-        else f"**Size:** fields {_bytes(measure)}, message {_bytes(measure, header)}"
-    )
-    return line + (" (variable)." if measure[2] else ".")
-
-
-def _anchor(heading):
-    """GitHub's anchor for a heading."""
-    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
-
-
-def _cell(text):
-    return text.replace("|", "\\|")
-
-
-def _type_cell(text, link):
-    code = f"`{text}`"
-    return f"[{code}](#{_anchor(link)})" if link else code
-
-
-def _meaning(field, con):
-    """The field's own meaning; one that merely repeats its type's is in the type's table."""
-    named = _BY_NAME.get(con.name) if isinstance(con, Renamed) else None
-    return "" if named is not None and field.docs == named.docs else field.docs or ""
-
-
-def _rows(record, prefix=""):
-    """(field, type cell, size, meaning) for every field; inline records as dotted names."""
-    for sc in record.subcons:
-        con = _field_type(sc)
-        name = prefix + sc.name
-        yield (f"`{name}`", _type_cell(*_type(con)), _size_cell(con), _cell(_meaning(sc, con)))
-        if isinstance(con, Record):
-            yield from _rows(con, name + ".")
-        elif isinstance(con, Vec) and isinstance(con.subcon, Record):
-            yield from _rows(con.subcon, name + "[].")
-
-
-def _table(header, rows):
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-FIELD_HEADER = ("field", "type", "size (bytes)", "meaning")
-
-
-def _merged_rows(records):
-    """The rows of records that share their field names; where they differ, "a or b"."""
-    for cells in zip(*(_rows(record) for record in records)):
-        yield tuple(" or ".join(dict.fromkeys(column)) for column in zip(*cells))
-
-
-# ---------------------------------------------------------------------------------------------
-# Sections
-# ---------------------------------------------------------------------------------------------
 def _encoding_notes():
     naturals = ", ".join(
         f"{value} → `{encode_natural(value).hex(' ')}`" for value in (127, 128, 200, 512, 16384)
@@ -235,35 +71,37 @@ def _encoding_notes():
 
 
 def _types_section():
-    simple = [con for con in DOCUMENTED_TYPES if not _is_section_type(con)]
+    simple = [con for con in DOCUMENTED_TYPES if not is_section_type(con)]
     rows = [
-        (f"`{con.name}`", _type_cell(*_type(con.subcon)), _size_cell(con), _cell(con.docs))
+        (f"`{con.name}`", type_cell(*type_text(con.subcon)), size_cell(con), cell(con.docs))
         for con in simple
     ]
     parts = [
         "## Types",
         "The spec's named types; compound types and enumerations follow.",
-        _table(("type", "definition", "size (bytes)", "meaning"), rows),
+        markdown_table(("type", "definition", "size (bytes)", "meaning"), rows),
     ]
     for con in DOCUMENTED_TYPES:
-        if _is_section_type(con):
+        if is_section_type(con):
             parts.append(_type_section(con))
     return "\n\n".join(parts)
 
 
 def _type_section(con):
-    base = _base(con)
+    definition = base(con)
     heading = f"### {con.name}"
-    if isinstance(base, ByteEnum):
-        rows = [(str(value), f"`{name}`") for value, name in sorted(base.names.items())]
-        return "\n\n".join([heading, "A single byte:", _table(("value", "name"), rows)])
-    return "\n\n".join([heading, _size_line(_measure(con)), _table(FIELD_HEADER, _rows(base))])
+    if isinstance(definition, ByteEnum):
+        rows = [(str(value), f"`{name}`") for value, name in sorted(definition.names.items())]
+        return "\n\n".join([heading, "A single byte:", markdown_table(("value", "name"), rows)])
+    return "\n\n".join(
+        [heading, size_line(measure(con)), markdown_table(FIELD_HEADER, field_rows(definition))]
+    )
 
 
 def _node_information_section():
     records = list(PARAMETER_LAYOUTS.values())
     sizes = ", ".join(
-        f"{_bytes(_measure(record))} with GP {layout} parameters"
+        f"{bytes_text(measure(record))} with GP {layout} parameters"
         for layout, record in PARAMETER_LAYOUTS.items()
     )
     parts = [
@@ -272,13 +110,13 @@ def _node_information_section():
         "are in use; the decoder takes the layout that leaves a valid message, and where both "
         "do, the one that `gp_version` names (below 0.8: the GP 0.7 layout).",
         f"**Size:** {sizes} (variable).",
-        _table(FIELD_HEADER, _merged_rows(records)),
+        markdown_table(FIELD_HEADER, merged_rows(records)),
     ]
     for layout in JAM_PARAMETERS.values():
         parts += [
             f"### {layout.name}",
-            _size_line(_measure(layout)),
-            _table(FIELD_HEADER, _rows(_base(layout))),
+            size_line(measure(layout)),
+            markdown_table(FIELD_HEADER, field_rows(base(layout))),
         ]
     return "\n\n".join(parts)
 
@@ -348,7 +186,7 @@ def _events_intro():
         "Every event message is a Timestamp and a one-byte discriminator, then the event's "
         f"fields. Each table below lists the fields; the message size includes these "
         f"{EVENT_HEADER_SIZE} bytes.",
-        _table(FIELD_HEADER, header),
+        markdown_table(FIELD_HEADER, header),
         "Events are numbered implicitly: the first event of a connection is ID 0; the event after "
         "a Dropped event carrying N has that event's ID + N, any other + 1. A message that does "
         "not decode still takes an ID. Protocol version 1 differs from version 0 only in event 61.",
@@ -367,13 +205,13 @@ def _events_intro():
 
 
 def _event_section(discriminator, version, event):
-    measure = _measure(event)
+    size = measure(event)
     return "\n\n".join(
         [
             f"### {_event_heading(discriminator, event, version)}",
             event.emitted,
-            _size_line(measure, EVENT_HEADER_SIZE),
-            _table(FIELD_HEADER, _rows(event)),
+            size_line(size, EVENT_HEADER_SIZE),
+            markdown_table(FIELD_HEADER, field_rows(event)),
             *([f"**Note.** {event.note}"] if event.note else []),
         ]
     )
@@ -391,16 +229,16 @@ def _contents():
     for category in CATEGORIES:
         links = [
             f"[{d}{'' if v is None else f' (v{v})'} {e.event_name}]"
-            f"(#{_anchor(_event_heading(d, e, v))})"
+            f"(#{anchor(_event_heading(d, e, v))})"
             for d, v, e in definitions
             if d in category.discriminators
         ]
         heading = category.heading
-        lines.append(f"- [{heading}](#{_anchor(heading)}): " + (", ".join(links) or "none yet"))
+        lines.append(f"- [{heading}](#{anchor(heading)}): " + (", ".join(links) or "none yet"))
     return "\n".join(lines)
 
 
-def render():
+def render() -> str:
     """The whole of docs/PROTOCOL.md."""
     parts = [
         "# JIP-3 protocol reference",

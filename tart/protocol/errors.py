@@ -1,10 +1,12 @@
 """What went wrong in a frame, said so that a node implementer can fix their encoder."""
 
+from collections.abc import Iterable
+
 
 class FieldError(Exception):
     """A field failed to decode; raised inside the codec and given its path on the way out."""
 
-    def __init__(self, reason, offset):
+    def __init__(self, reason: str, offset: int):
         super().__init__(reason)
         self.reason = reason
         self.offset = offset
@@ -20,7 +22,14 @@ class DecodeError(Exception):
     of the frame (after its 4-byte size).
     """
 
-    def __init__(self, reason, offset, field_path=None, discriminator=None, event_name=None):
+    def __init__(
+        self,
+        reason: str,
+        offset: int,
+        field_path: str | None = None,
+        discriminator: int | None = None,
+        event_name: str | None = None,
+    ):
         self.reason = reason
         self.offset = offset
         self.field_path = field_path
@@ -46,7 +55,7 @@ class DecodeError(Exception):
         }
 
 
-def join_path(root: str | None, segments) -> str:
+def join_path(root: str | None, segments: Iterable[str | int]) -> str:
     """``root`` plus field names and ``[i]`` indices, as one dotted path."""
     path = root or ""
     for segment in segments:

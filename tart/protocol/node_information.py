@@ -5,6 +5,8 @@ no length prefix. Two layouts are in use (see NOTES.md beside the spec); nothing
 says which, so the decoder tries both (see ``tart.protocol.codec``).
 """
 
+from construct import Renamed
+
 from tart.protocol.composites import Record, Type
 from tart.protocol.primitives import SmallInt, String, u16, u32, u64
 from tart.protocol.types import HeaderHash, PeerAddress, PeerId
@@ -65,12 +67,17 @@ JamParametersGP08 = Type(
     ),
 )
 
+# Node flags: bit 0 set means the node runs the PVM as a recompiler (clear: an interpreter). "All
+# other bits should be set to 0."
+PVM_RECOMPILER_FLAG = 0b1
+DEFINED_FLAGS = PVM_RECOMPILER_FLAG
+
 ProtocolVersion = Type(
     "Telemetry protocol version", SmallInt("telemetry protocol version", 1), "single byte: 0 or 1"
 )
 
 
-def NodeInformation(JamParameters):
+def NodeInformation(JamParameters: Renamed) -> Record:
     """The node information message, with the given JAM Parameters layout."""
     return Record(
         "protocol_version" / ProtocolVersion,

@@ -1,5 +1,5 @@
-"""The leaf building blocks of JIP-3 messages, as construct pieces, and the fast readers their
-compiled parsers call; ``composites.py`` makes records, sequences and options of them.
+"""The leaf building blocks of JIP-3 messages, as construct pieces; ``composites.py`` makes
+records, sequences and options of them.
 
 JIP-3 messages are JAM-serialized: fixed-width little-endian integers, ``len++`` sequences whose
 length is a GP *general natural number* (not LEB128), single-byte tags for ``bool`` and
@@ -8,34 +8,26 @@ length is a GP *general natural number* (not LEB128), single-byte tags for ``boo
 - ``parse``/``build`` (construct's interpreter) decode and encode one value; a decoding failure
   raises :class:`FieldError` with the byte offset and a one-line reason.
 - ``compile()`` emits straight-line Python. The compiled parser only says *that* a frame is bad;
-  the interpreter then says *where* and *why*.
+  the interpreter then says *where* and *why*. The compiled code calls the fast readers in
+  ``readers.py``.
 
 Decoded values are JSON-ready: byte arrays become ``0x`` hex, enums their spec names, addresses
 text. Building accepts the same shapes.
 """
 
 import ipaddress
-import socket
-import struct
 from typing import BinaryIO
 
 from construct import Construct, Int8ul, Int16ul, Int32ul, Int64ul
 from construct.core import stream_write
 
 from tart.protocol.errors import FieldError
+from tart.protocol.readers import IPV4_MAPPED, NUL_SYMBOL, U64, ip_text
 
 u8 = Int8ul
 u16 = Int16ul
 u32 = Int32ul
 u64 = Int64ul
-
-# PostgreSQL's JSONB cannot hold U+0000, and a Reason may carry one (it is valid UTF-8). Decoded
-# strings show it as U+2400 SYMBOL FOR NULL, which is visible, storable and builds back to NUL.
-NUL_SYMBOL = "\u2400"
-
-_U64 = struct.Struct("<Q")
-_IPV4_MAPPED = b"\x00" * 10 + b"\xff\xff"
-_ZEROS_12 = bytes(12)
 
 
 def read_exactly(stream: BinaryIO, length: int, what: str) -> bytes:
@@ -45,75 +37,6 @@ def read_exactly(stream: BinaryIO, length: int, what: str) -> bytes:
     if len(data) != length:
         raise FieldError(f"truncated: {what} needs {length} bytes, {len(data)} left", offset)
     return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Fast readers called by compiled parsers. They raise on any bad input without explaining it.
-# ---------------------------------------------------------------------------------------------
-def read_natural(io: BinaryIO) -> int:
-    first = io.read(1)[0]
-    if first < 0x80:
-        return first
-    length = 8 - (first ^ 0xFF).bit_length()
-    rest = io.read(length)
-    if len(rest) != length:
-        raise ValueError("truncated natural")
-    if length == 8:
-        value = _U64.unpack(rest)[0]
-    else:
-        value = ((first & ((1 << (7 - length)) - 1)) << (8 * length)) | int.from_bytes(
-            rest, "little"
-        )
-    if value < 1 << (7 * length):
-        raise ValueError("non-canonical natural")
-    return value
-
-
-def read_hex(io: BinaryIO, length: int) -> str:
-    data = io.read(length)
-    if len(data) != length:
-        raise ValueError("truncated bytes")
-    return "0x" + data.hex()
-
-
-def read_string(io: BinaryIO, limit: int) -> str:
-    length = read_natural(io)
-    if length > limit:
-        raise ValueError("string too long")
-    data = io.read(length)
-    if len(data) != length:
-        raise ValueError("truncated string")
-    text = data.decode("utf-8")
-    return text.replace("\x00", NUL_SYMBOL) if "\x00" in text else text
-
-
-def read_ip(io: BinaryIO) -> str:
-    data = io.read(16)
-    if len(data) != 16:
-        raise ValueError("truncated address")
-    return ip_text(data)
-
-
-def ip_text(data: bytes) -> str:
-    """RFC 5952 text of a 16-byte address; IPv4-mapped addresses as dotted IPv4."""
-    if data[:12] == _IPV4_MAPPED:
-        return socket.inet_ntop(socket.AF_INET, data[12:])
-    if data[:12] == _ZEROS_12:
-        # libc would write the deprecated IPv4-compatible form (::1.2.3.4) here.
-        return str(ipaddress.IPv6Address(data))
-    return socket.inet_ntop(socket.AF_INET6, data)
-
-
-def read_per_core(io: BinaryIO, this) -> list[int]:
-    cores = this["_params"]["C"]
-    data = io.read(cores)
-    if len(data) != cores:
-        raise ValueError("truncated per-core array")
-    return list(data)
-
-
-def read_bitfield(io: BinaryIO, this) -> str:
-    return read_hex(io, (this["_params"]["C"] + 7) // 8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,7 +52,7 @@ def encode_natural(value: int) -> bytes:
         if value < 1 << (7 * (length + 1)):
             prefix = 0x100 - (1 << (8 - length)) + (value >> (8 * length))
             return bytes((prefix,)) + (value & ((1 << (8 * length)) - 1)).to_bytes(length, "little")
-    return b"\xff" + _U64.pack(value)
+    return b"\xff" + U64.pack(value)
 
 
 class Natural(Construct):
@@ -150,7 +73,7 @@ class Natural(Construct):
         length = 8 - (first ^ 0xFF).bit_length()
         rest = read_exactly(stream, length, f"natural with prefix 0x{first:02x}")
         if length == 8:
-            value = _U64.unpack(rest)[0]
+            value = U64.unpack(rest)[0]
         else:
             high = first & ((1 << (7 - length)) - 1)
             value = (high << (8 * length)) | int.from_bytes(rest, "little")
@@ -168,7 +91,7 @@ class Natural(Construct):
         return obj
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_natural")
+        code.append("from tart.protocol.readers import read_natural")
         return "read_natural(io)"
 
 
@@ -220,7 +143,7 @@ class Bool(Construct):
 class String(Construct):
     """``String<N> = len++[u8]``, at most N bytes of valid UTF-8. NUL shows as U+2400."""
 
-    def __init__(self, limit):
+    def __init__(self, limit: int):
         super().__init__()
         self.limit = limit
 
@@ -249,14 +172,14 @@ class String(Construct):
         return obj
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_string")
+        code.append("from tart.protocol.readers import read_string")
         return f"read_string(io, {self.limit})"
 
 
 class HexBytes(Construct):
     """``[u8; N]`` (hashes, keys, VRF outputs), shown as ``0x`` lowercase hex."""
 
-    def __init__(self, length):
+    def __init__(self, length: int):
         super().__init__()
         self.length = length
 
@@ -272,14 +195,14 @@ class HexBytes(Construct):
         return self.length
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_hex")
+        code.append("from tart.protocol.readers import read_hex")
         return f"read_hex(io, {self.length})"
 
 
 class ByteEnum(Construct):
     """A single-byte enumeration, decoded to its spec name; unlisted values are errors."""
 
-    def __init__(self, title, **values):
+    def __init__(self, title: str, **values: int):
         super().__init__()
         self.title = title
         self.names = {value: name for name, value in values.items()}
@@ -313,7 +236,7 @@ class ByteEnum(Construct):
 class SmallInt(Construct):
     """A single byte restricted to ``0 … maximum`` (the ticket attempt number is ``0 OR 1``)."""
 
-    def __init__(self, title, maximum):
+    def __init__(self, title: str, maximum: int):
         super().__init__()
         self.title = title
         self.maximum = maximum
@@ -348,7 +271,7 @@ class IPv6Address(Construct):
 
     def _build(self, obj, stream, context, path):
         address = ipaddress.ip_address(obj)
-        data = _IPV4_MAPPED + address.packed if address.version == 4 else address.packed
+        data = IPV4_MAPPED + address.packed if address.version == 4 else address.packed
         stream_write(stream, data, 16, path)
         return obj
 
@@ -356,7 +279,7 @@ class IPv6Address(Construct):
         return 16
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_ip")
+        code.append("from tart.protocol.readers import read_ip")
         return "read_ip(io)"
 
 
@@ -377,7 +300,7 @@ class PerCore(Construct):
         return context._params.C
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_per_core")
+        code.append("from tart.protocol.readers import read_per_core")
         return "read_per_core(io, this)"
 
 
@@ -398,7 +321,7 @@ class CoreBitfield(Construct):
         return (context._params.C + 7) // 8
 
     def _emitparse(self, code):
-        code.append("from tart.protocol.primitives import read_bitfield")
+        code.append("from tart.protocol.readers import read_bitfield")
         return "read_bitfield(io, this)"
 
 
@@ -414,7 +337,6 @@ def _unhex(value, length):
 
 
 __all__ = [
-    "NUL_SYMBOL",
     "Bool",
     "ByteEnum",
     "CoreBitfield",

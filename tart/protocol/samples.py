@@ -3,7 +3,7 @@ and benchmarks, so none of them needs a second description of the protocol."""
 
 import random
 
-from construct import FormatField, Renamed
+from construct import Construct, FormatField, Renamed
 
 from tart.protocol.composites import Option, Record, Vec
 from tart.protocol.primitives import (
@@ -19,7 +19,9 @@ from tart.protocol.primitives import (
 )
 
 
-def sample(con, cores, rng=None, list_size=2):
+def sample(
+    con: Construct, cores: int, rng: random.Random | None = None, list_size: int = 2
+) -> object:
     """A value ``con`` can build (``cores`` sizes per-core arrays); ``rng`` varies it."""
     rng = rng or random.Random(0)
     while isinstance(con, Renamed):

@@ -34,8 +34,8 @@ NODES_SQL = """
 SELECT node_id, implementation_name, implementation_version, is_connected,
        best_slot, finalized_slot, extract(epoch FROM last_seen_at), events_undecodable,
        events_by_type::text,
-       (SELECT count(*) FROM nodes), (SELECT count(*) FROM nodes WHERE is_connected)
-FROM nodes
+       (SELECT count(*) FROM known_nodes), (SELECT count(*) FROM known_nodes WHERE is_connected)
+FROM known_nodes
 ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id
 LIMIT $1
 """

@@ -57,7 +57,7 @@ def network(database_url):
         nodes = send_all(host, port, plan)
         total = sum(len(events) for _, events in plan)
         wait_for_rows(database_url, "SELECT count(*) FROM events", total)
-        wait_for_rows(database_url, "SELECT sum(event_count)::int FROM nodes", total)
+        wait_for_rows(database_url, "SELECT sum(event_count)::int FROM known_nodes", total)
         yield nodes
         for node in nodes:
             node.close()
@@ -164,7 +164,9 @@ def test_health_scores_the_anomalies_it_lists(database_url, network):
 def test_nodes_silent_for_a_while_are_stale_and_cost_health(database_url):
     with running_ingest(database_url) as (host, port, _):
         talking, silent = send_all(host, port, [("polkajam", [best_block(1)])] * 2)
-        wait_for_rows(database_url, "SELECT count(*) FROM nodes WHERE last_seen_at IS NOT NULL", 2)
+        wait_for_rows(
+            database_url, "SELECT count(*) FROM known_nodes WHERE last_seen_at IS NOT NULL", 2
+        )
         client = client_of(database_url, health_silent_seconds=2.0, health_behind_slots=10**6)
         deadline = time.monotonic() + 30
         slot = 2

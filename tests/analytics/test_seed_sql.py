@@ -3,6 +3,7 @@ through a real `tart ingest`: they run, and their figures are what they claim to
 
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.loadgen import loadgen, sent_per_node
+from tests.support.node import TelemetryNode, best_block, peer_id
 
 # Copied verbatim from the seed README (tart-backend README, "PostgreSQL Direct Access").
 EVENT_COUNTS_BY_TYPE = """
@@ -51,6 +52,29 @@ ORDER BY error_rate_pct DESC;
 """  # noqa: E501
 NODES = 8
 FRAMES = 400  # per node: over three rounds of the `all` mix, which sends every event kind
+# A node that connects, disconnects and reconnects: (implementation name, version, events sent)
+# per connection. Its second upgrade renamed the implementation.
+CONNECTIONS = [("polkajam", "0.1.0", 3), ("polkajam", "0.2.0", 4), ("polkajam-ng", "0.3.0", 5)]
+
+
+def reconnect(database_url, port):
+    """Make CONNECTIONS one after the other, each closed once its events are stored; return
+    the node's id."""
+    peer = peer_id("reconnecting")
+    stored = 0
+    for made, (name, version, events) in enumerate(CONNECTIONS, 1):
+        with TelemetryNode("127.0.0.1", port, peer=peer, name=name, version=version) as node:
+            for slot in range(events):
+                node.send(best_block(slot))
+        stored += events
+        wait_for_rows(
+            database_url,
+            "SELECT (count(*) FILTER (WHERE closed_at IS NOT NULL), sum(events_stored)::int)::text"
+            " FROM sessions WHERE node_id = %s",
+            f"({made},{stored})",
+            params=(peer[2:],),
+        )
+    return peer[2:]
 
 
 def test_the_seed_queries_run_as_written_and_mean_what_they_say(database_url, tmp_path):
@@ -63,7 +87,10 @@ def test_the_seed_queries_run_as_written_and_mean_what_they_say(database_url, tm
         assert result.returncode == 0, result.stderr
         sent = sent_per_node(summary)
         wait_for_rows(database_url, "SELECT count(*) FROM events", sum(sent.values()))
-        wait_for_rows(database_url, "SELECT sum(event_count)::int FROM nodes", sum(sent.values()))
+        wait_for_rows(
+            database_url, "SELECT sum(event_count)::int FROM known_nodes", sum(sent.values())
+        )
+        reconnected = reconnect(database_url, port)
     assert len(sent) == NODES
 
     by_type = query(database_url, EVENT_COUNTS_BY_TYPE)
@@ -77,11 +104,31 @@ def test_the_seed_queries_run_as_written_and_mean_what_they_say(database_url, tm
     for _, _, first_seen, last_seen in by_type:  # the nodes' own times of the events
         assert first_seen <= last_seen
 
+    # One row per node and implementation name: its connections, events and last activity.
     history = query(database_url, NODE_CONNECTION_HISTORY)
-    assert {row[0]: row[3] for row in history} == sent
-    assert {row[1] for row in history} == {"tart-loadgen"}
-    # One row per node: connections are in `sessions` (see the README's SQL section).
-    assert {row[2] for row in history} == {1}
+    loadgen_nodes = [row for row in history if row[0] != reconnected]
+    assert {row[0]: row[3] for row in loadgen_nodes} == sent
+    assert {(row[1], row[2]) for row in loadgen_nodes} == {("tart-loadgen", 1)}
+    assert {row[1]: row[2:4] for row in history if row[0] == reconnected} == {
+        "polkajam": (2, 7),
+        "polkajam-ng": (1, 5),
+    }
+    assert [row[3] for row in history] == sorted((row[3] for row in history), reverse=True)
+    # Each node's rows add up to its row in known_nodes, and to its connections.
+    per_node = {}
+    for node_id, _, connections, events, last_active in history:
+        totals = per_node.setdefault(node_id, [0, 0, last_active])
+        totals[0] += connections
+        totals[1] += events
+        totals[2] = max(totals[2], last_active)
+    assert per_node == {
+        node_id: [connections, events, last_seen_at]
+        for node_id, connections, events, last_seen_at in query(
+            database_url,
+            "SELECT node_id, (SELECT count(*) FROM sessions s WHERE s.node_id = n.node_id),"
+            " event_count, last_seen_at FROM known_nodes n",
+        )
+    }
 
     hourly = query(database_url, EVENTS_PER_NODE_PER_HOUR)
     raw_hourly = query(
@@ -89,7 +136,8 @@ def test_the_seed_queries_run_as_written_and_mean_what_they_say(database_url, tm
         "SELECT date_trunc('hour', created_at, 'UTC'), node_id, count(*) FROM events GROUP BY 1, 2",
     )
     assert {(h, n): e for h, n, e in hourly} == {(h, n): e for h, n, e in raw_hourly}
-    assert sum(row[2] for row in hourly) == sum(sent.values())
+    reconnected_events = sum(events for _, _, events in CONNECTIONS)
+    assert sum(row[2] for row in hourly) == sum(sent.values()) + reconnected_events
 
     errors = query(database_url, HIGH_ERROR_RATES)
     failures = dict(

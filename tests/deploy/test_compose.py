@@ -184,7 +184,7 @@ def test_tart_backend_runs_as_compose_runs_it(pg, tmp_path):
         tables = connect(with_database(pg.admin_url, "tart_telemetry"))
         try:
             with tables.cursor() as cur:
-                cur.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'nodes'")
+                cur.execute("SELECT tableowner FROM pg_tables WHERE tablename = 'known_nodes'")
                 assert cur.fetchall() == [("tart",)]
         finally:
             tables.close()

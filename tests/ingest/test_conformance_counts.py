@@ -1,5 +1,6 @@
-"""The conformance counts the writer keeps: valid events by node and kind (nodes.events_by_type),
-decode errors by node, kind and failure; exact, whatever the database does."""
+"""The conformance counts the writer keeps: valid events by node and kind
+(known_nodes.events_by_type), decode errors by node, kind and failure; exact, whatever the
+database does."""
 
 import shutil
 import time
@@ -41,7 +42,7 @@ class _Losing(psycopg2.extensions.cursor):
 
     lose = None  # "before" or "after"
     lost = frozenset()
-    LOSE_ON = ("INSERT INTO decode_errors", "UPDATE nodes AS n SET event_count")
+    LOSE_ON = ("INSERT INTO decode_errors", "UPDATE known_nodes AS n SET event_count")
 
     def execute(self, sql, args=None):
         text = sql.decode() if isinstance(sql, bytes) else sql
@@ -65,7 +66,7 @@ def test_counts_are_exact_when_a_connection_is_lost_around_a_commit(database_url
     node_id = "cc" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s);"
+        "INSERT INTO known_nodes (node_id) VALUES (%s);"
         " INSERT INTO sessions (id, node_id, remote_address) VALUES (7, %s, 'test') RETURNING 1",
         (node_id, node_id),
     )
@@ -112,7 +113,12 @@ def test_the_migration_counts_the_decode_errors_stored_before_it(pg, tmp_path):
         with Rows(url) as rows:
             for n in range(2):
                 node_id = f"{n:064x}"
-                session = rows.node(node_id)
+                # As written before 027, when the table of nodes was `nodes`.
+                (session,) = rows.sql(
+                    "INSERT INTO nodes (node_id) VALUES (%s); INSERT INTO sessions (node_id,"
+                    " remote_address) VALUES (%s, 'test') RETURNING id",
+                    (node_id, node_id),
+                )[0]
                 rows.sql(
                     "INSERT INTO decode_errors (node_id, session_id, discriminator, field_path,"
                     " byte_offset, raw, reason) VALUES (%s, %s, 13, 'S.synced', 9, '\\x02', 'bad'),"

@@ -40,11 +40,13 @@ def test_a_batch_counts_per_session_and_keeps_each_nodes_latest():
     node_a, node_b = counters.nodes["aa" * 32], counters.nodes["bb" * 32]
     assert (node_a.stored, node_a.seen, node_a.best) == (3, 103.0, (6, f"0x{6:064x}"))
     assert (node_b.stored, node_b.seen, node_b.best) == (1, 101.0, None)
-    assert node_a.sessions == {a: [3, 1]} and counters.nodes[None].sessions == {anonymous: [0, 1]}
+    assert node_a.sessions == {a: [3, 1, 103.0]}
+    assert counters.nodes[None].sessions == {anonymous: [0, 1, None]}
     assert (node_a.by_type, node_a.undecodable) == ({11: 2, 10: 1}, 1)
     assert (node_b.by_type, node_b.undecodable) == ({10: 1}, 0)
     sql = counters.sql()
-    assert "VALUES (1,3,1),(2,1,0),(3,0,1)" in sql  # sessions in id order
+    # Sessions in id order, each with its latest event's time (none: NULL, and the same type).
+    assert "VALUES (1,3,1,103.0::float8),(2,1,0,101.0::float8),(3,0,1,NULL::float8)" in sql
     assert f"""('{"aa" * 32}',3,'{{"11":2,"10":1}}'::jsonb,1,103.0,6::bigint""" in sql
     assert "None" not in sql
 
@@ -55,8 +57,10 @@ def test_later_counts_add_up_and_replace_blocks_and_the_oldest_are_taken_first()
     pending.add(Counters.of_batch([_status(c, 12.0), _status(a, 9.0)], []))
     node_a = pending.nodes[a.node_id]
     assert (node_a.stored, node_a.seen, node_a.best[0]) == (2, 10.0, 5)
+    assert node_a.sessions == {a: [2, 0, 10.0]}  # its session's latest event, as the node's
     pending.add(Counters.of_batch([_best(a, 7, 13.0)], []))
     assert (node_a.stored, node_a.seen, node_a.best[0]) == (3, 13.0, 7)
+    assert node_a.sessions == {a: [3, 0, 13.0]}
     first = pending.take(0.5)  # two of three, rounded up: the two pending longest
     assert list(first.nodes) == [a.node_id, b.node_id]
     assert list(pending.nodes) == [c.node_id]
@@ -68,7 +72,7 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     node_id = "cd" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s);"
+        "INSERT INTO known_nodes (node_id) VALUES (%s);"
         " INSERT INTO sessions (id, node_id, remote_address)"
         " VALUES (1, %s, 'test') RETURNING 1",
         (node_id, node_id),
@@ -88,12 +92,12 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
         queue.put(_best(session, slot, time.time()))
         gevent.sleep(0.01)
         if slot % 50 == 49:
-            seen_while_busy.append(query(database_url, "SELECT event_count FROM nodes")[0][0])
+            seen_while_busy.append(query(database_url, "SELECT event_count FROM known_nodes")[0][0])
     writing.stop()
     writer.join(timeout=30)
     assert writer.successful()
     assert any(0 < count < 300 for count in seen_while_busy), seen_while_busy
-    assert query(database_url, "SELECT event_count, best_slot FROM nodes") == [(300, 299)]
+    assert query(database_url, "SELECT event_count, best_slot FROM known_nodes") == [(300, 299)]
     assert query(database_url, "SELECT events_stored FROM sessions") == [(300,)]
 
 
@@ -101,7 +105,7 @@ def test_counts_by_type_and_undecodable_frames_add_up_in_the_nodes_row(database_
     node_id, quiet_id = "ab" * 32, "ba" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s), (%s); INSERT INTO sessions (id, node_id,"
+        "INSERT INTO known_nodes (node_id) VALUES (%s), (%s); INSERT INTO sessions (id, node_id,"
         " remote_address) VALUES (1, %s, 'test'), (2, %s, 'test') RETURNING 1",
         (node_id, quiet_id, node_id, quiet_id),
     )
@@ -117,7 +121,8 @@ def test_counts_by_type_and_undecodable_frames_add_up_in_the_nodes_row(database_
     ):
         query(database_url, Counters.of_batch(events, errors).sql() + " RETURNING 1")
     assert query(
-        database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes ORDER BY 1"
+        database_url,
+        "SELECT node_id, events_by_type, events_undecodable FROM known_nodes ORDER BY 1",
     ) == [(node_id, {"10": 3, "11": 1}, 1), (quiet_id, {}, 2)]
 
 
@@ -132,7 +137,7 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     node_id = "ef" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s); INSERT INTO sessions (id, node_id,"
+        "INSERT INTO known_nodes (node_id) VALUES (%s); INSERT INTO sessions (id, node_id,"
         " remote_address) VALUES (1, %s, 'old'), (2, %s, 'new') RETURNING 1",
         (node_id, node_id, node_id),
     )
@@ -151,9 +156,9 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     writing.stop()
     writer.join(timeout=30)
     assert writer.successful()
-    assert query(database_url, "SELECT best_slot, best_timestamp, event_count FROM nodes") == [
-        (3, 2_000, 2)
-    ]
+    assert query(
+        database_url, "SELECT best_slot, best_timestamp, event_count FROM known_nodes"
+    ) == [(3, 2_000, 2)]
 
 
 def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(database_url):
@@ -165,7 +170,9 @@ def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(datab
             node.send_raw(node.encode(best_block(9))[:8] + b"\xff")  # no event has 255
             other.send(best_block(1))
             wait_for_rows(
-                database_url, "SELECT sum(event_count) + sum(events_undecodable) FROM nodes", 6
+                database_url,
+                "SELECT sum(event_count) + sum(events_undecodable) FROM known_nodes",
+                6,
             )
         # Written about once a second, like the other counts.
         wait_for_rows(
@@ -173,7 +180,9 @@ def test_a_running_ingest_counts_each_nodes_events_by_type_and_its_garbage(datab
             "SELECT sum((counters->'events_stored_by_type'->>'11')::int) FROM ingest_stats",
             4,
         )
-    counted = query(database_url, "SELECT node_id, events_by_type, events_undecodable FROM nodes")
+    counted = query(
+        database_url, "SELECT node_id, events_by_type, events_undecodable FROM known_nodes"
+    )
     assert {node_id: (by_type, garbage) for node_id, by_type, garbage in counted} == {
         node.node_id: ({"11": 3, "20": 1}, 1),
         other.node_id: ({"11": 1}, 0),

@@ -44,7 +44,7 @@ def test_stalled_frames_share_one_budget_and_the_longest_waiting_goes(database_u
         for index in range(4):  # three fit in the budget; the fourth does not
             staller = TelemetryNode(host, port)
             # Identified first, so that the stallers' frames begin in this order.
-            wait_for_rows(database_url, "SELECT count(*) FROM nodes", index + 2)
+            wait_for_rows(database_url, "SELECT count(*) FROM known_nodes", index + 2)
             staller.send_bytes(struct.pack("<I", 90_000) + b"\x00" * part)
             stallers.append(staller)
             honest.send(best_block(index))

@@ -42,7 +42,7 @@ def test_every_event_kind_is_stored_with_its_id_type_and_data(database_url):
         database_url,
         "SELECT implementation_name, implementation_version, gp_version,"
         " note, flags, genesis, params, peer_address, protocol_version,"
-        " is_connected, event_count FROM nodes",
+        " is_connected, event_count FROM known_nodes",
     )
     assert info[:6] == ("jamduna", "0.1.0", "0.7.1", "n" * 512, 1, "0x" + "11" * 32)
     assert info[6]["core_count"] == 341 and info[6]["layout"] == "0.7"
@@ -111,7 +111,7 @@ def test_awkward_but_valid_values_are_stored(database_url):
         )
         == 200
     )
-    assert scalar(database_url, "SELECT length(note) FROM nodes") == 512
+    assert scalar(database_url, "SELECT length(note) FROM known_nodes") == 512
 
 
 def test_fifty_concurrent_nodes(database_url):
@@ -139,7 +139,7 @@ def test_fifty_concurrent_nodes(database_url):
         " FROM events GROUP BY node_id",
     )
     assert per_node == [(1000, 0, 999, 999)] * 50
-    assert query(database_url, "SELECT DISTINCT event_count FROM nodes") == [(1000,)]
+    assert query(database_url, "SELECT DISTINCT event_count FROM known_nodes") == [(1000,)]
 
 
 def test_reconnecting_node_is_one_node_with_one_session_per_connection(database_url):
@@ -151,10 +151,10 @@ def test_reconnecting_node_is_one_node_with_one_session_per_connection(database_
                     node.send(best_block(connection * 100 + slot))
                 wait_for_rows(database_url, "SELECT count(*) FROM events", 25 * (connection + 1))
         wait_for_rows(database_url, "SELECT count(*) FROM sessions WHERE closed_at IS NOT NULL", 4)
-    assert scalar(database_url, "SELECT count(*) FROM nodes") == 1
-    assert query(database_url, "SELECT event_count, is_connected, active_sessions FROM nodes") == [
-        (100, False, 0)
-    ]
+    assert scalar(database_url, "SELECT count(*) FROM known_nodes") == 1
+    assert query(
+        database_url, "SELECT event_count, is_connected, active_sessions FROM known_nodes"
+    ) == [(100, False, 0)]
     assert (
         query(database_url, "SELECT events_received, events_stored FROM sessions") == [(25, 25)] * 4
     )
@@ -169,20 +169,22 @@ def test_two_connections_with_one_peer_id_are_both_kept(database_url):
             second.send(best_block(slot))
         wait_for_rows(database_url, "SELECT count(*) FROM events", 20)
         # Counters are written about once a second, or when the writer goes quiet.
-        wait_for_rows(database_url, "SELECT event_count FROM nodes", 20)
-        assert query(database_url, "SELECT active_sessions, is_connected FROM nodes") == [(2, True)]
+        wait_for_rows(database_url, "SELECT event_count FROM known_nodes", 20)
+        assert query(database_url, "SELECT active_sessions, is_connected FROM known_nodes") == [
+            (2, True)
+        ]
         first.close()
-        wait_for_rows(database_url, "SELECT active_sessions FROM nodes", 1)
-        assert scalar(database_url, "SELECT is_connected FROM nodes") is True
+        wait_for_rows(database_url, "SELECT active_sessions FROM known_nodes", 1)
+        assert scalar(database_url, "SELECT is_connected FROM known_nodes") is True
         second.close()
-        wait_for_rows(database_url, "SELECT is_connected FROM nodes", False)
+        wait_for_rows(database_url, "SELECT is_connected FROM known_nodes", False)
     assert scalar(database_url, "SELECT count(*) FROM sessions WHERE node_id IS NOT NULL") == 2
 
 
 def test_connections_beyond_the_cap_are_refused_and_counted(database_url):
     with running_ingest(database_url, TART_MAX_CONNECTIONS=3) as (host, port, _):
         nodes = [TelemetryNode(host, port) for _ in range(3)]
-        wait_for_rows(database_url, "SELECT count(*) FROM nodes", 3)
+        wait_for_rows(database_url, "SELECT count(*) FROM known_nodes", 3)
         refused = socket.create_connection((host, port))
         refused.settimeout(5)
         assert refused.recv(1) == b""  # closed by the server at once
@@ -299,7 +301,7 @@ def test_sigterm_stores_everything_already_sent(database_url):
     assert query(
         database_url, "SELECT closed_at IS NOT NULL, close_reason, events_stored FROM sessions"
     ) == [(True, "drained at shutdown", count)]
-    assert scalar(database_url, "SELECT is_connected FROM nodes") is False
+    assert scalar(database_url, "SELECT is_connected FROM known_nodes") is False
 
 
 def test_sigterm_drains_what_is_still_in_the_socket(database_url):
@@ -359,15 +361,15 @@ def test_sessions_of_a_killed_ingest_process_are_closed_by_the_next(database_url
         process.kill()
         process.wait()
     node.close()
-    assert scalar(database_url, "SELECT is_connected FROM nodes") is True
+    assert scalar(database_url, "SELECT is_connected FROM known_nodes") is True
     # Pretend the dead process's last heartbeat was long ago rather than wait for it to age.
     query(
         database_url, "UPDATE ingest_stats SET updated_at = now() - interval '1 hour' RETURNING 1"
     )
     with running_ingest(database_url):
-        wait_for_rows(database_url, "SELECT is_connected FROM nodes", False)
+        wait_for_rows(database_url, "SELECT is_connected FROM known_nodes", False)
     assert (
         scalar(database_url, "SELECT close_reason FROM sessions")
         == "ingest process stopped without closing"
     )
-    assert scalar(database_url, "SELECT active_sessions FROM nodes") == 0
+    assert scalar(database_url, "SELECT active_sessions FROM known_nodes") == 0

@@ -8,4 +8,4 @@ def test_one_node_streams_events(database_url):
             node.send(best_block(slot))
         wait_for_rows(database_url, "SELECT count(*) FROM events", 10)
     assert scalar(database_url, "SELECT max(event_id) FROM events") == 9
-    assert scalar(database_url, "SELECT best_slot FROM nodes") == 9
+    assert scalar(database_url, "SELECT best_slot FROM known_nodes") == 9

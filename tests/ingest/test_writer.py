@@ -42,7 +42,7 @@ def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_st
     assert error[:3] == (4, 28, "PeerMisbehaved")
     assert bytes(error[3]) == b"frame 4"
     assert error[4].startswith("rejected by PostgreSQL: ")
-    assert query(database_url, "SELECT event_count FROM nodes") == [(9,)]
+    assert query(database_url, "SELECT event_count FROM known_nodes") == [(9,)]
     assert query(database_url, "SELECT events_stored, events_undecodable FROM sessions") == [(9, 1)]
     assert stats.events_stored == 9
     assert stats.dropped == {"rejected by database": 1}
@@ -81,7 +81,7 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         slot for slot in range(20) if slot != 2
     ]
     assert query(database_url, "SELECT event_id FROM decode_errors") == [(2,)]
-    assert query(database_url, "SELECT event_count FROM nodes") == [(19,)]
+    assert query(database_url, "SELECT event_count FROM known_nodes") == [(19,)]
     assert stats.events_stored == 19 and stats.batches_written == 4
 
 
@@ -173,7 +173,7 @@ def _queued_events(database_url, count, refused, session_id=1):
     node_id = f"{session_id:02x}" * 32
     query(
         database_url,
-        "INSERT INTO nodes (node_id) VALUES (%s);"
+        "INSERT INTO known_nodes (node_id) VALUES (%s);"
         " INSERT INTO sessions (id, node_id, remote_address)"
         " VALUES (%s, %s, 'test') RETURNING 1",
         (node_id, session_id, node_id),

@@ -5,6 +5,7 @@ import threading
 import requests
 from psycopg2.extras import Json
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.web.live.history import REPLAY_LIMIT
 from tests.support.ingest import query, running_ingest, wait_for_rows
@@ -161,7 +162,9 @@ def insert_events(database_url, count):
     try:
         with conn, conn.cursor() as cur:
             node = "ab" * 32
-            cur.execute("INSERT INTO nodes (node_id) VALUES (%s) ON CONFLICT DO NOTHING", (node,))
+            cur.execute(
+                "INSERT INTO known_nodes (node_id) VALUES (%s) ON CONFLICT DO NOTHING", (node,)
+            )
             cur.execute(
                 "INSERT INTO sessions (node_id, remote_address) VALUES (%s, 'test') RETURNING id",
                 (node,),
@@ -173,6 +176,6 @@ def insert_events(database_url, count):
                 (node, session, Json(best_block(1)), count),
             )
             ids = [row[0] for row in cur.fetchall()]
-            cur.execute("SELECT pg_notify('tart_events', %s)", (f"{min(ids)},{max(ids)}",))
+            cur.execute("SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, f"{min(ids)},{max(ids)}"))
     finally:
         conn.close()

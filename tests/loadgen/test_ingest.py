@@ -32,7 +32,7 @@ def test_the_events_table_holds_what_each_node_sent(database_url, tmp_path):
     assert (
         dict(query(database_url, "SELECT node_id, count(*) FROM events GROUP BY node_id")) == sent
     )
-    assert dict(query(database_url, "SELECT node_id, event_count FROM nodes")) == sent
+    assert dict(query(database_url, "SELECT node_id, event_count FROM known_nodes")) == sent
     # Each cycle of the `all` mix (115 frames) leads with Dropped(3): frame 199 has ID 203.
     assert set(
         query(database_url, "SELECT min(event_id), max(event_id) FROM events GROUP BY session_id")

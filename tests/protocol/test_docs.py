@@ -10,7 +10,8 @@ from construct import Renamed
 
 from tart.protocol import EVENTS, EVENTS_BY_VERSION
 from tart.protocol.composites import Record, Vec
-from tart.protocol.docs import DOCUMENTED_TYPES, JAM_PARAMETERS, render
+from tart.protocol.doc_tables import DOCUMENTED_TYPES, JAM_PARAMETERS
+from tart.protocol.docs import render
 from tart.protocol.events import CATEGORIES, Event
 from tart.protocol.primitives import ByteEnum
 from tests.support.procs import REPO, tart

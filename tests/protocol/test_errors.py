@@ -5,8 +5,7 @@ import struct
 import pytest
 
 from tart.protocol import DecodeError, EventDecoder, decode_node_information
-
-from .test_vectors import GP07_PARAMS, NODE_TAIL
+from tests.support.vectors import GP07_PARAMS, NODE_TAIL
 
 PEER = b"\x01" * 32
 

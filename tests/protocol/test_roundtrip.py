@@ -12,8 +12,7 @@ from tart.protocol import (
     encode_node_information,
 )
 from tart.protocol.codec import PARAMETER_LAYOUTS
-
-from .strategies import CORE_COUNTS, values
+from tests.support.strategies import CORE_COUNTS, values
 
 EVENT_CASES = [
     (version, discriminator)

@@ -51,6 +51,7 @@ CONNECTING_IN = {"ConnectingIn": {"from": {"address": "10.0.0.1", "port": 30333}
 CONNECTING_OUT = {
     "ConnectingOut": {"peer_id": peer_id("out"), "address": {"address": "10.0.0.2", "port": 1}}
 }
+SYNCED = {"SyncStatusChanged": {"synced": True}}
 
 
 def status(cores):

@@ -6,7 +6,8 @@ from tests.support.ingest import query
 
 # Valid events by node and kind, from the counts and from the events.
 COUNTED_VALID = (
-    "SELECT node_id, k.key::int, k.value::bigint FROM nodes, jsonb_each_text(events_by_type) k"
+    "SELECT node_id, k.key::int, k.value::bigint"
+    " FROM known_nodes, jsonb_each_text(events_by_type) k"
 )
 STORED_VALID = "SELECT node_id, event_type, count(*) FROM events GROUP BY 1, 2"
 # Decode errors by node, kind and failure, and the first one's id.

@@ -24,7 +24,8 @@ def load_rows(rows) -> list[str]:
         "SELECT n.node_id, s.id, g, (%s::smallint[])[1 + g %% %s], 0, now(), "
         "date_trunc('day', now()) - interval '1 day' + g * interval '2 days' / %s, "
         "'{\"Status\": {}}' FROM generate_series(0, %s - 1) g "
-        "JOIN (SELECT node_id, row_number() OVER (ORDER BY node_id) - 1 AS position FROM nodes) n "
+        "JOIN (SELECT node_id, row_number() OVER (ORDER BY node_id) - 1 AS position"
+        " FROM known_nodes) n "
         "ON n.position = g %% %s JOIN sessions s ON s.node_id = n.node_id",
         (TYPES, len(TYPES), EVENTS, EVENTS, NODES),
     )
@@ -32,7 +33,7 @@ def load_rows(rows) -> list[str]:
         "INSERT INTO decode_errors (node_id, session_id, raw, reason) "
         "SELECT node_id, id, '\\x00', 'bad' FROM sessions, generate_series(1, 500)"
     )
-    rows.sql("UPDATE nodes SET event_count = %s", (EVENTS // NODES,))
+    rows.sql("UPDATE known_nodes SET event_count = %s", (EVENTS // NODES,))
     rows.sql("VACUUM ANALYZE")
     return node_ids
 

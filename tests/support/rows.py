@@ -47,13 +47,14 @@ class Rows:
         }
         names = ", ".join(values)
         self.sql(
-            f"INSERT INTO nodes ({names}) VALUES ({', '.join(['%s'] * len(values))})",
+            f"INSERT INTO known_nodes ({names}) VALUES ({', '.join(['%s'] * len(values))})",
             tuple(values.values()),
         )
         (session_id,) = self.sql(
-            "INSERT INTO sessions (node_id, remote_address, protocol_version, closed_at) "
-            "VALUES (%s, '127.0.0.1:50000', 0, %s) RETURNING id",
-            (node_id, None if connected else NOW),
+            "INSERT INTO sessions (node_id, remote_address, protocol_version, closed_at,"
+            " implementation_name, implementation_version, last_seen_at)"
+            " VALUES (%s, '127.0.0.1:50000', 0, %s, %s, %s, %s) RETURNING id",
+            (node_id, None if connected else NOW, name, version, values["last_seen_at"]),
         )[0]
         return session_id
 
@@ -71,8 +72,9 @@ class Rows:
                 fetch=True,
             )
             cur.execute(
-                "UPDATE nodes SET event_count = event_count + %s WHERE node_id = %s",
-                (len(kinds), node_id),
+                "UPDATE known_nodes SET event_count = event_count + %s WHERE node_id = %s;"
+                " UPDATE sessions SET events_stored = events_stored + %s WHERE id = %s",
+                (len(kinds), node_id, len(kinds), session_id),
             )
             if rows:  # as the ingest writer announces its commits
                 cur.execute(

@@ -39,7 +39,7 @@ class Site:
 
     def nodes(self) -> dict:
         """Every node TART knows, and whether it is connected."""
-        return dict(query(self.database_url, "SELECT node_id, is_connected FROM nodes"))
+        return dict(query(self.database_url, "SELECT node_id, is_connected FROM known_nodes"))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +54,9 @@ def site(pg):
                 "--ramp-up", "3",  # so that the nodes are at different points of their cycles
             )  # fmt: skip
             with running(loadgen):
-                wait_for_rows(database_url, "SELECT count(*) FROM nodes WHERE is_connected", NODES)
+                wait_for_rows(
+                    database_url, "SELECT count(*) FROM known_nodes WHERE is_connected", NODES
+                )
                 yield Site(
                     database_url,
                     (host, port),

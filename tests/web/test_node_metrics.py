@@ -113,7 +113,7 @@ def test_one_query_per_scrape_at_most_every_five_seconds(database_url, rows):
 
     db.prepared = counted
     assert scrape(client)["telemetry_node_best_slot", A][1] == 1
-    rows.sql("UPDATE nodes SET best_slot = 2")
+    rows.sql("UPDATE known_nodes SET best_slot = 2")
     assert scrape(client)["telemetry_node_best_slot", A][1] == 1  # kept
     assert len(queries) == 1
     app.extensions["tart_node_metrics"]._expires = 0  # five seconds later

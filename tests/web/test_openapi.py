@@ -118,7 +118,7 @@ def populate(rows):
     )[0]
     # The conformance counts of these rows, as the ingest writer keeps them.
     rows.sql(
-        'UPDATE nodes SET events_by_type = \'{"11": 2, "42": 1, "43": 1, "90": 1, "94": 1}\''
+        'UPDATE known_nodes SET events_by_type = \'{"11": 2, "42": 1, "43": 1, "90": 1, "94": 1}\''
         " WHERE node_id = %s;"
         " INSERT INTO conformance_errors"
         " VALUES (%s, 11, 'BestBlockChanged.hash', 10, 'bad', 1, %s)",
@@ -244,7 +244,7 @@ NODE_IDS = st.one_of(
 )
 @given(path=PATHS, node=NODE_IDS, parameters=PARAMETERS)
 def test_no_query_string_makes_the_api_fail(client, rows, path, node, parameters):
-    if not rows.sql("SELECT 1 FROM nodes"):
+    if not rows.sql("SELECT 1 FROM known_nodes"):
         populate(rows)
     url = path.format(node=quote(node, safe=""))
     response = client.get(url, query_string=parameters)

@@ -114,7 +114,7 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
             wait_for_rows(database_url, "SELECT count(*) FROM events", 4)
             wait_for_rows(database_url, "SELECT count(*) FROM decode_errors", 1)
             # Counters are written about once a second, or when the writer goes quiet.
-            wait_for_rows(database_url, "SELECT sum(event_count) FROM nodes", 4)
+            wait_for_rows(database_url, "SELECT sum(event_count) FROM known_nodes", 4)
 
             assert get(base, "/api/health") == {
                 "status": "ok",

@@ -103,7 +103,7 @@ DISCRIMINATOR_OFFSET = Timestamp.sizeof()
 EVENT_HEADER_SIZE = DISCRIMINATOR_OFFSET + u8.sizeof()
 
 
-def EventMessage(events):
+def EventMessage(events: dict[int, Event]) -> Struct:
     """``Timestamp ++ u8 (discriminator) ++ event`` for one protocol version's event table."""
     return Struct(
         "timestamp" / Timestamp,

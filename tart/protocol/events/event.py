@@ -4,7 +4,7 @@ it, and a record of its fields, some of them the IDs of earlier events it belong
 import re
 from dataclasses import dataclass
 
-from construct import Renamed
+from construct import Construct, Renamed
 
 from tart.protocol.composites import Record
 from tart.protocol.types import EventId
@@ -36,7 +36,7 @@ class Event(Record):
         number: int,
         title: str,
         emitted: str,
-        *fields,
+        *fields: Construct,
         note: str | None = None,
         protocol_versions: tuple[int, ...] = (0, 1),
     ):
@@ -50,7 +50,7 @@ class Event(Record):
         self.category = None
 
     @property
-    def references(self):
+    def references(self) -> dict[str, tuple[str, ...]]:
         """``{field name: headings}`` of the fields that are IDs of earlier events."""
         return {
             field.name: reference.headings
@@ -63,7 +63,7 @@ class Corresponding(Renamed):
     """``Event ID (ID of the corresponding "a" or "b" event)``: the ID of an earlier event on the
     same connection, whose heading in the spec must be one of ``headings``."""
 
-    def __init__(self, *headings):
+    def __init__(self, *headings: str):
         quoted = " or ".join(f'"{heading}"' for heading in headings)
         super().__init__(EventId, newdocs=f"ID of the corresponding {quoted} event")
         self.headings = headings

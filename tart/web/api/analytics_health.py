@@ -55,13 +55,13 @@ def network_health():
         )
     )
     connected, behind, silent, best, decode_errors = pool().query_one(
-        "WITH best AS (SELECT max(best_slot) AS slot FROM nodes WHERE is_connected)"
+        "WITH best AS (SELECT max(best_slot) AS slot FROM known_nodes WHERE is_connected)"
         " SELECT count(*) FILTER (WHERE is_connected),"
         " count(*) FILTER (WHERE is_connected AND best_slot < best.slot - %s),"
         " count(*) FILTER (WHERE is_connected"
         "  AND coalesce(last_seen_at, connected_at) < now() - make_interval(secs => %s)),"
         " min(best.slot), (SELECT count(*) FROM decode_errors WHERE received_at >= %s)"
-        " FROM nodes, best",
+        " FROM known_nodes, best",
         (settings.health_behind_slots, settings.health_silent_seconds, since),
     )
     total = sum(by_type.values())

@@ -35,7 +35,7 @@ def node_counts():
         "SELECT c.node_id, c.events, n.implementation_name, n.implementation_version,"
         " coalesce(n.is_connected, false), sum(c.events) OVER ()::bigint, count(*) OVER ()"
         f" FROM (SELECT node_id, sum(event_count)::bigint AS events FROM {source} counted"
-        f"{of_types} GROUP BY node_id) c LEFT JOIN nodes n USING (node_id)"
+        f"{of_types} GROUP BY node_id) c LEFT JOIN known_nodes n USING (node_id)"
         " ORDER BY c.events DESC, c.node_id LIMIT %(limit)s",
         {"start": span.start, "end": span.end, "types": types, "limit": limit, **source_params},
     )
@@ -75,7 +75,7 @@ def node_counts():
 def nodes_behind():
     """Connected nodes by how many slots their best block is behind the network's best."""
     rows = pool().prepared(
-        "SELECT node_id, implementation_name, best_slot, max(best_slot) OVER () FROM nodes"
+        "SELECT node_id, implementation_name, best_slot, max(best_slot) OVER () FROM known_nodes"
         " WHERE is_connected ORDER BY best_slot NULLS FIRST, node_id"
     )
     best = rows[0][3] if rows else None
@@ -120,7 +120,7 @@ def stale_nodes():
         f"SELECT node_id, implementation_name, implementation_version,"
         f" {event_json.utc('coalesce(last_seen_at, connected_at)')},"
         f" extract(epoch FROM now() - coalesce(last_seen_at, connected_at))::float8"
-        f" FROM nodes WHERE is_connected"
+        f" FROM known_nodes WHERE is_connected"
         f" AND coalesce(last_seen_at, connected_at) < now() - make_interval(secs => $1)"
         f" ORDER BY coalesce(last_seen_at, connected_at), node_id",
         (silent_for,),
@@ -147,7 +147,7 @@ def implementations():
     rows = pool().prepared(
         "SELECT implementation_name, implementation_version, count(*),"
         " count(*) FILTER (WHERE is_connected), coalesce(sum(event_count), 0)::bigint"
-        " FROM nodes GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
+        " FROM known_nodes GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"
     )
     total = sum(row[2] for row in rows)
     return {

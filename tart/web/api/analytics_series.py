@@ -26,7 +26,7 @@ GROUPINGS = {
     "node": ("c.node_id", ""),
     "implementation": (
         "coalesce(n.implementation_name, 'unknown')",
-        " LEFT JOIN nodes n ON n.node_id = c.node_id",
+        " LEFT JOIN known_nodes n ON n.node_id = c.node_id",
     ),
 }
 

@@ -14,11 +14,16 @@ import re
 from flask import Blueprint, request
 
 from tart.web import filters
+from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 from tart.web.event_json import utc
 
 blueprint = Blueprint("blocks", __name__, url_prefix="/api")
+
+# The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
+# and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
+LIST_LIFETIME = 1.0
 
 PERCENTILES = (50, 90, 99, 100)
 # A node connected at any time in the slot after a block was first seen should have had it:
@@ -46,6 +51,7 @@ reporting_nodes, cardinality(had_at),
 
 
 @blueprint.get("/blocks")
+@kept(LIST_LIFETIME, until_commit=False)
 def list_blocks():
     limit = filters.limit(request.args.get("limit"))
     blocks = pool().prepared(
@@ -110,7 +116,7 @@ def _nodes(header_hash: str, first_seen_at: str) -> dict:
     rows = pool().prepared(
         f"SELECT s.node_id, n.implementation_name, {times}, {utc(_HAD_AT)}, "
         f"{utc(_HAD_TIME)}, s.failure "
-        f"FROM block_sightings s LEFT JOIN nodes n USING (node_id) "
+        f"FROM block_sightings s LEFT JOIN known_nodes n USING (node_id) "
         f"WHERE s.header_hash = $1 ORDER BY {_HAD_AT} NULLS LAST, s.node_id",
         (header_hash,),
     )
@@ -123,7 +129,7 @@ def _nodes(header_hash: str, first_seen_at: str) -> dict:
             node[f"{kind}_time"] = stamps[2 * index + 1]
         nodes.append({**node, "had_at": had_at, "had_time": had_time, "failure": failure})
     missing = pool().prepared(
-        "SELECT n.node_id, n.implementation_name FROM nodes n "
+        "SELECT n.node_id, n.implementation_name FROM known_nodes n "
         "WHERE EXISTS (SELECT 1 FROM sessions x WHERE x.node_id = n.node_id"
         f" AND x.opened_at <= $2::timestamptz + interval '{CONNECTED_WITHIN} seconds'"
         " AND (x.closed_at IS NULL OR x.closed_at >= $2::timestamptz)) "

@@ -1,5 +1,5 @@
 """How the nodes' JIP-3 encoders conform, from the counts the ingest writer keeps as it stores
-events and decode errors (nodes.events_by_type and conformance_errors), never from the events
+events and decode errors (known_nodes.events_by_type and conformance_errors), never from the events
 or decode errors themselves:
 
 - GET /api/implementations: each implementation name and version the nodes report, with its
@@ -17,7 +17,7 @@ an implementer can compare what TART saw with what the checker says of a capture
 
 from flask import Blueprint
 
-from tart.check.conformance import TOP_ERRORS, top_errors, totals
+from tart.check.tallies import TOP_ERRORS, top_errors, totals
 from tart.web import filters
 from tart.web.api.decode_errors import COLUMNS as ERROR_COLUMNS
 from tart.web.api.decode_errors import decode_error
@@ -33,9 +33,9 @@ blueprint = Blueprint("conformance", __name__, url_prefix="/api")
 _FRAMES = (
     "SELECT implementation_name, implementation_version, node_id,"
     " k.key::smallint AS discriminator, k.value::bigint AS valid, 0::bigint AS invalid"
-    " FROM nodes, jsonb_each_text(events_by_type) k"
+    " FROM known_nodes, jsonb_each_text(events_by_type) k"
     " UNION ALL SELECT implementation_name, implementation_version, node_id, discriminator,"
-    " 0, count FROM conformance_errors JOIN nodes USING (node_id)"
+    " 0, count FROM conformance_errors JOIN known_nodes USING (node_id)"
 )
 _OF_IMPLEMENTATION = "implementation_name = $1 AND implementation_version = $2"
 _OF_NODE = "node_id = $1"
@@ -45,7 +45,7 @@ _OF_NODE = "node_id = $1"
 @kept(PAGE_LIFETIME, until_commit=False)
 def implementations():
     nodes = pool().prepared(
-        "SELECT implementation_name, implementation_version, count(*) FROM nodes"
+        "SELECT implementation_name, implementation_version, count(*) FROM known_nodes"
         " GROUP BY 1, 2 ORDER BY 1, 2"
     )
     kinds = {}
@@ -70,7 +70,7 @@ def implementation_conformance(name, version):
         0
         if "\x00" in name + version
         else pool().prepared_one(
-            f"SELECT count(*) FROM nodes WHERE {_OF_IMPLEMENTATION}", (name, version)
+            f"SELECT count(*) FROM known_nodes WHERE {_OF_IMPLEMENTATION}", (name, version)
         )[0]
     )
     if not nodes:
@@ -127,7 +127,7 @@ def _report(condition, args):
         f" row_number() OVER (PARTITION BY discriminator"
         f" ORDER BY sum(count) DESC, min(first_error_id)) AS rank,"
         f" count(*) OVER (PARTITION BY discriminator) AS of_kind"
-        f" FROM conformance_errors JOIN nodes USING (node_id) WHERE {condition}"
+        f" FROM conformance_errors JOIN known_nodes USING (node_id) WHERE {condition}"
         f" GROUP BY discriminator, field_path, byte_offset, reason) failures"
         f" WHERE rank <= {TOP_ERRORS}",
         args,

@@ -4,12 +4,14 @@ Paging is by event id (keyset), so every page is a walk down an index however de
 Ids grow in commit order (the ingest writer allocates them under a lock), so a client that has
 seen id N has seen every event below N: `since_id` polling misses nothing. `offset` (the Rust
 TART's paging) is taken too, up to filters.MAX_OFFSET: it walks past the rows it skips.
-Pages are kept until the next commit (tart.web.api.page_cache).
+Pages are kept until the next commit (tart.web.api.page_cache); a page of the newest events
+then follows the commits (tart.web.api.latest_pages).
 """
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from tart.web import event_json, filters
+from tart.web.api.latest_pages import MAX_IDS, Committed, LatestPage, RecentEvents
 from tart.web.api.nodes import matching_nodes, node_name_and_version
 from tart.web.api.page_cache import kept
 from tart.web.db import pool
@@ -23,6 +25,11 @@ PAGE_LIFETIME = 5.0
 MAX_SEPARATE_WALKS = 16
 
 
+@blueprint.record_once
+def _follow_commits(state):
+    state.app.extensions["tart_recent_events"] = RecentEvents(_committed)
+
+
 @blueprint.get("/events")
 @kept(PAGE_LIFETIME)
 def recent_events():
@@ -30,7 +37,7 @@ def recent_events():
     node_ids = None
     if chosen.node_id is not None:
         node_ids = matching_nodes(chosen.node_id)
-    return page(node_ids, chosen.event_types)
+    return page(node_ids, chosen)
 
 
 @blueprint.get("/nodes/<node_id>/events")
@@ -38,15 +45,21 @@ def recent_events():
 def node_events(node_id):
     node_id = filters.whole_node_id(node_id)
     types = filters.query_filter(request.args).event_types
-    found = page([node_id], types)
-    if not found["events"]:
+    found = page([node_id], filters.Filter(node_id=node_id, event_types=types))
+    if not (found.events if isinstance(found, LatestPage) else found["events"]):
         node_name_and_version(node_id)  # 404 for an unknown node
     return found
 
 
-def page(node_ids, types):
+# Parameters that make a page something other than the newest events matching a filter.
+NOT_LATEST = ("before_id", "since_id", "offset", "since", "until")
+
+
+def page(node_ids, chosen: filters.Filter):
     """One page of events filtered by the request's query parameters, its `next` cursor and
-    whether more follow it (`has_more`)."""
+    whether more follow it (`has_more`): a LatestPage when it is the newest events of `chosen`
+    (whose `node_id` matches the `node_ids` given), else its JSON object."""
+    types = chosen.event_types
     args = request.args
     since_time = filters.time(args["since"], "since") if "since" in args else None
     until_time = filters.time(args["until"], "until") if "until" in args else None
@@ -75,18 +88,33 @@ def page(node_ids, types):
     else:
         following = rows[-1][0] if len(rows) == query.limit else None
     found = [event_json.rest(row[:-2], *row[-2:]) for row in rows]
+    if not any(name in args for name in NOT_LATEST):
+        recent = current_app.extensions["tart_recent_events"]
+        ids = [row[0] for row in rows]
+        return LatestPage(list(zip(ids, found)), query.limit, more, chosen, recent)
     return {"events": found, "next": following, "has_more": more}
 
 
-class EventQuery:
-    """The SQL of one page of events: a keyset walk down (node_id, id), (event_type, id) or id.
+def _committed(low: int, high: int) -> list[Committed]:
+    """The events committed with low < id <= high, oldest first (at most MAX_IDS)."""
+    query = EventQuery(None, None, high + 1, low, MAX_IDS, 0, (None, None))
+    return [
+        Committed(row[0], row[1], row[3], event_json.rest(row[:-2], *row[-2:]))
+        for row in pool().prepared(*query.sql())[:MAX_IDS]
+    ]
 
-    Most pages walk one index, or merge a few walks, whatever the values: those statements are
-    prepared and reused. A filter on top of a walk (node ids with event types, or many of
-    either) costs what the values make it cost, so it is planned for its values each time.
+
+class EventQuery:
+    """The SQL of one page of events: a keyset walk down (node_id, id), (event_type, id),
+    (node_id, event_type, id) or id.
+
+    Most pages walk one index, or merge a few walks (one per type of one node, say), whatever
+    the values: those statements are prepared and reused. A filter on top of a walk (several
+    node ids with event types, or many of either) costs what the values make it cost, so it is
+    planned for its values each time.
 
     Every row ends with the implementation name and version of the event's node: for one node,
-    its nodes row is read once and added to each row, not looked up per row nor in a statement
+    its known_nodes row is read once and added to each row, not looked up per row nor in a statement
     of its own.
     """
 
@@ -104,7 +132,7 @@ class EventQuery:
     def custom_plan(self) -> bool:
         nodes = 0 if self.node_ids is None else len(self.node_ids)
         types = 0 if self.types is None else len(self.types)
-        return bool(nodes and types) or nodes > MAX_SEPARATE_WALKS or types > MAX_SEPARATE_WALKS
+        return bool(nodes > 1 and types) or nodes > MAX_SEPARATE_WALKS or types > MAX_SEPARATE_WALKS
 
     def sql(self) -> tuple[str, list | dict]:
         """The statement and its arguments: $1, $2, ... and a list when it is to be prepared,
@@ -137,7 +165,7 @@ class EventQuery:
             one_node = arg(nodes[0])
             conditions.append(f"node_id = {one_node}")
             nodes = None
-        elif nodes is not None and len(nodes) <= MAX_SEPARATE_WALKS:
+        if nodes is not None and len(nodes) <= MAX_SEPARATE_WALKS:
             walks = f"unnest({arg(nodes, '::text[]')}) AS walk(node_id)"
             conditions.append("events.node_id = walk.node_id")
             nodes = None
@@ -167,11 +195,11 @@ class EventQuery:
             sql = f"SELECT * FROM events {where} ORDER BY id {order} LIMIT {limit}{skip}"
         if one_node:
             node = (
-                f"(SELECT implementation_name, implementation_version FROM nodes "
+                f"(SELECT implementation_name, implementation_version FROM known_nodes "
                 f"WHERE node_id = {one_node}) node ON true"
             )
         else:
-            node = "nodes node ON node.node_id = page.node_id"
+            node = "known_nodes node ON node.node_id = page.node_id"
         return (
             f"SELECT {event_json.columns('page')}, node.implementation_name, "
             f"node.implementation_version FROM ({sql}) page LEFT JOIN {node} "

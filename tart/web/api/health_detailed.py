@@ -82,7 +82,7 @@ def _ingest() -> dict:
     live, now, connected, last_write_age = pool().prepared_one(
         "SELECT coalesce(array_agg(counters::text), '{}'),"
         " extract(epoch FROM now())::float8,"
-        " (SELECT count(*) FROM nodes WHERE is_connected),"
+        " (SELECT count(*) FROM known_nodes WHERE is_connected),"
         " (SELECT extract(epoch FROM now() - created_at)::float8 FROM events"
         "  ORDER BY id DESC LIMIT 1) "
         "FROM ingest_stats WHERE updated_at > now() - make_interval(secs => $1)",

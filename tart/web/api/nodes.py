@@ -21,7 +21,7 @@ PAGE_LIFETIME = 2.0
 @kept(PAGE_LIFETIME, until_commit=False)
 def list_nodes():
     rows = pool().prepared(
-        f"SELECT {shapes.NODE_COLUMNS} FROM nodes "
+        f"SELECT {shapes.NODE_COLUMNS} FROM known_nodes "
         f"ORDER BY is_connected DESC, last_seen_at DESC NULLS LAST, node_id"
     )
     return {"nodes": [shapes.node_summary(row) for row in rows]}
@@ -33,7 +33,8 @@ def node_details(node_id):
     node_id = filters.whole_node_id(node_id)
     row = pool().prepared_one(
         f"SELECT {shapes.utc('first_seen')}, params, genesis, flags, gp_version, note, "
-        f"peer_address, protocol_version, {shapes.NODE_COLUMNS} FROM nodes WHERE node_id = $1",
+        f"peer_address, protocol_version, {shapes.NODE_COLUMNS} FROM known_nodes"
+        " WHERE node_id = $1",
         (node_id,),
     )
     if row is None:
@@ -61,7 +62,7 @@ def node_details(node_id):
 def node_name_and_version(node_id: str) -> tuple[str | None, str | None]:
     """The node's implementation name and version; 404 when the node is unknown."""
     row = pool().prepared_one(
-        "SELECT implementation_name, implementation_version FROM nodes WHERE node_id = $1",
+        "SELECT implementation_name, implementation_version FROM known_nodes WHERE node_id = $1",
         (node_id,),
     )
     if row is None:
@@ -73,7 +74,9 @@ def matching_nodes(prefix: str) -> list[str]:
     """The ids of the nodes whose id starts with `prefix` (a whole id is taken as it is)."""
     if len(prefix) == 64:
         return [prefix]
-    rows = pool().prepared("SELECT node_id FROM nodes WHERE starts_with(node_id, $1)", (prefix,))
+    rows = pool().prepared(
+        "SELECT node_id FROM known_nodes WHERE starts_with(node_id, $1)", (prefix,)
+    )
     return [node_id for (node_id,) in rows]
 
 

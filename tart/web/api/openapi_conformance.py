@@ -1,7 +1,7 @@
 """The conformance endpoints in the OpenAPI document (tart.web.api.openapi): their parameters
 and the JSON they answer."""
 
-from tart.check.conformance import TOP_ERRORS
+from tart.check.tallies import TOP_ERRORS
 from tart.web.api.openapi_schemas import nullable, ref, shape
 
 IMPLEMENTATION_PATH = [

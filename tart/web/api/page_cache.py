@@ -8,11 +8,15 @@ has not moved, a page of events rendered since is still the page, and it is serv
 memory. It is kept for at most a few seconds even so, for what no NOTIFY announces: a node's new
 name or version, old days dropped by retention. After a commit such a page can be served for as
 long as the notification takes to reach the worker (well under a millisecond on one host), as
-if the request had come that much earlier.
+if the request had come that much earlier. A page of the newest events behind the last commit
+follows it rather than being rendered again (tart.web.api.latest_pages).
 
 Node pages change with every batch (counters) and with connections opening and closing, which
 no NOTIFY announces: they are kept for a fixed lifetime instead, about as long as node counters
-trail the events anyway.
+trail the events anyway. Such a page asked for in the last quarter of its lifetime is rendered
+again in the background while the kept one is served: a page in demand is never older than its
+lifetime, and no request waits for its rendering (an analytics answer can take a good part of a
+second) but the first.
 
 Pages are rendered once however many clients ask at once: the first renders, the others wait
 for its answer. While the listener is not connected no commit is heard, so event pages are
@@ -26,7 +30,7 @@ from collections import OrderedDict
 
 import gevent.event
 import orjson
-from flask import current_app, request
+from flask import copy_current_request_context, current_app, request
 from prometheus_client import Counter
 
 from tart.web import metrics
@@ -36,46 +40,60 @@ MAX_BYTES = 32 * 1024 * 1024
 
 pages = Counter(
     "telemetry_api_pages",
-    "Cacheable API pages answered, by how: kept (from "
-    "memory), shared (another request's rendering) or rendered",
+    "Cacheable API pages answered, by how: kept (from memory), shared (another request's "
+    "rendering), followed (a kept page brought up to the last commit) or rendered",
     ["how"],
     registry=None,
 )
-KEPT, SHARED, RENDERED = (pages.labels(how) for how in ("kept", "shared", "rendered"))
+KEPT, SHARED, FOLLOWED, RENDERED = (
+    pages.labels(how) for how in ("kept", "shared", "followed", "rendered")
+)
 
 
 class PageCache:
     def __init__(self, listener):
         self._listener = listener
-        # path with query -> (expires, the commit it shows or None, JSON)
+        # path with query -> (expires, the commit it shows or None, page, its size, renew at)
         self._pages = OrderedDict()
         self._bytes = 0
         self._rendering = {}  # (path with query, commit or None) -> AsyncResult of its JSON
 
     def page(self, key: str, render, lifetime: float, until_commit: bool) -> bytes:
         """The JSON of page `key`: kept, being rendered for another request, or rendered now
-        by `render` (which returns it) and kept for at most `lifetime` seconds, and with
-        `until_commit` only until the next commit."""
+        by `render` and kept for at most `lifetime` seconds, and with `until_commit` only until
+        the next commit. `render` returns the JSON, or a page that can follow commits (with
+        `body` and `advanced(shown_id, committed_id)`, tart.web.api.latest_pages)."""
         # Read before rendering: the page then shows at least every event up to this id.
         committed_id = self._listener.committed_id
         if committed_id is None:
             self._listener.start()
             if until_commit:
                 RENDERED.inc()
-                return render()
+                return _body(render())
         shows = committed_id if until_commit else None
         kept = self._pages.get(key)
-        if kept is not None and kept[0] > time.monotonic() and kept[1] == shows:
+        now = time.monotonic()
+        if kept is not None and kept[0] <= now:
+            kept = None
+        if kept is not None and kept[1] == shows:
             KEPT.inc()
-            return kept[2]
+            if not until_commit and now >= kept[4] and (key, None) not in self._rendering:
+                self._renew(key, render, lifetime)
+            return _body(kept[2])
         pending = self._rendering.get((key, shows))
         if pending is not None:
             SHARED.inc()
             return pending.get()
         pending = self._rendering[key, shows] = gevent.event.AsyncResult()
-        RENDERED.inc()
         try:
-            body = render()
+            page = None
+            if kept is not None and until_commit and hasattr(kept[2], "advanced"):
+                page = kept[2].advanced(kept[1], committed_id)
+            followed = page is not None
+            (FOLLOWED if followed else RENDERED).inc()
+            if not followed:
+                page = render()
+            body = _body(page)
         except BaseException as error:
             pending.set_exception(error)
             raise
@@ -84,20 +102,49 @@ class PageCache:
         pending.set(body)
         # A page rendered across a commit may or may not show it: not kept.
         if not until_commit or self._listener.committed_id == committed_id:
-            self._keep(key, shows, body, lifetime)
+            # A followed page keeps the time it was rendered: what no commit announces shows
+            # as soon as it would have without following.
+            expires = kept[0] if followed else None
+            self._keep(key, shows, page, len(body), lifetime, expires)
         return body
 
-    def _keep(self, key, shows, body, lifetime):
+    def _renew(self, key, render, lifetime):
+        """Render page `key` again in a greenlet of its own, keeping it when done; meanwhile
+        requests are answered the kept page."""
+        pending = self._rendering[key, None] = gevent.event.AsyncResult()
+        RENDERED.inc()
+
+        def run():
+            try:
+                page = render()
+                body = _body(page)
+            except BaseException as error:
+                # Nobody waits for it; the next request after the page expires renders it.
+                pending.set_exception(error)
+                return
+            finally:
+                del self._rendering[key, None]
+            pending.set(body)
+            self._keep(key, None, page, len(body), lifetime, None)
+
+        gevent.spawn(run)
+
+    def _keep(self, key, shows, page, size, lifetime, expires):
         replaced = self._pages.pop(key, None)
         if replaced is not None:
-            self._bytes -= len(replaced[2])
-        # Pages first rendered together would otherwise expire together, every lifetime, and
-        # their renderings queue up the requests arriving meanwhile.
-        expires = time.monotonic() + lifetime * random.uniform(0.5, 1.0)
-        self._pages[key] = (expires, shows, body)
-        self._bytes += len(body)
+            self._bytes -= replaced[3]
+        if expires is None:
+            # Pages first rendered together would otherwise expire together, every lifetime,
+            # and their renderings queue up the requests arriving meanwhile.
+            expires = time.monotonic() + lifetime * random.uniform(0.75, 1.0)
+        self._pages[key] = (expires, shows, page, size, expires - lifetime / 4)
+        self._bytes += size
         while self._bytes > MAX_BYTES:
-            self._bytes -= len(self._pages.popitem(last=False)[1][2])
+            self._bytes -= self._pages.popitem(last=False)[1][3]
+
+
+def _body(page) -> bytes:
+    return page if isinstance(page, bytes) else page.body
 
 
 def init_app(app) -> None:
@@ -114,9 +161,15 @@ def kept(lifetime: float, until_commit: bool = True):
     def decorate(view):
         @functools.wraps(view)
         def serve(*args, **kwargs):
+            def render():
+                return _json(view(*args, **kwargs))
+
+            if not until_commit:
+                # Rendered in the background too, after this request (PageCache._renew).
+                render = copy_current_request_context(render)
             body = current_app.extensions["tart_pages"].page(
                 request.full_path,
-                lambda: orjson.dumps(view(*args, **kwargs)),
+                render,
                 lifetime,
                 until_commit,
             )
@@ -125,3 +178,8 @@ def kept(lifetime: float, until_commit: bool = True):
         return serve
 
     return decorate
+
+
+def _json(value):
+    """A view's answer as the cache takes it: a page that follows commits, or JSON."""
+    return value if hasattr(value, "advanced") else orjson.dumps(value)

@@ -54,7 +54,7 @@ def compute_stats() -> dict:
     authored, best, finalized, total_nodes, connected, total_events = pool().prepared_one(
         "SELECT (SELECT count(*) FROM events WHERE event_type = $1), "
         "max(best_slot), max(finalized_slot), count(*), count(*) FILTER (WHERE is_connected), "
-        "coalesce(sum(event_count), 0) FROM nodes",
+        "coalesce(sum(event_count), 0) FROM known_nodes",
         (AUTHORED,),
     )
     return {

@@ -9,7 +9,6 @@ writes and close. broadcaster: a worker's clients, counts and stats. ws: the end
 messages: what the server sends.
 """
 
-import gevent
 from flask import request
 from werkzeug.routing import WebsocketMismatch
 
@@ -55,13 +54,14 @@ def close_on_shutdown(worker) -> None:
     """When gunicorn `worker` starts shutting down, close its WebSocket clients with 1001.
 
     gunicorn waits up to graceful_timeout for open requests to end, and a WebSocket never
-    would by itself. Called from gunicorn.conf.py's post_worker_init.
+    would by itself. Called from gunicorn.conf.py's post_worker_init. Closing a client twice
+    does nothing, so the check runs on until the worker exits, and closes any client that
+    connects meanwhile too.
     """
     broadcaster = worker.wsgi.extensions["tart_live"]
 
-    def watch():
-        while worker.alive:
-            gevent.sleep(1)
-        broadcaster.close_all()
+    def step():
+        if not worker.alive:
+            broadcaster.close_all()
 
-    gevent.spawn(watch)
+    worker.wsgi.extensions["tart_supervisor"].loop("shutdown watch", step, 1.0)

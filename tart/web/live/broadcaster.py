@@ -128,7 +128,7 @@ class Broadcaster:
             " coalesce(array_agg(node_id ORDER BY node_id) FILTER (WHERE is_connected), '{}'),"
             " (SELECT coalesce(sum((counters->>'events_undecodable')::bigint), 0)::bigint"
             " FROM ingest_stats)"
-            " FROM nodes"
+            " FROM known_nodes"
         )
         return {
             "total_nodes": known,

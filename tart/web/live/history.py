@@ -76,7 +76,7 @@ def _matching(filter) -> tuple[str, tuple]:
         # The beginning of node ids: the nodes it names, then their events.
         values.append(filter.node_id)
         conditions.append(
-            f"node_id = ANY(ARRAY(SELECT node_id FROM nodes"
+            f"node_id = ANY(ARRAY(SELECT node_id FROM known_nodes"
             f" WHERE starts_with(node_id, ${len(values) + 2})))"
         )
     if filter.event_types is not None:
