@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import tart
 from tart.db.connect import connect
 from tart.loadgen.runner import TICK as LOADGEN_TICK
 
@@ -33,7 +34,8 @@ class Ingest:
     """`processes` × `tart ingest` sharing a free local port (SO_REUSEPORT), writing to `url`,
     with their output in one file; measured together."""
 
-    def __init__(self, url, nodes, log_path, processes=1):
+    def __init__(self, url, nodes, log_path, processes=1, wrap=()):
+        """`wrap`: arguments of a Python program that runs `tart ingest` (bench/_traced.py)."""
         self.url = url
         self.port = _free_port()
         env = dict(
@@ -52,7 +54,7 @@ class Ingest:
         for _ in range(processes):
             self.processes.append(
                 subprocess.Popen(
-                    [str(BIN / "tart"), "ingest"],
+                    [*([sys.executable, *wrap] if wrap else []), str(BIN / "tart"), "ingest"],
                     env=env,
                     stdout=self.log,
                     stderr=subprocess.STDOUT,
@@ -161,7 +163,8 @@ class Web:
     """gunicorn serving TART (2 gevent workers, as deployed) on a free port, for the duration
     of a with-block; its output goes to `log_path`."""
 
-    def __init__(self, url, log_path):
+    def __init__(self, url, log_path, wrap=()):
+        """`wrap`: arguments of a Python program that runs gunicorn (bench/_traced.py)."""
         self.port = _free_port()
         env = dict(
             os.environ,
@@ -173,8 +176,10 @@ class Web:
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)
         self.log = open(log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=Path(__file__).resolve().parent.parent,
+            [sys.executable, *wrap, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            # The tree whose tart this bench imports (PYTHONPATH may name another checkout):
+            # gunicorn puts its working directory first on the workers' path.
+            cwd=Path(tart.__file__).resolve().parent.parent,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -8,9 +8,11 @@ Starts an embedded PostgreSQL, `tart ingest`, gunicorn (2 gevent workers, as dep
 then `tart loadgen` with --nodes nodes sending --rate events/s in all for --seconds. Latency is
 from `received_at` (when ingest read the event's frame) to when a subscriber read the message;
 each read of each subscriber gives one sample, its oldest event's (see _subscribers.py). Also
-checks that every subscriber got every stored event, in order. Prints p50/p99/max and the CPU
-seconds each part used, and writes bench/results/live.json. Subscribers, gunicorn, ingest,
-loadgen and PostgreSQL share the machine's cores: the figures are for all on one machine.
+checks that every subscriber got every stored event, in order. Prints p50/p99/max, where the
+time goes stage by stage (ingest and gunicorn run under bench/_traced.py, which timestamps each
+stage; see _stages.py) and the CPU seconds each part used, and writes bench/results/live.json.
+Subscribers, gunicorn, ingest, loadgen and PostgreSQL share the machine's cores: the figures are
+for all on one machine.
 """
 
 import argparse
@@ -18,21 +20,25 @@ import json
 import os
 import platform
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
+from _stages import breakdown, lines
 from _tart import Ingest, Web, loadgen
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
-TARGET_P99_MS = 100.0
+TARGET_P99_MS = 10.0
+TRACED = Path(__file__).resolve().parent / "_traced.py"
 # How long subscribers get, after the last event is stored, to receive it.
 CATCH_UP = 60.0
 
@@ -42,12 +48,16 @@ def main():
     with BenchPostgres() as pg:
         url = pg.database("bench_live")
         RESULTS.mkdir(exist_ok=True)
-        ingest = Ingest(url, options.nodes, RESULTS / "live-ingest.log")
+        trace = Path(tempfile.mkdtemp(prefix="tart-live-trace-"))
+        wrap = [str(TRACED), str(trace)]
+        ingest = Ingest(url, options.nodes, RESULTS / "live-ingest.log", wrap=wrap)
         try:
-            with Web(url, RESULTS / "live-web.log") as web:
-                results = _measure(ingest, web, _postmaster(pg), options)
+            with Web(url, RESULTS / "live-web.log", wrap=wrap) as web:
+                results, ids = _measure(ingest, web, _postmaster(pg), options)
         finally:
             ingest.stop()
+        results["stages"] = breakdown(trace, ids)
+        shutil.rmtree(trace)
     results.update(
         command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         date=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -67,6 +77,7 @@ def main():
         f"{TARGET_P99_MS:g} ms)"
     )
     print(f"every subscriber got every event in order: {results['complete']}")
+    print("\n".join(lines(results["stages"])))
     print(
         "CPU seconds: "
         + ", ".join(f"{name} {seconds:g}" for name, seconds in results["cpu_seconds"].items())
@@ -129,7 +140,13 @@ def _measure(ingest, web, postgres, options):
     )
     elapsed = time.monotonic() - started
     last = ingest.max_id()
-    stored = ingest.sql("SELECT count(*) FROM events WHERE id > %s", (before,))[0][0]
+    ids = {
+        row[0]: (row[1], row[2])
+        for row in ingest.sql(
+            "SELECT id, session_id, event_id FROM events WHERE id > %s", (before,)
+        )
+    }
+    stored = len(ids)
     time.sleep(min(CATCH_UP, 2 + options.seconds / 4))
     cpu_seconds = cpu.used()
     subscribers = []
@@ -158,7 +175,7 @@ def _measure(ingest, web, postgres, options):
         "closed": [s["close"] for s in subscribers if s["close"]],
         # Where the machine's cores went from the loadgen's start until the subscribers stopped.
         "cpu_seconds": cpu_seconds,
-    }
+    }, ids
 
 
 class _Cpu:

@@ -129,7 +129,6 @@ class Settings:
     rate_burst: int = _setting("TART_RATE_BURST", 1000, _count(1))
     queue_size: int = _setting("TART_QUEUE_SIZE", 100000, _count(1))
     batch_size: int = _setting("TART_BATCH_SIZE", 100, _count(1))
-    flush_ms: int = _setting("TART_FLUSH_MS", 20, _count(1))
     # Raw events are dropped by the day (daily partitions); their counts by minute and hour
     # (event_stats_minute, event_stats_hourly) are kept for longer.
     raw_retention_days: int = _setting(

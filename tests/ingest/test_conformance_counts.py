@@ -83,7 +83,7 @@ def test_counts_are_exact_when_a_connection_is_lost_around_a_commit(database_url
     writer = Writer(
         queue,
         lambda: connect(database_url, cursor_factory=_Losing),
-        SimpleNamespace(batch_size=50, flush_ms=5),
+        SimpleNamespace(batch_size=50),
         stats,
     )
     writer.stop()

@@ -82,7 +82,7 @@ def test_counters_reach_the_database_while_events_never_stop(database_url):
     writing = Writer(
         queue,
         lambda: connect(database_url),
-        SimpleNamespace(batch_size=100, flush_ms=5),
+        SimpleNamespace(batch_size=100),
         IngestStats(),
     )
     writer = gevent.spawn(writing.run)
@@ -146,7 +146,7 @@ def test_a_block_the_node_timed_earlier_does_not_replace_a_later_one(database_ur
     assert in_one_batch.nodes[node_id].best == (3, f"0x{3:064x}")
     queue = Queue()
     writing = Writer(
-        queue, lambda: connect(database_url), SimpleNamespace(batch_size=1, flush_ms=1),
+        queue, lambda: connect(database_url), SimpleNamespace(batch_size=1),
         IngestStats(),
     )  # fmt: skip
     writer = gevent.spawn(writing.run)

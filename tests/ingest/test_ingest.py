@@ -283,7 +283,7 @@ def test_a_silent_node_is_closed_after_the_idle_timeout_and_a_talking_one_is_not
 
 def test_sigterm_stores_everything_already_sent(database_url):
     count = 20_000
-    with running_ingest(database_url, TART_QUEUE_SIZE=count, TART_FLUSH_MS=1000) as (
+    with running_ingest(database_url, TART_QUEUE_SIZE=count) as (
         host,
         port,
         process,

@@ -8,11 +8,13 @@ import gevent
 import psycopg2.extensions
 from gevent.queue import Queue
 
+from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect, make_green
 from tart.ingest.batch import WRITERS_LOCK
 from tart.ingest.connection import Session
 from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
+from tart.ingest.writer import Writer
 from tart.protocol import DecodeError
 from tests.support.ingest import finishing_writer, query
 
@@ -20,7 +22,7 @@ from tests.support.ingest import finishing_writer, query
 def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_stored(database_url):
     queue = _queued_events(database_url, count=10, refused=4)
     stats = IngestStats()
-    settings = SimpleNamespace(batch_size=100, flush_ms=5)
+    settings = SimpleNamespace(batch_size=100)
     finishing_writer(queue, database_url, settings, stats).run()
 
     assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
@@ -60,9 +62,7 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
         writer = gevent.spawn(
-            finishing_writer(
-                queue, database_url, SimpleNamespace(batch_size=5, flush_ms=5), stats
-            ).run
+            finishing_writer(queue, database_url, SimpleNamespace(batch_size=5), stats).run
         )
         deadline = time.monotonic() + 10
         while query(
@@ -92,7 +92,7 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
         _queued_events(database_url, count=2000, refused=None, session_id=session_id)
         for session_id in (1, 2)
     ]
-    settings = SimpleNamespace(batch_size=20, flush_ms=5)
+    settings = SimpleNamespace(batch_size=20)
     seen = []
     make_green()  # so the writers and the reader wait in PostgreSQL at once
     try:
@@ -114,6 +114,57 @@ def test_ids_become_visible_in_order_while_two_writers_write(database_url):
     assert len([count for count, _ in seen if 0 < count < 4000]) >= 20, "too few looks"
     assert [(count, span) for count, span in seen if count != span] == []
     assert query(database_url, "SELECT count(*) FROM events") == [(4000,)]
+
+
+def test_a_batch_takes_what_queued_while_the_one_before_was_written(database_url):
+    """A lone event goes at once, alone; what queues behind it while it is in PostgreSQL (less
+    than a batch) waits for its commit and then goes as one batch."""
+    source = _queued_events(database_url, count=31, refused=None)
+    queue = Queue()
+    stats = IngestStats()
+    listener = connect(database_url)
+    listener.autocommit = True
+    with listener.cursor() as cur:
+        cur.execute(f"LISTEN {EVENTS_CHANNEL}")
+    make_green()
+    try:
+        holder = connect(database_url)
+        holder.autocommit = True
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_lock(%s)", (WRITERS_LOCK,))
+        settings = SimpleNamespace(batch_size=100)
+        writer = Writer(queue, lambda: connect(database_url), settings, stats)
+        running = gevent.spawn(writer.run)
+        queue.put(source.get())
+        _wait_for_batches_waiting(database_url, 1)
+        for _ in range(30):
+            queue.put(source.get())
+        gevent.sleep(0.3)
+        assert _batches_waiting(database_url) == 1, "sent before the batch ahead committed"
+        with holder.cursor() as cur:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (WRITERS_LOCK,))
+        writer.stop()
+        running.get(timeout=30)
+        holder.close()
+    finally:
+        psycopg2.extensions.set_wait_callback(None)
+    listener.poll()
+    assert [n.payload for n in listener.notifies] == ["1,1", "2,31"]
+    listener.close()
+    assert stats.batches_written == 2 and stats.events_stored == 31
+
+
+def _batches_waiting(database_url):
+    return query(
+        database_url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    )[0][0]
+
+
+def _wait_for_batches_waiting(database_url, count):
+    deadline = time.monotonic() + 10
+    while _batches_waiting(database_url) != count:
+        assert time.monotonic() < deadline, f"{count} batches never waited"
+        gevent.sleep(0.01)
 
 
 def _queued_events(database_url, count, refused, session_id=1):
@@ -148,7 +199,7 @@ def test_a_frame_refused_even_as_a_decode_error_is_counted_and_the_writer_goes_o
     queue.put(Event(session, 5, 28, 1, {"PeerMisbehaved": {"peer_id": "0x", "reason": "ok"}},
                     time.time(), b"frame 5"))  # fmt: skip
     stats = IngestStats()
-    finishing_writer(queue, database_url, SimpleNamespace(batch_size=100, flush_ms=5), stats).run()
+    finishing_writer(queue, database_url, SimpleNamespace(batch_size=100), stats).run()
     assert [row[0] for row in query(database_url, "SELECT event_id FROM events ORDER BY id")] == [
         0, 1, 2, 3, 5,
     ]  # fmt: skip
