@@ -316,7 +316,7 @@ def test_a_page_renewed_in_the_background_reads_its_own_request(app, rows, monke
         return [client.get(f"/api/nodes/{n * 32}").json["node_info"]["note"] for n in ("aa", "bb")]
 
     assert notes() == ["first", "first"]
-    rows.sql("UPDATE nodes SET note = node_id || ' second'")
+    rows.sql("UPDATE known_nodes SET note = node_id || ' second'")
     clock[0] += nodes.PAGE_LIFETIME * 0.8
     assert notes() == ["first", "first"]
     gevent.sleep(0.5)
