@@ -7,22 +7,6 @@ from tart.web import create_app
 from tests.support.db import TestPostgres
 from tests.support.rows import Rows
 
-# The classes of the nodes a fixture of each scope is shared within.
-_SHARED_WITHIN = {"package": pytest.Package, "module": pytest.Module}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(items):
-    """`make test` spreads the tests over pytest-xdist workers (--dist loadgroup). Tests that
-    share a module- or package-scoped fixture (a running TART with a loadgen network, a browser,
-    a PostgreSQL of their own) are sent to one worker together, which starts it once."""
-    for item in items:
-        scopes = {defs[-1].scope for defs in item._fixtureinfo.name2fixturedefs.values()}
-        for scope, within in _SHARED_WITHIN.items():
-            if scope in scopes:
-                item.add_marker(pytest.mark.xdist_group(item.getparent(within).nodeid))
-                break
-
 
 @pytest.fixture(scope="session")
 def pg():
