@@ -1,4 +1,5 @@
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -6,6 +7,26 @@ from tart.config import Settings
 from tart.web import create_app
 from tests.support.db import TestPostgres
 from tests.support.rows import Rows
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: plain pytest has no such hook
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` (pytest-xdist, --dist loadfile) runs each file's tests on one worker, so that
+    a module's shared servers start once. A package with a conftest.py of its own shares its
+    fixtures among its files (tests/dash: a loadgen network), so its files share a worker too."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class FileOrPackage(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            package = (config.rootpath / path).parent
+            if package != Path(__file__).parent and (package / "conftest.py").exists():
+                return str(package)
+            return path
+
+    return FileOrPackage(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.support.procs import free_port, running, tart, wait_for_http
+from tests.support.procs import free_port, running, tart, wait_for, wait_for_http
 
 GONE_WITHIN = 45  # ingest's shutdown, then PostgreSQL's
 
@@ -109,9 +109,10 @@ def test_a_second_tart_run_on_the_same_data_waits_for_the_first_to_stop(data_dir
     with running(tart("run"), _run_env(data_dir, *first_ports)) as first:
         wait_for_http(f"http://127.0.0.1:{first_ports[0]}/api/health", timeout=60, process=first)
         with running(tart("run"), _run_env(data_dir, *second_ports)) as second:
-            time.sleep(2)
+            wait_for(
+                lambda: "waiting for the tart run using" in second.output(), "second waits", 30
+            )
             assert second.poll() is None
-            assert "waiting for the tart run using" in second.output()
             first.send_signal(signal.SIGTERM)
             assert first.wait(GONE_WITHIN) == 0
             health = wait_for_http(

@@ -242,8 +242,12 @@ def test_the_event_list_filters_by_type_and_by_node(network):
 
             # A term that means nothing is said so; the filter stays as it was.
             await type_filter(pilot, "nonsense")
+            await until(
+                pilot,
+                lambda: any("nonsense" in str(n.message) for n in app._notifications),
+                what="the notice",
+            )
             assert app.events.filter.node_prefix == node_id[:6]
-            assert any("nonsense" in str(n.message) for n in app._notifications)
 
             await type_filter(pilot, "")
             await until(pilot, lambda: not app.events.filter, what="the filter cleared")
