@@ -44,6 +44,10 @@ IDLE_SWEEP_INTERVAL = 1.0
 # An ingest process silent this long is dead: others close the sessions it left open.
 ORPHAN_SILENCE = 30.0
 MAINTENANCE_INTERVAL = 3600
+# Event counts trail the events by about this much (schema/021_event_counts_folded.sql): each
+# fold adds up what arrived since the last, so most (minute, node, type) rows it touches take
+# many events at once.
+FOLD_INTERVAL = 1.0
 # From SIGTERM to exit, at most: time for the queue (TART_QUEUE_SIZE events) to be written at
 # the writer's usual pace, with room to spare. `tart run` and the deploy units allow more.
 SHUTDOWN_TIMEOUT = 20.0
@@ -101,6 +105,7 @@ class IngestServer:
         supervise.loop("heartbeat", self._heartbeat, HEARTBEAT_INTERVAL)
         supervise.loop("partition maintenance", self._maintain_partitions, MAINTENANCE_INTERVAL)
         supervise.loop("aggregate retention", self._drop_old_counts, MAINTENANCE_INTERVAL)
+        supervise.loop("event counts", self._fold_counts, FOLD_INTERVAL)
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
@@ -163,6 +168,7 @@ class IngestServer:
         self.supervisor.kill_all()
         try:
             self.ingest.pool.run(stats.report, until=time.monotonic() + 2)
+            self.ingest.pool.run(_fold, until=time.monotonic() + 2)
         except Exception as error:
             log.warning("could not report final counters: %s", error)
         log.info("stopped: %d events stored", stats.events_stored)
@@ -211,6 +217,10 @@ class IngestServer:
         if created or dropped:
             log.info("partitions created: %s; dropped: %s", created or "none", dropped or "none")
 
+    def _fold_counts(self):
+        """Add the events stored since the last fold to the event counts."""
+        self.ingest.pool.run(_fold)
+
     def _drop_old_counts(self):
         """Delete event counts past their retention (event_stats_minute, event_stats_hourly)."""
         settings = self.settings
@@ -231,6 +241,10 @@ class IngestServer:
             conn.close()
         if any(deleted):
             log.info("event counts past retention deleted: %d by minute, %d by hour", *deleted)
+
+
+def _fold(cur):
+    cur.execute("SELECT tart_fold_event_counts()")
 
 
 def _left(deadline):
