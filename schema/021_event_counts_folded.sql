@@ -42,9 +42,11 @@ CREATE TRIGGER events_noted AFTER INSERT ON events
 REFERENCING NEW TABLE AS inserted_events
 FOR EACH STATEMENT EXECUTE FUNCTION tart_note_event_ranges();
 
--- The number of events folded into the counts.
+-- The number of events folded into the counts. The planner cannot tell how many events the
+-- ranges hold (they are variables here), guesses a handful and groups them by sorting; hashing
+-- them costs a quarter of the CPU (100,000 events of the status mix: 0.10-0.16 s against 0.42 s).
 CREATE FUNCTION tart_fold_event_counts() RETURNS bigint
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_sort = off AS $$
 DECLARE
     ranges int8multirange;
     lowest bigint;
