@@ -1,17 +1,17 @@
 -- Event counts (schema/012) folded in from the stored events, instead of added to by every
 -- insert. Upserting each batch's (minute, node, event type) groups cost PostgreSQL about 200
--- count rows for a batch of 100 events from many nodes — 3.2 ms of server CPU on top of the
--- insert's 3.1 ms (bench/counts_cost.py) — and halved what ingest stores. Whatever the batch
--- statement or the trigger, the cost is the count rows touched per batch, so the counts are
--- now added up over about a second of events at a time, when most groups hold many events.
+-- count rows for a batch of 100 events from many nodes, about as much server CPU as the insert
+-- itself (bench/counts_cost.py), and halved what ingest stored. Whatever the statement, the
+-- cost is the count rows touched, so the counts are now added up over many batches at a time,
+-- when a count row takes many events at once.
 --
 -- Each insert into events notes the id ranges of its rows in event_count_ranges, in its own
 -- transaction (a statement trigger, whoever inserts: ingest, a tool, a test), at the cost of
 -- one small row. tart_fold_event_counts() takes the noted ranges, counts their rows by minute
 -- and by hour and adds them to both tables, in one transaction: every committed event is
 -- counted once, a rolled-back one never, and nothing lives outside PostgreSQL, so a restart
--- of ingest or of PostgreSQL leaves the counts exact. Ingest folds about once a second and
--- when it stops; the counts therefore trail the events by about a second.
+-- of ingest or of PostgreSQL leaves the counts exact. Ingest folds about once a second when
+-- quiet, every 30 s under load, and when it stops: the counts trail the events by that much.
 --
 -- Dropping a partition folds first, so dropping raw rows leaves the counts alone. Deleting raw
 -- rows before they are folded does take them out of the counts.
