@@ -195,8 +195,8 @@ def _load(url, node_ids, rows):
     cur = conn.cursor()
     cur.execute(
         "TRUNCATE events, decode_errors, sessions, known_nodes, ingest_stats, event_stats_minute,"
-        " event_stats_hourly, blocks, block_sightings, work_packages, work_package_pipelines,"
-        " work_package_failures"
+        " event_stats_hourly, event_count_ranges, blocks, block_sightings, work_packages,"
+        " work_package_pipelines, work_package_failures"
     )
     today = datetime.now(UTC).date()
     for back in range(DAYS + 1):  # the oldest rows are DAYS days old
@@ -309,6 +309,7 @@ def _load(url, node_ids, rows):
         cur, node_ids, rows, len(pattern), SLOT_MIX["WorkPackageSubmission"], DAYS
     )
     cur.execute("SELECT setval('events_id_seq', %s)", (rows,))
+    cur.execute("SELECT tart_fold_event_counts()")  # the event counts, as ingest keeps them
     cur.execute(
         "UPDATE known_nodes SET event_count = c.events, best_slot = c.events / 10,"
         " finalized_slot = c.events / 10 - 2, best_hash = '0x' || repeat('ab', 32)"

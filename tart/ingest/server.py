@@ -44,6 +44,13 @@ IDLE_SWEEP_INTERVAL = 1.0
 # An ingest process silent this long is dead: others close the sessions it left open.
 ORPHAN_SILENCE = 30.0
 MAINTENANCE_INTERVAL = 3600
+# Event counts are folded in from the stored events (schema/021_event_counts_folded.sql) once
+# a second while fewer than FOLD_SOON events arrived since the last fold, else every
+# FOLD_INTERVAL: a fold costs about one row update per (minute, node, type) it adds to, so
+# under load the longer interval lets each update carry many events.
+FOLD_CHECK_INTERVAL = 1.0
+FOLD_SOON = 1_000
+FOLD_INTERVAL = 30.0
 # From SIGTERM to exit, at most: time for the queue (TART_QUEUE_SIZE events) to be written at
 # the writer's usual pace, with room to spare. `tart run` and the deploy units allow more.
 SHUTDOWN_TIMEOUT = 20.0
@@ -88,6 +95,7 @@ class IngestServer:
         self.supervisor = Supervisor(on_fatal=self._fatal)
         self.ingest.stats.greenlet_failures = self.supervisor.failures
         self.writer = Writer(self.ingest.queue, self.ingest.connect, settings, self.ingest.stats)
+        self._folded = (0, time.monotonic())  # events stored at the last fold, and when
         self._server = None
 
     def start(self) -> None:
@@ -101,6 +109,7 @@ class IngestServer:
         supervise.loop("heartbeat", self._heartbeat, HEARTBEAT_INTERVAL)
         supervise.loop("partition maintenance", self._maintain_partitions, MAINTENANCE_INTERVAL)
         supervise.loop("aggregate retention", self._drop_old_counts, MAINTENANCE_INTERVAL)
+        supervise.loop("event counts", self._fold_counts, FOLD_CHECK_INTERVAL)
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
@@ -163,6 +172,7 @@ class IngestServer:
         self.supervisor.kill_all()
         try:
             self.ingest.pool.run(stats.report, until=time.monotonic() + 2)
+            self.ingest.pool.run(_fold, until=time.monotonic() + 2)
         except Exception as error:
             log.warning("could not report final counters: %s", error)
         log.info("stopped: %d events stored", stats.events_stored)
@@ -211,6 +221,13 @@ class IngestServer:
         if created or dropped:
             log.info("partitions created: %s; dropped: %s", created or "none", dropped or "none")
 
+    def _fold_counts(self):
+        """Add the events stored since the last fold to the event counts, when it is time."""
+        stored, now = self.ingest.stats.events_stored, time.monotonic()
+        if stored - self._folded[0] < FOLD_SOON or now - self._folded[1] >= FOLD_INTERVAL:
+            self.ingest.pool.run(_fold)
+            self._folded = stored, now
+
     def _drop_old_counts(self):
         """Delete event counts past their retention (event_stats_minute, event_stats_hourly)."""
         settings = self.settings
@@ -231,6 +248,10 @@ class IngestServer:
             conn.close()
         if any(deleted):
             log.info("event counts past retention deleted: %d by minute, %d by hour", *deleted)
+
+
+def _fold(cur):
+    cur.execute("SELECT tart_fold_event_counts()")
 
 
 def _left(deadline):

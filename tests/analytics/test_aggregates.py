@@ -1,11 +1,14 @@
-"""Event counts by minute and hour (schema/012_event_stats.sql) are exact: after realistic
-traffic, after a database restart under load (the writer sends batches again) and after the raw
-rows they count are gone."""
+"""Event counts by minute and hour (schema/012_event_stats.sql, folded in from the events as
+schema/021_event_counts_folded.sql says) are exact: after realistic traffic, after a database
+restart under load (the writer sends batches again), with inserts interleaved and rolled back,
+and after the raw rows they count are gone."""
 
 import time
+from contextlib import closing
 
 import pytest
 
+from tart.db.connect import connect
 from tests.support.db import FaultyPostgres
 from tests.support.ingest import query, running_ingest, scalar, wait_for_rows
 from tests.support.loadgen import loadgen, loadgen_process, sent_per_node
@@ -75,9 +78,10 @@ def test_raw_rows_deleted_or_dropped_leave_the_counts(database_url):
         " RETURNING 1",
         ("ab" * 32,),
     )
-    before = assert_exact(database_url)
-    assert sum(before[0].values()) == sum(before[1].values()) == 60
-    assert len(before[0]) == 3 * 2 * 2  # minutes × event types × days
+    stored = raw(database_url, "minute"), raw(database_url, "hour")
+    assert sum(stored[0].values()) == sum(stored[1].values()) == 60
+    assert len(stored[0]) == 3 * 2 * 2  # minutes × event types × days
+    # Not folded yet: dropping the partition folds its rows before they go.
     assert query(database_url, "SELECT tart_drop_partitions(30)") == [("events_20240101",)]
     query(database_url, "DELETE FROM events WHERE true RETURNING 1")
     assert scalar(database_url, "SELECT count(*) FROM events") == 0
@@ -85,7 +89,33 @@ def test_raw_rows_deleted_or_dropped_leave_the_counts(database_url):
         counts(database_url, "event_stats_minute", "minute"),
         counts(database_url, "event_stats_hourly", "hour"),
     )
-    assert after == before
+    assert after == stored
+
+
+def test_interleaved_and_rolled_back_inserts_are_folded_exactly_once(database_url):
+    insert = (
+        "INSERT INTO events (id, node_id, session_id, event_id, event_type, node_timestamp,"
+        " data) SELECT i, %s, 1, i, 10 + i %% 3, 0, '{}' FROM unnest(%s::bigint[]) i"
+    )
+    node = "ef" * 32
+    with closing(connect(database_url)) as first, closing(connect(database_url)) as second:
+        with first.cursor() as cur:
+            cur.execute(insert, (node, [1, 2, 5, 6, 7]))  # one statement, two runs of ids
+        with second.cursor() as cur:
+            cur.execute(insert, (node, [3, 4]))
+        # Uncommitted rows are not folded, committed ones are, once.
+        assert scalar(database_url, "SELECT tart_fold_event_counts()") == 0
+        first.commit()
+        assert scalar(database_url, "SELECT tart_fold_event_counts()") == 5
+        second.rollback()
+        with second.cursor() as cur:
+            cur.execute(insert, (node, [4, 8]))
+        second.commit()
+    assert scalar(database_url, "SELECT tart_fold_event_counts()") == 2
+    assert scalar(database_url, "SELECT tart_fold_event_counts()") == 0
+    minutes, hours = assert_exact(database_url)
+    assert sum(minutes.values()) == sum(hours.values()) == 7
+    assert scalar(database_url, "SELECT count(*) FROM event_count_ranges") == 0
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +164,7 @@ def test_ingest_housekeeping_keeps_each_store_for_its_own_retention(database_url
         " (now())) AS at (t) RETURNING 1",
         (node,),
     )
+    assert scalar(database_url, "SELECT tart_fold_event_counts()") == 15
     assert sum(counts(database_url, "event_stats_hourly", "hour").values()) == 15
     with running_ingest(
         database_url,

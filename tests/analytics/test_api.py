@@ -58,6 +58,8 @@ def network(database_url):
         total = sum(len(events) for _, events in plan)
         wait_for_rows(database_url, "SELECT count(*) FROM events", total)
         wait_for_rows(database_url, "SELECT sum(event_count)::int FROM known_nodes", total)
+        # Ingest folds the stored events into the counts about once a second.
+        wait_for_rows(database_url, "SELECT sum(event_count)::int FROM event_stats_minute", total)
         yield nodes
         for node in nodes:
             node.close()

@@ -80,6 +80,7 @@ class Rows:
                 cur.execute(
                     "SELECT pg_notify(%s, %s)", (EVENTS_CHANNEL, f"{rows[0][0]},{rows[-1][0]}")
                 )
+            cur.execute("SELECT tart_fold_event_counts()")  # as ingest does within a second
         return [row[0] for row in rows]
 
     def ingest_stats(self, process_id, counters, age_seconds=0):

@@ -2,8 +2,9 @@
 
 `from` and `to` are ISO 8601 times (``2026-12-06T20:00:00Z``) or Unix seconds; the range is
 widened to whole buckets of the counts that answer it: event_stats_minute for ranges of up to
-MINUTE_RANGE within the minute counts' retention, event_stats_hourly beyond. Both are written in
-the events' own transaction, so the bucket holding now is as current as the events table.
+MINUTE_RANGE within the minute counts' retention, event_stats_hourly beyond. Both are folded in
+from the stored events by ingest (schema/021), so the bucket holding now trails the events table
+by a second or so, up to 30 s under load.
 """
 
 import math
