@@ -134,7 +134,10 @@ def main():
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
     gevent.signal_handler(signal.SIGUSR1, _report, subscribers)
-    stop.wait()
+    # Woken now and then: once the server has closed every client, nothing else would keep
+    # gevent's loop running until SIGTERM.
+    while not stop.wait(1.0):
+        pass
     gevent.killall(readers)
     for subscriber in subscribers:
         print(json.dumps(subscriber.summary()), flush=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
-from _tart import Ingest, Web, histogram_delta, histogram_quantile, loadgen
+from _tart import DRAIN_TIMEOUT, Ingest, Web, histogram_delta, histogram_quantile, loadgen
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RSS_GROWTH = 1.10
@@ -37,6 +37,8 @@ SUBSCRIBER_PROCESSES = 2
 
 def main():
     args = _arguments()
+    # A long run stopped by SIGTERM stops what it started on the way out, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     RESULTS.mkdir(exist_ok=True)
     with BenchPostgres() as pg:
         url = pg.database("bench_soak")
@@ -96,7 +98,7 @@ class Soak:
         settled = self._settle(sent["events"])
         last = ingest.max_id()
         stored = ingest.sql("SELECT count(*) FROM events WHERE id > %s", (first_id,))[0][0]
-        subscribers = self._stop_subscribers(last, stored)
+        clients = self._stop_subscribers()
         counters = ingest.counters()
         results = {
             "nodes": args.nodes,
@@ -113,7 +115,13 @@ class Soak:
             "rate_limited": counters.get("events_rate_limited", 0),
             "lost": sent["events"] - stored - counters.get("events_rate_limited", 0),
             "stored_in_time": settled,
-            "subscribers_complete": subscribers,
+            # Every subscriber got every stored event, in order.
+            "subscribers_complete": bool(clients)
+            and all(
+                c["events"] == stored and c["last_id"] == last and not c["backwards"]
+                for c in clients
+            ),
+            "subscribers_closed": [c["close"] for c in clients if c["close"]],
         }
         results["rss_growth"] = _rss_growth(intervals, args.settle)
         results["failures"] = _failures(results)
@@ -194,20 +202,19 @@ class Soak:
         }
 
     def _settle(self, sent):
-        """Whether ingest stored everything sent within a minute of the loadgen's end."""
+        """Whether ingest stored everything sent in time after the loadgen's end."""
         try:
             self.ingest.wait_until(
                 lambda: self.ingest.counters().get("events_stored", 0) >= sent,
-                60,
+                DRAIN_TIMEOUT,
                 "ingest to store the last events",
             )
             return True
         except TimeoutError:
             return False
 
-    def _stop_subscribers(self, last, stored):
-        """Whether every subscriber got every stored event, in order, after a few seconds to
-        catch up."""
+    def _stop_subscribers(self):
+        """Each subscriber's summary (_subscribers.py), after a few seconds to catch up."""
         time.sleep(3.0)
         clients = []
         for process in self.subscribers:
@@ -218,9 +225,7 @@ class Soak:
                 for line in map(json.loads, filter(str.strip, output.splitlines()))
                 if "events" in line
             ]
-        return bool(clients) and all(
-            c["events"] == stored and c["last_id"] == last and not c["backwards"] for c in clients
-        )
+        return clients
 
 
 def _tree_rss_kb(pid):
