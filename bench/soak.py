@@ -236,7 +236,7 @@ def _tree_rss_kb(pid):
 def _loadgen_sent(log_path):
     """Events the loadgen had sent at its last progress line (every 5 s), 0 before the first."""
     for line in reversed(log_path.read_text().splitlines()):
-        if " sent " in line:
+        if line.startswith("loadgen ") and " sent " in line:
             return int(line.split(" sent ", 1)[1].split()[0].replace(",", ""))
     return 0
 
