@@ -1,7 +1,7 @@
 """One `tart ingest` process against two on the same port and PostgreSQL: stored rate, loss, and
 the CPU each part spends per stored event.
 
-    .venv/bin/python bench/scaleout.py                  # 256 nodes, 30 s per step, 1,2,1,2
+    .venv/bin/python bench/scaleout.py                  # 256 nodes, 20 s per step, 1,2,1,2
     .venv/bin/python bench/scaleout.py --nodes 16 --seconds 3 --rate 50 --repeat 1   # a check
 
 On one embedded PostgreSQL configured as the seed README says (bench/_pg.py), the processes
@@ -16,6 +16,7 @@ backend of the server). Prints a table and writes bench/results/scaleout.json.
 
 import argparse
 import json
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 def main():
     args = _arguments()
+    # Stopped by SIGTERM, it stops what it started on the way out, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     RESULTS.mkdir(exist_ok=True)
     steps = []
     with BenchPostgres() as pg:
@@ -128,8 +131,8 @@ def _say(message):
 def _arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--nodes", type=int, default=256, help="simulated nodes [256]")
-    parser.add_argument("--rate", type=float, default=60, help="events/s per node [60]")
-    parser.add_argument("--seconds", type=float, default=30, help="seconds per step [30]")
+    parser.add_argument("--rate", type=float, default=40, help="events/s per node [40]")
+    parser.add_argument("--seconds", type=float, default=20, help="seconds per step [20]")
     parser.add_argument("--mix", default="all", help="loadgen mix [all]")
     parser.add_argument("--processes", default="1,2", help="ingest processes of the steps [1,2]")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the steps [2]")
