@@ -6,12 +6,14 @@
 For each loadgen mix, in a database of its own on one embedded PostgreSQL (bench/_pg.py):
 `tart ingest` stores what `tart loadgen` sends, then `events` is vacuumed (as autovacuum would,
 which also makes its free-space and visibility maps: they count too) and measured over all its
-partitions: the table, its TOAST (where `data` of more than ~2 KB goes, compressed), each index.
+partitions: the table, its TOAST (a row over ~2 KB has its `data` compressed, and moved there
+if still too big), each index.
 Wire bytes are the JIP-3 frames of the same events (size prefix included; the node information
 frame that opens a connection is not an event). The event counts by minute and hour are printed
 beside them; they grow by time and nodes, not by events (docs/PERFORMANCE.md).
 
-Prints a table and writes bench/results/storage.json.
+Then its indexes are rebuilt, as ingest rebuilds a partition once its day is over
+(schema/025), and measured again. Prints a table and writes bench/results/storage.json.
 """
 
 import argparse
@@ -75,8 +77,9 @@ def main():
             _say(f"{mix}: {args.events:,} events from {args.nodes} nodes")
             url = pg.database(f"bench_storage_{mix}")
             results["mixes"][mix] = measure(url, mix, args.nodes, args.events, args.rate)
+    # Judged on past days: all but one day of the retention.
     results["goal"] = {
-        mix: results["mixes"][mix]["ratio"] <= GOAL_RATIO
+        mix: results["mixes"][mix]["past_day_ratio"] <= GOAL_RATIO
         for mix in GOAL_MIXES
         if mix in results["mixes"]
     }
@@ -118,10 +121,10 @@ def measure(url, mix, nodes, events, rate):
     try:
         with conn.cursor() as cur:
             cur.execute("VACUUM events")
-            cur.execute(_SIZES)
-            heap, toast, indexes = (int(value) for value in cur.fetchone())
-            cur.execute(_INDEX_SIZES)
-            by_index = {name: int(size) for name, size in cur.fetchall()}
+            heap, toast, indexes, by_index = _sizes(cur)
+            # What ingest's maintenance does to a partition once its day is over (schema/025).
+            cur.execute("REINDEX TABLE events")
+            compacted = _sizes(cur)[2]
             cur.execute(_DATA)
             stored, data_bytes, json_bytes = cur.fetchone()
             cur.execute(_COUNTS)
@@ -129,6 +132,7 @@ def measure(url, mix, nodes, events, rate):
     finally:
         conn.close()
     total = heap + toast + indexes
+    past_day = heap + toast + compacted
     return {
         "sent": sent,
         "stored": stored,
@@ -138,6 +142,10 @@ def measure(url, mix, nodes, events, rate):
         "disk_bytes": total,
         "disk_bytes_per_event": round(total / stored, 1),
         "ratio": round((total / stored) / (wire / sent), 2),
+        # A past day's partition, its indexes rebuilt.
+        "past_day_bytes_per_event": round(past_day / stored, 1),
+        "past_day_ratio": round((past_day / stored) / (wire / sent), 2),
+        "past_day_index_bytes_per_event": round(compacted / stored, 1),
         "table_bytes_per_event": round(heap / stored, 1),
         "toast_bytes_per_event": round(toast / stored, 1),
         "index_bytes_per_event": {name: round(size / stored, 1) for name, size in by_index.items()},
@@ -153,6 +161,14 @@ def measure(url, mix, nodes, events, rate):
     }
 
 
+def _sizes(cur):
+    """Bytes of the events' partitions: table, TOAST, indexes, and each index."""
+    cur.execute(_SIZES)
+    heap, toast, indexes = (int(value) for value in cur.fetchone())
+    cur.execute(_INDEX_SIZES)
+    return heap, toast, indexes, {name: int(size) for name, size in cur.fetchall()}
+
+
 @functools.cache
 def _wire_bytes(mix, count):
     """The bytes of the first `count` event frames a node of `mix` sends (every node of these
@@ -166,8 +182,11 @@ def _table(results):
         f"TART storage per event — PostgreSQL {results['postgres']['server_version']}, "
         f"{results['nodes']} nodes, TOAST compression {results['default_toast_compression']}",
         "",
-        "mix        events  wire B  disk B  ratio   table  TOAST  indexes  (per event; data "
-        "column B / as JSON text B)",
+        "bytes per event: on the wire; on disk on the day it is written (ratio to the wire), "
+        "table, TOAST, indexes; on disk once its day is over and the indexes are rebuilt "
+        "(ratio); the data column / as JSON text",
+        "mix        events  wire B  disk B  ratio   table  TOAST  indexes  past day  ratio"
+        "  data / text",
     ]
     for mix, m in results["mixes"].items():
         indexes = sum(m["index_bytes_per_event"].values())
@@ -175,11 +194,12 @@ def _table(results):
             f"{mix:<9} {m['stored']:>7,} {m['wire_bytes_per_event']:>7.0f} "
             f"{m['disk_bytes_per_event']:>7.0f} {m['ratio']:>5.2f}× "
             f"{m['table_bytes_per_event']:>6.0f} "
-            f"{m['toast_bytes_per_event']:>6.0f} {indexes:>8.0f}  "
-            f"({m['data_column_bytes']:.0f} / {m['data_json_text_bytes']:.0f})"
+            f"{m['toast_bytes_per_event']:>6.0f} {indexes:>8.0f} "
+            f"{m['past_day_bytes_per_event']:>9.0f} {m['past_day_ratio']:>5.2f}×"
+            f"  {m['data_column_bytes']:.0f} / {m['data_json_text_bytes']:.0f}"
         )
     lines.append("")
-    lines.append("index bytes per event:")
+    lines.append("index bytes per event, on the day it is written:")
     for mix, m in results["mixes"].items():
         lines.append(
             f"  {mix:<9} "
@@ -193,7 +213,7 @@ def _table(results):
             f"by hour {c['hourly_rows']:,} rows {c['hourly_bytes'] / 1024:,.0f} KB"
         )
     lines.append(
-        f"goal ≤ {GOAL_RATIO:g} × wire: "
+        f"goal ≤ {GOAL_RATIO:g} × wire, past days: "
         + ", ".join(f"{mix} {'met' if met else 'NOT met'}" for mix, met in results["goal"].items())
     )
     return "\n".join(lines)
