@@ -17,7 +17,7 @@ def test_the_soak_reports_every_interval_and_passes_without_loss_or_growth(tmp_p
         [
             sys.executable,
             "bench/soak.py",
-            *("--nodes", "16", "--rate", "5", "--minutes", "0.2", "--interval", "3"),
+            *("--nodes", "16", "--rate", "5", "--minutes", "0.15", "--interval", "3"),
             *("--settle", "1", "--subscribers", "2", "--results", str(results)),
         ],
         cwd=REPO,
