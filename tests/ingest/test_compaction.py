@@ -43,7 +43,8 @@ def test_a_past_day_is_rebuilt_once_smaller_and_today_is_left_alone(database_url
     )
     before = scalar(database_url, "SELECT pg_indexes_size(%s::regclass)", (past,))
     indexes = query(database_url, INDEXES, (past,))
-    assert len(indexes) == 3
+    parent = "SELECT count(*) FROM pg_index WHERE indrelid = 'events'::regclass"
+    assert len(indexes) == scalar(database_url, parent) >= 3
 
     with running_ingest(database_url, TART_RAW_RETENTION_DAYS=KEEP_EVERYTHING):
         wait_for(lambda: past in _compacted(database_url), "the past day rebuilt", 60)
@@ -51,7 +52,7 @@ def test_a_past_day_is_rebuilt_once_smaller_and_today_is_left_alone(database_url
     after = scalar(database_url, "SELECT pg_indexes_size(%s::regclass)", (past,))
     assert after < 0.75 * before
     rebuilt = query(database_url, INDEXES, (past,))
-    # The same three indexes, valid and still the parent's, in new files.
+    # The same indexes, valid and still the parent's, in new files.
     assert [name for name, _ in rebuilt] == [name for name, _ in indexes]
     assert all(new != old for (_, new), (_, old) in zip(rebuilt, indexes))
     assert scalar(database_url, "SELECT count(*) FROM events WHERE created_at < '2024-01-02'") == (
