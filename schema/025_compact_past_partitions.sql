@@ -1,10 +1,10 @@
 -- A day's partition of `events` takes rows only on its day, in id order across all nodes, so the
--- index on (node_id, id) gets each node's next entry in the middle of the index, where a full
--- page splits in halves: it stays about half full (~185 bytes per event with 64-character node
--- ids, ~80 once rebuilt; bench/storage.py, docs/PERFORMANCE.md). After its day nothing is
--- inserted any more, so ingest's maintenance rebuilds the indexes of each past day once
--- (REINDEX CONCURRENTLY: readers are not held up) and they stay compact for the rest of the
--- retention. This table records which partitions have been rebuilt.
+-- indexes on (node_id, …) get each node's next entry in the middle of the index, where a full
+-- page splits in halves: they stay about half full (~185 bytes per event each with 64-character
+-- node ids; bench/storage.py, docs/PERFORMANCE.md). After its day nothing is inserted any more,
+-- so ingest's maintenance rebuilds the indexes of each past day once, with full pages
+-- (tart/ingest/compaction.py; REINDEX CONCURRENTLY: readers are not held up), and they stay
+-- compact for the rest of the retention. This table records which partitions have been rebuilt.
 CREATE TABLE compacted_partitions (
     partition_name text PRIMARY KEY,
     compacted_at timestamptz NOT NULL DEFAULT now()

@@ -1,9 +1,11 @@
 """Rebuilding the indexes of past days' partitions once their day is over (schema/025).
 
-While its day lasts a partition's (node_id, id) index takes every node's entries in the middle
-of the index and stays about half full; rebuilt once nothing is inserted any more, it keeps
-about half the size for the rest of the retention. REINDEX CONCURRENTLY holds up neither the
-API's readers nor the writer, and one ingest process at a time does it (an advisory lock).
+While its day lasts a partition's indexes on (node_id, …) take every node's entries in the
+middle of the index and stay about half full; nothing is inserted once the day is over, so
+rebuilt then with full pages (fillfactor 100: no room is kept for inserts that will not come)
+they keep about half the size for the rest of the retention. REINDEX CONCURRENTLY holds up
+neither the API's readers nor the writer, and one ingest process at a time does it (an advisory
+lock).
 """
 
 import logging
@@ -32,7 +34,7 @@ def compact_past_partitions(connect) -> list[str]:
             )
             cur.execute("SELECT tart_partitions_to_compact()")
             for (name,) in cur.fetchall():
-                cur.execute(sql.SQL("REINDEX TABLE CONCURRENTLY {}").format(sql.Identifier(name)))
+                compact(cur, name)
                 cur.execute(
                     "INSERT INTO compacted_partitions (partition_name) VALUES (%s)", (name,)
                 )
@@ -41,3 +43,15 @@ def compact_past_partitions(connect) -> list[str]:
     finally:
         conn.close()  # and with it the advisory lock
     return compacted
+
+
+def compact(cur, partition: str) -> None:
+    """Rebuild a partition's indexes with full pages (on an autocommit connection)."""
+    cur.execute(
+        "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"
+        " WHERE x.indrelid = %s::regclass",
+        (partition,),
+    )
+    for (index,) in cur.fetchall():
+        cur.execute(sql.SQL("ALTER INDEX {} SET (fillfactor = 100)").format(sql.Identifier(index)))
+    cur.execute(sql.SQL("REINDEX TABLE CONCURRENTLY {}").format(sql.Identifier(partition)))

@@ -55,6 +55,12 @@ def test_a_past_day_is_rebuilt_once_smaller_and_today_is_left_alone(database_url
     # The same indexes, valid and still the parent's, in new files.
     assert [name for name, _ in rebuilt] == [name for name, _ in indexes]
     assert all(new != old for (_, new), (_, old) in zip(rebuilt, indexes))
+    # Full pages: nothing will be inserted into a past day.
+    options = "SELECT c.reloptions FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"
+    assert {
+        tuple(row[0])
+        for row in query(database_url, options + " WHERE x.indrelid = %s::regclass", (past,))
+    } == {("fillfactor=100",)}
     assert scalar(database_url, "SELECT count(*) FROM events WHERE created_at < '2024-01-02'") == (
         30000
     )
