@@ -5,7 +5,9 @@
 Opens CLIENTS connections to ws://127.0.0.1:PORT/api/ws (a new client follows every event),
 prints "ready" once all have their `connected` message, and reads until SIGTERM; then prints
 one JSON line per client: events received, the last id, whether ids ever went backwards, the
-close frame if the server closed it, and latency samples.
+close frame if the server closed it, and latency samples. On SIGUSR1 it prints one JSON line of
+the latency samples of all its clients since the previous SIGUSR1, and forgets them, so that a
+long run (bench/soak.py) reports by the minute in bounded memory.
 
 A general WebSocket client would spend more CPU than the server it measures, so frames are not
 parsed one by one: each read is scanned with bytes searches (C speed) for the event messages
@@ -114,6 +116,14 @@ def _close_frame(tail):
     ]
 
 
+def _report(subscribers):
+    latencies = []
+    for subscriber in subscribers:
+        latencies += subscriber.latencies
+        subscriber.latencies = []
+    print(json.dumps({"latencies": latencies}), flush=True)
+
+
 def main():
     port, clients = map(int, sys.argv[1:3])
     subscribers = [Subscriber(port) for _ in range(clients)]
@@ -123,7 +133,11 @@ def main():
     print("ready", flush=True)
     stop = gevent.event.Event()
     gevent.signal_handler(signal.SIGTERM, stop.set)
-    stop.wait()
+    gevent.signal_handler(signal.SIGUSR1, _report, subscribers)
+    # Woken now and then: once the server has closed every client, nothing else would keep
+    # gevent's loop running until SIGTERM.
+    while not stop.wait(1.0):
+        pass
     gevent.killall(readers)
     for subscriber in subscribers:
         print(json.dumps(subscriber.summary()), flush=True)

@@ -333,7 +333,7 @@ def step(ingest, nodes, rate, seconds, mix, log):
         "events_rate_limited", 0
     )
     stored_rate = _rate(_steady(samples, ramp_up, seconds))
-    latency = _histogram_delta(before["counters"], after["counters"])
+    latency = histogram_delta(before["counters"], after["counters"])
     cpu = after["cpu"] - before["cpu"]
     return {
         "rate_per_node": rate,
@@ -351,8 +351,8 @@ def step(ingest, nodes, rate, seconds, mix, log):
         "send_errors": summary["send_errors"],
         "connect_failures": summary["connect_failures"],
         "connections_held": max((sample[3] for sample in samples), default=0),
-        "batch_write_p50_ms": _ms(_quantile(latency, 0.50)),
-        "batch_write_p99_ms": _ms(_quantile(latency, 0.99)),
+        "batch_write_p50_ms": _ms(histogram_quantile(latency, 0.50)),
+        "batch_write_p99_ms": _ms(histogram_quantile(latency, 0.99)),
         "batches": latency["count"],
         # Above the histogram's last finite bound (1 s) a quantile has no value, only a count.
         "batches_over_1s": latency["count"] - latency["buckets"].get("1", 0),
@@ -391,7 +391,7 @@ def _rate(samples):
     return round((samples[-1][1] - samples[0][1]) / (samples[-1][0] - samples[0][0]))
 
 
-def _histogram_delta(before, after):
+def histogram_delta(before, after):
     """The batch_write_duration observations between two counter snapshots."""
     empty = {"buckets": {}, "count": 0, "sum": 0.0}
     start, end = before.get("batch_write_duration", empty), after.get("batch_write_duration", empty)
@@ -401,7 +401,7 @@ def _histogram_delta(before, after):
     return {"buckets": buckets, "count": end["count"] - start["count"]}
 
 
-def _quantile(histogram, q):
+def histogram_quantile(histogram, q):
     """The q-quantile of a cumulative histogram, interpolated linearly inside its bucket (as
     Prometheus' histogram_quantile does); None without observations or above the last finite
     bound."""

@@ -27,6 +27,7 @@ from gevent.server import StreamServer
 
 from tart.config import Settings, parse_bind
 from tart.db.connect import connect, make_green
+from tart.ingest.compaction import compact_past_partitions
 from tart.ingest.connection import Closed, Draining, NodeConnection
 from tart.ingest.frame_budget import FrameBudget
 from tart.ingest.ratelimit import RateLimiter
@@ -110,6 +111,11 @@ class IngestServer:
         supervise.loop("partition maintenance", self._maintain_partitions, MAINTENANCE_INTERVAL)
         supervise.loop("aggregate retention", self._drop_old_counts, MAINTENANCE_INTERVAL)
         supervise.loop("event counts", self._fold_counts, FOLD_CHECK_INTERVAL)
+        supervise.loop(
+            "partition compaction",
+            lambda: compact_past_partitions(self.ingest.connect),
+            MAINTENANCE_INTERVAL,
+        )
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
