@@ -30,7 +30,7 @@ from collections import OrderedDict
 
 import gevent.event
 import orjson
-from flask import copy_current_request_context, current_app, request
+from flask import copy_current_request_context, current_app, has_request_context, request
 from prometheus_client import Counter
 
 from tart.web import metrics
@@ -113,6 +113,11 @@ class PageCache:
         requests are answered the kept page."""
         pending = self._rendering[key, None] = gevent.event.AsyncResult()
         RENDERED.inc()
+        if has_request_context():
+            # The view reads its request after that request is answered. Only the renewal
+            # takes the request's context along: a view's error in a copied context would be
+            # torn down as an unhandled one, and the 400 counted as a 500 in the metrics.
+            render = copy_current_request_context(render)
 
         def run():
             try:
@@ -164,9 +169,6 @@ def kept(lifetime: float, until_commit: bool = True):
             def render():
                 return _json(view(*args, **kwargs))
 
-            if not until_commit:
-                # Rendered in the background too, after this request (PageCache._renew).
-                render = copy_current_request_context(render)
             body = current_app.extensions["tart_pages"].page(
                 request.full_path,
                 render,
