@@ -36,7 +36,8 @@ def loadgen(port, *options, timeout=60):
 
 def send_lifecycles(database_url, port, nodes, cycles, seed):
     """`nodes` simulated nodes send `cycles` whole cycles of the lifecycles mix (known authors
-    and delays) to the ingest at 127.0.0.1:`port`; returns once every event is stored."""
+    and delays) to the ingest at 127.0.0.1:`port`; returns once every event is stored and
+    counted (ingest folds the counts about a second after the events)."""
     summary = Path(tempfile.mkdtemp(prefix="tart-lifecycles-")) / "summary.json"
     done = loadgen(
         port,
@@ -46,3 +47,5 @@ def send_lifecycles(database_url, port, nodes, cycles, seed):
     assert done.returncode == 0, done.stdout + done.stderr
     sent = json.loads(summary.read_text())["events"]
     wait_for_rows(database_url, "SELECT count(*) FROM events", sent)
+    counted = "SELECT coalesce(sum(event_count), 0) FROM event_stats_minute"
+    wait_for_rows(database_url, counted, sent)
