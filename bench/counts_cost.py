@@ -15,27 +15,15 @@ hardly moved by other load), and the folds' CPU shared out over the batches they
 """
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
 from _baseline import Baseline
 from _pg import BenchPostgres
+from _staged import INSERT, STAGE, cpu_seconds
 
 from tart.config import Settings
 from tart.db.connect import connect
-
-_STAGE = (
-    "CREATE TABLE staged AS SELECT row_number() OVER (ORDER BY id) AS n, node_id, session_id,"
-    " event_id, event_type, node_timestamp, timestamp AS ts, created_at, data FROM events;"
-    " CREATE INDEX ON staged (n); TRUNCATE events, event_stats_minute, event_stats_hourly"
-)
-_INSERT = (
-    "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, timestamp,"
-    " created_at, data) SELECT node_id, session_id, event_id, event_type, node_timestamp, ts,"
-    " created_at, data FROM staged WHERE n > %s AND n <= %s ORDER BY n"
-)
 
 
 def main():
@@ -60,7 +48,8 @@ def main():
                 conn = connect(url)
                 conn.autocommit = True
                 with conn.cursor() as cur:
-                    cur.execute(_STAGE)
+                    cur.execute(STAGE)
+                    cur.execute("TRUNCATE event_stats_minute, event_stats_hourly")
                     if not counted:
                         cur.execute(f"DROP TRIGGER {args.trigger} ON events")
                     cur.execute("SELECT to_regproc('tart_fold_event_counts') IS NOT NULL")
@@ -92,17 +81,17 @@ class _Side:
 
     def insert(self, first, last):
         with self.conn.cursor() as cur:
-            cpu, started = _cpu_seconds(self.pid), time.perf_counter()
-            cur.execute(_INSERT, (first, last))
+            cpu, started = cpu_seconds(self.pid), time.perf_counter()
+            cur.execute(INSERT, (first, last))
             self.times.append((time.perf_counter() - started) * 1000)
-            self.cpu += _cpu_seconds(self.pid) - cpu
+            self.cpu += cpu_seconds(self.pid) - cpu
 
     def fold(self):
         with self.conn.cursor() as cur:
-            cpu = _cpu_seconds(self.pid)
+            cpu = cpu_seconds(self.pid)
             cur.execute("SELECT tart_fold_event_counts()")
             self.folded += cur.fetchone()[0]
-            self.fold_cpu += _cpu_seconds(self.pid) - cpu
+            self.fold_cpu += cpu_seconds(self.pid) - cpu
 
 
 def _report(mix, batch, counted, uncounted):
@@ -117,12 +106,6 @@ def _report(mix, batch, counted, uncounted):
         f" {counted.folded} events folded",
         flush=True,
     )
-
-
-def _cpu_seconds(pid):
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":

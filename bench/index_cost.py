@@ -16,7 +16,7 @@ import time
 
 from _baseline import Baseline
 from _pg import BenchPostgres
-from propagation_cost import _INSERT, _cpu_seconds
+from _staged import INSERT, STAGE, cpu_seconds
 
 from tart.config import Settings
 from tart.db.connect import connect
@@ -40,12 +40,7 @@ def main():
             conn = conns[indexed] = connect(url)
             conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute(
-                    "CREATE TABLE staged AS SELECT row_number() OVER (ORDER BY id) AS n,"
-                    " node_id, session_id, event_id, event_type, node_timestamp,"
-                    " timestamp AS ts, created_at, data FROM events;"
-                    " CREATE INDEX ON staged (n); TRUNCATE events"
-                )
+                cur.execute(STAGE)
                 if not indexed:
                     cur.execute(f"DROP INDEX {INDEX}")
         pids = {}
@@ -54,16 +49,16 @@ def main():
                 cur.execute("SELECT pg_backend_pid()")
                 pids[indexed] = cur.fetchone()[0]
         times = {True: [], False: []}
-        cpu = {indexed: -_cpu_seconds(pid) for indexed, pid in pids.items()}
+        cpu = {indexed: -cpu_seconds(pid) for indexed, pid in pids.items()}
         for _ in range(args.rounds):
             for first in range(0, args.rows, batch):
                 for indexed in (True, False) if first // batch % 2 else (False, True):
                     with conns[indexed].cursor() as cur:
                         started = time.perf_counter()
-                        cur.execute(_INSERT, (first, first + batch))
+                        cur.execute(INSERT, (first, first + batch))
                         times[indexed].append((time.perf_counter() - started) * 1000)
         for indexed, pid in pids.items():
-            cpu[indexed] = (cpu[indexed] + _cpu_seconds(pid)) * 1000 / len(times[indexed])
+            cpu[indexed] = (cpu[indexed] + cpu_seconds(pid)) * 1000 / len(times[indexed])
         on, off = statistics.median(times[True]), statistics.median(times[False])
         print(
             f"{args.mix}, {args.nodes} nodes, {len(times[True])} batches of {batch} each way:"

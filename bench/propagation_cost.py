@@ -13,23 +13,17 @@ the machine); the difference is what the triggers cost a batch.
 """
 
 import argparse
-import os
 import statistics
 import time
-from pathlib import Path
 
 from _baseline import Baseline
 from _pg import BenchPostgres
+from _staged import INSERT, STAGE, cpu_seconds
 
 from tart.config import Settings
 from tart.db.connect import connect
 
 MIXES = ("all", "status", "network", "pipeline", "lifecycles")
-_INSERT = (
-    "INSERT INTO events (node_id, session_id, event_id, event_type, node_timestamp, timestamp,"
-    " created_at, data) SELECT node_id, session_id, event_id, event_type, node_timestamp, ts,"
-    " created_at, data FROM staged WHERE n > %s AND n <= %s ORDER BY n"
-)
 
 
 def main():
@@ -46,12 +40,7 @@ def main():
             for conn in (with_triggers, without):
                 conn.autocommit = True
             with with_triggers.cursor() as cur:
-                cur.execute(
-                    "CREATE TABLE staged AS SELECT row_number() OVER (ORDER BY id) AS n,"
-                    " node_id, session_id, event_id, event_type, node_timestamp,"
-                    " timestamp AS ts, created_at, data FROM events;"
-                    " CREATE INDEX ON staged (n); TRUNCATE events"
-                )
+                cur.execute(STAGE)
             with without.cursor() as cur:
                 cur.execute("SET session_replication_role = replica")
             pids = {}
@@ -59,16 +48,16 @@ def main():
                 with conn.cursor() as cur:
                     cur.execute("SELECT pg_backend_pid()")
                     pids[triggers] = cur.fetchone()[0]
-            cpu = {triggers: -_cpu_seconds(pid) for triggers, pid in pids.items()}
+            cpu = {triggers: -cpu_seconds(pid) for triggers, pid in pids.items()}
             times = {True: [], False: []}
             for number, first in enumerate(range(0, args.rows, batch)):
                 triggers = number % 2 == 0
                 with (with_triggers if triggers else without).cursor() as cur:
                     started = time.perf_counter()
-                    cur.execute(_INSERT, (first, first + batch))
+                    cur.execute(INSERT, (first, first + batch))
                     times[triggers].append((time.perf_counter() - started) * 1000)
             for triggers, pid in pids.items():
-                cpu[triggers] = (cpu[triggers] + _cpu_seconds(pid)) * 1000 / len(times[triggers])
+                cpu[triggers] = (cpu[triggers] + cpu_seconds(pid)) * 1000 / len(times[triggers])
             on, off = statistics.median(times[True]), statistics.median(times[False])
             print(
                 f"{mix:10} batch of {batch}: INSERT with triggers {on:.2f} ms, without "
@@ -78,12 +67,6 @@ def main():
             )
             with_triggers.close()
             without.close()
-
-
-def _cpu_seconds(pid):
-    """User and system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 if __name__ == "__main__":
