@@ -1,45 +1,23 @@
 """bench/ingest.py end to end in a tiny run: correctness only (no loss, ratios, JSON), no timing."""
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.procs import REPO
+from tests.support.bench import run_bench
 
 pytestmark = pytest.mark.bench
 
 
 @pytest.mark.parametrize("processes", [1, 2])
 def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path, processes):
-    results = tmp_path / "ingest.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/ingest.py",
-            "--nodes",
-            "16",
-            "--seconds",
-            "3",
-            "--rates",
-            "50",
-            "--baseline-rows",
-            "20000",
-            "--ingest-processes",
-            str(processes),
-            "--results",
-            str(results),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+    stdout, figures = run_bench(
+        "ingest.py",
+        "--nodes", "16", "--seconds", "3", "--rates", "50", "--baseline-rows", "20000",
+        "--ingest-processes", str(processes),
         timeout=240,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    figures = json.loads(results.read_text())
+        directory=tmp_path,
+    )  # fmt: skip
     assert figures["ingest_processes"] == processes
-    assert f"TART ({processes} × tart ingest" in result.stdout
+    assert f"TART ({processes} × tart ingest" in stdout
     assert figures["baseline"]["execute_values"]["rows"] == 20000
     assert figures["baseline"]["copy"]["rows"] == 20000
     steps = figures["steps"] + [figures["at_80_percent"]]
@@ -53,6 +31,6 @@ def test_the_ingest_benchmark_runs_and_loses_nothing(tmp_path, processes):
     assert figures["memory"]["nodes"] == 16 and figures["memory"]["rss_idle_kb"] > 0
     assert set(figures["ratios"]) == {"execute_values", "copy"}
     assert figures["targets"]["no_loss"] is True
-    assert "× the execute_values ceiling" in result.stdout
-    assert "× the COPY ceiling" in result.stdout
+    assert "× the execute_values ceiling" in stdout
+    assert "× the COPY ceiling" in stdout
     assert (tmp_path / "ingest.log").exists() and (tmp_path / "loadgen.log").exists()

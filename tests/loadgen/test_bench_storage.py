@@ -1,32 +1,19 @@
 """bench/storage.py end to end in a tiny run: its figures add up, nothing lost, no timing."""
 
-import json
-import subprocess
-import sys
-
 import pytest
 
-from tests.support.procs import REPO
+from tests.support.bench import run_bench
 
 pytestmark = pytest.mark.bench
 
 
-def test_the_storage_benchmark_measures_each_mix_beside_its_wire_bytes(tmp_path):
-    results = tmp_path / "storage.json"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "bench/storage.py",
-            *("--events", "3000", "--nodes", "8", "--rate", "2000"),
-            *("--mixes", "status,all", "--results", str(results)),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
+def test_the_storage_benchmark_measures_each_mix_beside_its_wire_bytes():
+    stdout, figures = run_bench(
+        "storage.py",
+        "--events", "3000", "--nodes", "8", "--rate", "2000",
+        "--mixes", "status,all",
         timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    figures = json.loads(results.read_text())
+    )  # fmt: skip
     assert list(figures["mixes"]) == ["status", "all"]
     for mix in figures["mixes"].values():
         assert mix["stored"] == mix["sent"] > 0 and mix["lost"] == 0
@@ -45,4 +32,4 @@ def test_the_storage_benchmark_measures_each_mix_beside_its_wire_bytes(tmp_path)
     statuses, everything = figures["mixes"]["status"], figures["mixes"]["all"]
     assert statuses["wire_bytes_per_event"] > 2 * everything["wire_bytes_per_event"]
     assert set(figures["goal"]) == {"status", "all"}
-    assert "goal ≤ 3 × wire" in result.stdout
+    assert "goal ≤ 3 × wire" in stdout
