@@ -52,6 +52,7 @@ def test_connections_without_a_node_are_shown_and_counted(database_url):
             wait_for_rows(
                 database_url, "SELECT count(*) FROM sessions WHERE events_undecodable = 1", 3
             )
+            wait_for_rows(database_url, "SELECT sum(events_stored) FROM sessions", 2)
 
             sessions = get("/sessions")
             assert sessions["has_more"] is False and sessions["next"] is None
