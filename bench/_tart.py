@@ -204,6 +204,11 @@ class Web:
         self.log.close()
 
 
+def say(message):
+    """A benchmark's progress, on stderr so that its report on stdout stays clean."""
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def loadgen(ingest, nodes, rate, seconds, ramp_up, mix, summary_path, log):
     """`tart loadgen` running at the ingest, stopped on leaving if it has not finished; its

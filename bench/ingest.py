@@ -30,7 +30,7 @@ from pathlib import Path
 
 from _baseline import WRITER_SYNCHRONOUS_COMMIT, Baseline
 from _pg import BenchPostgres
-from _tart import Ingest, idle_memory, step
+from _tart import Ingest, idle_memory, say, step
 
 from tart.config import Settings
 
@@ -66,7 +66,7 @@ def main():
         results["postgres"] = dict(
             pg.settings(), writers_synchronous_commit=WRITER_SYNCHRONOUS_COMMIT
         )
-        _say(f"baseline: {args.baseline_rows:,} rows, batches of {batch_size:,}")
+        say(f"baseline: {args.baseline_rows:,} rows, batches of {batch_size:,}")
         baseline = Baseline(
             pg.database("bench_baseline"), args.mix, args.nodes, args.baseline_rows, batch_size
         )
@@ -94,11 +94,11 @@ def _tart(url, args, logs):
     ingest = Ingest(url, args.nodes, logs / "ingest.log", args.ingest_processes)
     try:
         with open(logs / "loadgen.log", "w") as log:
-            _say(f"memory: {args.nodes} idle nodes")
+            say(f"memory: {args.nodes} idle nodes")
             memory = idle_memory(ingest, args.nodes, args.mix, log)
             steps = []
             for rate in args.rates:
-                _say(f"step: {args.nodes} nodes × {rate:g} events/s for {args.seconds:g} s")
+                say(f"step: {args.nodes} nodes × {rate:g} events/s for {args.seconds:g} s")
                 result = step(ingest, args.nodes, rate, args.seconds, args.mix, log)
                 best_so_far = max((earlier["stored_per_second"] for earlier in steps), default=0)
                 steps.append(result)
@@ -109,7 +109,7 @@ def _tart(url, args, logs):
                     break
             best = max(steps, key=lambda result: result["stored_per_second"])
             rate = 0.8 * best["stored_per_second"] / args.nodes
-            _say(f"step at 80 % of the best: {args.nodes} nodes × {rate:.1f} events/s")
+            say(f"step at 80 % of the best: {args.nodes} nodes × {rate:.1f} events/s")
             at_80 = step(ingest, args.nodes, rate, args.seconds, args.mix, log)
         memory["peak_rss_kb"] = ingest.peak_rss_kb()
         data_bytes = ingest.sql("SELECT avg(pg_column_size(data))::float FROM events")[0][0]
@@ -225,10 +225,6 @@ def _machine():
         "python": platform.python_version(),
         "system": platform.platform(),
     }
-
-
-def _say(message):
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def _arguments():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psutil
 from _pg import BenchPostgres
-from _tart import Ingest, step
+from _tart import Ingest, say, step
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -40,7 +40,7 @@ def main():
         with open(RESULTS / "scaleout-loadgen.log", "w") as log:
             for _ in range(args.repeat):
                 for processes in args.processes:
-                    _say(f"{processes} × tart ingest, {args.nodes} nodes × {args.rate:g} events/s")
+                    say(f"{processes} × tart ingest, {args.nodes} nodes × {args.rate:g} events/s")
                     steps.append(_run(url, processes, postmaster, args, log))
     results = {
         "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
@@ -122,10 +122,6 @@ def _table(results):
         )
     )
     return "\n".join(lines)
-
-
-def _say(message):
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def _arguments():

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from _pg import BenchPostgres
-from _tart import Ingest, loadgen
+from _tart import Ingest, loadgen, say
 
 from tart.db.connect import connect
 from tart.ingest.compaction import compact
@@ -75,7 +75,7 @@ def main():
         results["postgres"] = pg.settings()
         results["default_toast_compression"] = pg.execute("SHOW default_toast_compression")[0][0]
         for mix in args.mixes:
-            _say(f"{mix}: {args.events:,} events from {args.nodes} nodes")
+            say(f"{mix}: {args.events:,} events from {args.nodes} nodes")
             url = pg.database(f"bench_storage_{mix}")
             results["mixes"][mix] = measure(url, mix, args.nodes, args.events, args.rate)
     # Judged on past days: all but one day of the retention.
@@ -227,10 +227,6 @@ def _table(results):
         + ", ".join(f"{mix} {'met' if met else 'NOT met'}" for mix, met in results["goal"].items())
     )
     return "\n".join(lines)
-
-
-def _say(message):
-    print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
 def _arguments():
