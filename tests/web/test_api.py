@@ -9,20 +9,9 @@ import pytest
 from tart.config import Settings
 from tart.web import create_app
 from tests.support.rows import NODE_A, NODE_B, NOW, authored, best_block
+from tests.support.shapes import NODE_ADDED, SEED_NODE
 
-NODE_KEYS = {
-    "node_id",
-    "peer_id",
-    "implementation_name",
-    "implementation_version",
-    "is_connected",
-    "event_count",
-    "connected_at",
-    "last_seen_at",
-    "disconnected_at",
-    "best_block",
-    "finalized_block",
-}
+NODE_KEYS = SEED_NODE | NODE_ADDED
 
 
 def test_nodes_are_listed_connected_first_then_by_last_seen(client, rows):

@@ -4,19 +4,9 @@ client)."""
 import pytest
 
 from tests.support.rows import NODE_A, NODE_B, NOW, authored, best_block
+from tests.support.shapes import EVENT_ADDED, SEED_EVENT
 
-EVENT_KEYS = {
-    "id",
-    "node_id",
-    "event_id",
-    "event_type",
-    "timestamp",
-    "data",
-    "node_name",
-    "node_version",
-    "received_at",
-    "event_name",
-}
+EVENT_KEYS = SEED_EVENT | EVENT_ADDED
 
 
 def test_a_known_node_without_events_has_an_empty_page(client, rows):
