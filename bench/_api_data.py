@@ -25,7 +25,7 @@ from tart.protocol import (
 )
 from tart.protocol.samples import sample
 
-DAYS = 30  # the default retention: one partition per day
+DAYS = Settings().raw_retention_days  # the default retention: one partition per day
 VARIANTS = 16  # distinct sample payloads per event kind
 CORE_COUNT = SimulatedNode.core_count  # as the loadgen's nodes report
 

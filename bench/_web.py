@@ -11,9 +11,11 @@ from _procs import free_port
 
 import tart
 
+WORKERS = 2  # gevent workers, as deployed on two cores
+
 
 class Web:
-    """gunicorn serving TART (2 gevent workers, as deployed) on a free port, for the duration
+    """gunicorn serving TART (WORKERS gevent workers) on a free port, for the duration
     of a with-block; its output goes to `log_path`."""
 
     def __init__(self, url, log_path, wrap=()):
@@ -23,7 +25,7 @@ class Web:
             os.environ,
             DATABASE_URL=url,
             API_BIND=f"127.0.0.1:{self.port}",
-            TART_WEB_WORKERS="2",
+            TART_WEB_WORKERS=str(WORKERS),
             TART_LOG_LEVEL="warning",
         )
         env.pop("PROMETHEUS_MULTIPROC_DIR", None)

@@ -37,7 +37,7 @@ import _propagation_data
 import api_load
 import psutil
 from _committer import Committer
-from _web import Web
+from _web import WORKERS, Web
 
 from tart.db.embedded import EmbeddedPostgres
 from tart.protocol import discriminator
@@ -47,7 +47,6 @@ RESULTS = REPO / "bench" / "results" / "api.json"
 RESULTS_WITH_COMMITS = REPO / "bench" / "results" / "api-commits.json"
 TARGET_P99_MS = 20.0  # the TARGETED pages, commits or not (issue #22)
 TARGET_OTHER_P99_MS = 50.0  # a node's events of a type (#22); analytics, blocks, packages (#16)
-WORKERS = 2  # as _web.Web runs gunicorn
 # Paths drawn beforehand for an endpoint whose path varies (a random node id, cursor, ...).
 PATHS_PER_ENDPOINT = 1000
 # The event types of the endpoints that filter by type.
