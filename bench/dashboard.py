@@ -117,8 +117,8 @@ def _measure(ingest, web, options):
                 "Number(document.querySelector('#feed tbody tr')?.dataset.eventId)"
             )
             (lag,) = ingest.sql(
-                "SELECT extract(epoch FROM (SELECT max(received_at) FROM events)"
-                " - (SELECT received_at FROM events WHERE id = %s))",
+                "SELECT extract(epoch FROM (SELECT max(created_at) FROM events)"
+                " - (SELECT created_at FROM events WHERE id = %s))",
                 (shown_id,),
             )[0]
             lags.append(float(lag))
