@@ -20,6 +20,7 @@ from psycopg2.extras import execute_values
 from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.ingest.batch import WRITERS_LOCK
+from tart.ingest.counters import BEST_BLOCK_CHANGED, FINALIZED_BLOCK_CHANGED
 from tart.loadgen.frames import DISCRIMINATOR_IN_FRAME
 from tart.loadgen.runner import LoadGenerator, Plan, jam_now
 from tart.protocol import JAM_COMMON_ERA, EventDecoder, EventNumbering
@@ -216,10 +217,10 @@ class Baseline:
             )
             node = nodes.setdefault(node_id, [0, received, None, None, None, None])
             node[0] += 1
-            if discriminator == 11:
+            if discriminator == BEST_BLOCK_CHANGED:
                 block = data["BestBlockChanged"]
                 node[2], node[3] = block["slot"], block["hash"]
-            elif discriminator == 12:
+            elif discriminator == FINALIZED_BLOCK_CHANGED:
                 block = data["FinalizedBlockChanged"]
                 node[4], node[5] = block["slot"], block["hash"]
             sessions[session_id] = sessions.get(session_id, 0) + 1

@@ -8,6 +8,8 @@ The events themselves are loaded with the triggers off (they are samples whose I
 nothing); these rows are made directly, in SQL, spread over the same days as the events.
 """
 
+from tart.protocol import discriminator
+
 FAILING = 20
 
 
@@ -23,10 +25,15 @@ def slots(rows: int, nodes: int, pattern_length: int) -> int:
     return max(1, rows // (nodes * pattern_length))
 
 
-def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days):
-    """Fill the derived tables; returns the number of slots."""
+def packages(submissions_per_slot: int, nodes: int) -> int:
+    """The work packages of each slot: every package is submitted to three of the nodes."""
+    return max(1, submissions_per_slot * nodes // 3)
+
+
+def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days, cores):
+    """Fill the derived tables, packages on `cores` cores; returns the number of slots."""
     count = slots(rows, len(node_ids), pattern_length)
-    packages = max(1, submissions_per_slot * len(node_ids) // 3)
+    per_slot = packages(submissions_per_slot, len(node_ids))
     cur.execute(
         "CREATE TEMP TABLE bench_slots AS SELECT s AS slot,"
         " now() - interval '1 hour' - make_interval(secs => (%(slots)s - s)"
@@ -60,7 +67,7 @@ def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days):
     )
     cur.execute(
         "INSERT INTO work_packages SELECT '0x' || lpad(to_hex(s.slot), 32, '0')"
-        " || lpad(to_hex(k), 32, '0'), k %% 341, s.t0 + interval '1 s'"
+        " || lpad(to_hex(k), 32, '0'), k %% %(cores)s, s.t0 + interval '1 s'"
         " FROM bench_slots s CROSS JOIN generate_series(1, %(packages)s) k;"
         # Package k of a slot: primary node k mod n, secondaries the next two; one session
         # per node, submission IDs unique within it.
@@ -69,7 +76,7 @@ def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days):
         " report_built, signature_sent, guarantee_built, guarantee_sent, distributed, failed,"
         " failure, guarantees_sent)"
         " SELECT x.id, (s.slot * %(packages)s + k) * 3 + r, g.node_id, r > 0,"
-        " '0x' || lpad(to_hex(s.slot), 32, '0') || lpad(to_hex(k), 32, '0'), k %% 341,"
+        " '0x' || lpad(to_hex(s.slot), 32, '0') || lpad(to_hex(k), 32, '0'), k %% %(cores)s,"
         " t, t, t + interval '10 ms',"
         " CASE WHEN NOT f THEN t + interval '30 ms' END,"
         " CASE WHEN NOT f THEN t + interval '80 ms' END,"
@@ -88,9 +95,15 @@ def load(cur, node_ids, rows, pattern_length, submissions_per_slot, days):
         " JOIN bench_nodes g ON g.i = (k + r) %% %(n)s"
         " JOIN sessions x ON x.node_id = g.node_id"
         " WHERE r = 0 OR NOT k %% %(failing)s = 0;"
-        "INSERT INTO work_package_failures SELECT session_id, submission_id, node_id, 92,"
+        "INSERT INTO work_package_failures SELECT session_id, submission_id, node_id, %(failed)s,"
         " failure, created_at, failed FROM work_package_pipelines WHERE failed IS NOT NULL",
-        {"packages": packages, "n": n, "failing": FAILING},
+        {
+            "packages": per_slot,
+            "n": n,
+            "failing": FAILING,
+            "cores": cores,
+            "failed": discriminator("WorkPackageFailed"),
+        },
     )
     cur.execute("DROP TABLE bench_slots, bench_nodes")
     return count

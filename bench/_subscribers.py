@@ -26,14 +26,16 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from datetime import datetime  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
 
 import gevent  # noqa: E402
 import gevent.event  # noqa: E402
 
+from tart.web.event_json import iso  # noqa: E402
+
 EVENT = b'{"type":"event","data":{"id":'
 RECEIVED_AT = b'"received_at":"'
-TIME_LENGTH = len("2025-01-01T12:00:00.000000Z")
+TIME_LENGTH = len(iso(datetime.now(UTC)))  # the API writes every time at one width
 CONNECTED = b'{"type":"connected"'
 # Unsolicited pongs (RFC 6455 5.5.3) answer the server's keep-alive pings without looking for
 # them in the stream. Masked and empty, as a client sends them.

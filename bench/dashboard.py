@@ -20,16 +20,16 @@ rest leaves, where an operator's browser would have a machine of its own.
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+from _ingest import Ingest
+from _loadgen import loadgen
 from _pg import BenchPostgres
-from _tart import Ingest, Web, loadgen
+from _report import machine, run_facts
+from _web import Web
 from playwright.sync_api import sync_playwright
 
 REPO = Path(__file__).resolve().parent.parent
@@ -77,13 +77,8 @@ def main():
         finally:
             ingest.stop()
     results.update(
-        command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine={
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average": os.getloadavg(),
-        },
+        **run_facts(),
+        machine=machine(),
         targets=TARGETS,
     )
     (RESULTS / "dashboard.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -122,8 +117,8 @@ def _measure(ingest, web, options):
                 "Number(document.querySelector('#feed tbody tr')?.dataset.eventId)"
             )
             (lag,) = ingest.sql(
-                "SELECT extract(epoch FROM (SELECT max(received_at) FROM events)"
-                " - (SELECT received_at FROM events WHERE id = %s))",
+                "SELECT extract(epoch FROM (SELECT max(created_at) FROM events)"
+                " - (SELECT created_at FROM events WHERE id = %s))",
                 (shown_id,),
             )[0]
             lags.append(float(lag))

@@ -15,10 +15,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tart.loadgen.nodes import SimulatedNode
 from tart.protocol import EventDecoder, encode_event
 
 TARGET = 150_000  # events/s on one core
-CORE_COUNT = 341
+CORE_COUNT = SimulatedNode.core_count  # as the loadgen's nodes report
 PROTOCOL_VERSION = 0
 RESULTS = Path(__file__).resolve().parent / "results" / "decode.json"
 

@@ -16,18 +16,18 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from _procs import BIN, free_port, wait_for_port
+
 from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
 
-BIN = Path(sys.executable).parent
 CATCH_UP_TIMEOUT = 300
 
 
@@ -56,7 +56,7 @@ def main():
 
 
 def run(options, server, url, work):
-    port = _free_port()
+    port = free_port()
     env = dict(
         os.environ,
         DATABASE_URL=url,
@@ -66,7 +66,7 @@ def run(options, server, url, work):
     )
     log = open(work / "ingest.log", "w")
     ingest = subprocess.Popen([str(BIN / "tart"), "ingest"], env=env, stdout=log, stderr=log)
-    _wait_for_port(port)
+    wait_for_port(port, ingest, "tart ingest", work / "ingest.log")
     summary = work / "summary.json"
     duration = options.before + options.outage + options.after
     loadgen = subprocess.Popen(
@@ -156,23 +156,6 @@ def _scalar(url, sql):
             return cur.fetchone()[0]
     finally:
         conn.close()
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_for_port(port, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise TimeoutError(f"tart ingest did not listen on {port}")
 
 
 if __name__ == "__main__":

@@ -17,20 +17,20 @@ In one run, on one embedded PostgreSQL configured as the seed README says for 1,
 Prints a table and writes bench/results/ingest.json, with ingest.log and loadgen.log beside
 it. The loadgen, ingest and PostgreSQL share the machine's cores: the figures are for all three
 on one machine, with the loadgen at a lower CPU priority, as nodes elsewhere would be
-(bench/_tart.py).
+(bench/_loadgen.py).
 """
 
 import argparse
 import json
 import os
 import platform
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from _baseline import WRITER_SYNCHRONOUS_COMMIT, Baseline
+from _ingest import Ingest
 from _pg import BenchPostgres
-from _tart import Ingest, idle_memory, say, step
+from _report import run_facts, say
+from _steps import idle_memory, step
 
 from tart.config import Settings
 
@@ -53,8 +53,7 @@ def main():
     path = args.results or RESULTS / "ingest.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     results = {
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **run_facts(),
         "machine": _machine(),
         "nodes": args.nodes,
         "mix": args.mix,

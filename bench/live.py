@@ -17,23 +17,22 @@ for all on one machine.
 
 import argparse
 import json
-import os
-import platform
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from _ingest import Ingest
+from _loadgen import loadgen
 from _pg import BenchPostgres
+from _report import machine, run_facts
 from _stages import breakdown, lines
-from _tart import Ingest, Web, loadgen
+from _web import Web
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
@@ -59,13 +58,8 @@ def main():
         results["stages"] = breakdown(trace, ids)
         shutil.rmtree(trace)
     results.update(
-        command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
-        machine={
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average": os.getloadavg(),
-        },
+        **run_facts(),
+        machine=machine(),
         target_p99_ms=TARGET_P99_MS,
     )
     (RESULTS / "live.json").write_text(json.dumps(results, indent=1) + "\n")
@@ -228,12 +222,6 @@ def _ms(ordered, q):
     if not ordered:
         return None
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _arguments():

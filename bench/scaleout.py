@@ -5,7 +5,7 @@ the CPU each part spends per stored event.
     .venv/bin/python bench/scaleout.py --nodes 16 --seconds 3 --rate 50 --repeat 1   # a check
 
 On one embedded PostgreSQL configured as the seed README says (bench/_pg.py), the processes
-share a port with SO_REUSEPORT (bench/_tart.py), so the kernel spreads the nodes' connections
+share a port with SO_REUSEPORT (bench/_ingest.py), so the kernel spreads the nodes' connections
 over them, as a TCP load balancer would spread nodes over hosts. Each step offers --rate events/s
 per node from --nodes nodes (by default more than this machine stores) for --seconds; the runs
 alternate 1 and 2 processes --repeat times, since other work on a shared machine moves the
@@ -18,12 +18,13 @@ import argparse
 import json
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from _ingest import Ingest
 from _pg import BenchPostgres
-from _tart import Ingest, say, step
+from _report import run_facts, say
+from _steps import step
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -43,8 +44,7 @@ def main():
                     say(f"{processes} × tart ingest, {args.nodes} nodes × {args.rate:g} events/s")
                     steps.append(_run(url, processes, postmaster, args, log))
     results = {
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **run_facts(),
         "nodes": args.nodes,
         "rate_per_node": args.rate,
         "mix": args.mix,

@@ -21,12 +21,16 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from _histogram import histogram_delta, histogram_quantile
+from _ingest import Ingest
+from _loadgen import loadgen
 from _pg import BenchPostgres
-from _tart import DRAIN_TIMEOUT, Ingest, Web, histogram_delta, histogram_quantile, loadgen
+from _report import run_facts
+from _steps import DRAIN_TIMEOUT
+from _web import Web
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RSS_GROWTH = 1.10
@@ -49,8 +53,7 @@ def main():
         finally:
             ingest.stop()
     results.update(
-        command=" ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        **run_facts(),
     )
     (args.results or RESULTS / "soak.json").write_text(json.dumps(results, indent=1) + "\n")
     print(_verdict(results))

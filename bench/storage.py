@@ -19,12 +19,12 @@ Then its indexes are rebuilt, as ingest rebuilds a partition once its day is ove
 import argparse
 import functools
 import json
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
+from _ingest import Ingest
+from _loadgen import loadgen
 from _pg import BenchPostgres
-from _tart import Ingest, loadgen, say
+from _report import run_facts, say
 
 from tart.db.connect import connect
 from tart.ingest.compaction import compact
@@ -66,8 +66,7 @@ def main():
     args = _arguments()
     RESULTS.mkdir(exist_ok=True)
     results = {
-        "command": " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        **run_facts(),
         "nodes": args.nodes,
         "mixes": {},
     }

@@ -9,6 +9,8 @@ from tart.db.connect import connect
 
 # The time the rows are written with; one value for the whole test session.
 NOW = datetime.now(UTC).replace(microsecond=0)
+# Two nodes' ids for tests that need a node or two.
+NODE_A, NODE_B = "a1" * 32, "b2" * 32
 
 
 class Rows:
