@@ -49,6 +49,8 @@ def timeseries():
     node_id = wanted.node_id
     counts = span.counts
     key, column, join = GROUPINGS[by]
+    # Series of nodes over all event types read a row per node and bucket (schema/029).
+    table = counts.by_node if column == "node_id" and types is None else counts.table
     # Each step's start by date_bin, a timestamp that a hash table groups by cheaply, rather
     # than its index as a numeric expression of each count row; the indexes are worked out
     # for each (series, step) only, and come as one row per series with its steps in arrays.
@@ -57,7 +59,7 @@ def timeseries():
         f" (extract(epoch FROM g.begins - %(start)s) / %(step)s)::int AS index,"
         f" sum(g.events)::bigint AS events FROM (SELECT c.{column},"
         f" date_bin(make_interval(secs => %(step)s), c.{counts.bucket}, %(start)s) AS begins,"
-        f" sum(c.event_count) AS events FROM {counts.table} c"
+        f" sum(c.event_count) AS events FROM {table} c"
         f" WHERE c.{counts.bucket} >= %(start)s AND c.{counts.bucket} < %(end)s"
         + (" AND c.event_type = ANY(%(types)s)" if types is not None else "")
         + (" AND c.node_id LIKE %(node_id)s" if node_id else "")
