@@ -111,9 +111,14 @@ def _keep_minute_counts(url):
     conn = connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:
+        days = Settings.from_env().minute_aggregate_retention_days
+        cur.execute(
+            "DELETE FROM event_stats_node_minute WHERE minute < now() - make_interval(days => %s)",
+            (days,),
+        )
         cur.execute(
             "DELETE FROM event_stats_minute WHERE minute < now() - make_interval(days => %s)",
-            (Settings.from_env().minute_aggregate_retention_days,),
+            (days,),
         )
         if cur.rowcount:
             cur.execute("CLUSTER event_stats_minute USING event_stats_minute_pkey")
@@ -136,7 +141,8 @@ def _load(url, node_ids, rows):
     cur = conn.cursor()
     cur.execute(
         "TRUNCATE events, decode_errors, sessions, known_nodes, ingest_stats, event_stats_minute,"
-        " event_stats_hourly, event_count_ranges, blocks, block_sightings, work_packages,"
+        " event_stats_hourly, event_stats_node_minute, event_stats_node_hourly,"
+        " event_count_ranges, blocks, block_sightings, work_packages,"
         " work_package_pipelines, work_package_failures"
     )
     today = datetime.now(UTC).date()

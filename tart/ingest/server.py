@@ -235,7 +235,9 @@ class IngestServer:
             self._folded = stored, now
 
     def _drop_old_counts(self):
-        """Delete event counts past their retention (event_stats_minute, event_stats_hourly)."""
+        """Delete event counts past their retention: by minute (event_stats_minute and, of all
+        types together, event_stats_node_minute) and by hour (event_stats_hourly,
+        event_stats_node_hourly)."""
         settings = self.settings
         conn = self.ingest.connect()
         try:
@@ -244,6 +246,8 @@ class IngestServer:
                 for table, bucket, days in (
                     ("event_stats_minute", "minute", settings.minute_aggregate_retention_days),
                     ("event_stats_hourly", "hour", settings.aggregate_retention_days),
+                    ("event_stats_node_minute", "minute", settings.minute_aggregate_retention_days),
+                    ("event_stats_node_hourly", "hour", settings.aggregate_retention_days),
                 ):
                     cur.execute(
                         f"DELETE FROM {table} WHERE {bucket} < now() - make_interval(days => %s)",
@@ -253,7 +257,10 @@ class IngestServer:
         finally:
             conn.close()
         if any(deleted):
-            log.info("event counts past retention deleted: %d by minute, %d by hour", *deleted)
+            log.info(
+                "event counts past retention deleted: %d by minute, %d by hour (%d and %d by node)",
+                *deleted,
+            )
 
 
 def _fold(cur):

@@ -1,7 +1,7 @@
 """Event counts by minute and hour (schema/012_event_stats.sql, folded in from the events as
-schema/021_event_counts_folded.sql says) are exact: after realistic traffic, after a database
-restart under load (the writer sends batches again), with inserts interleaved and rolled back,
-and after the raw rows they count are gone."""
+schema/021_event_counts_folded.sql says; by node of all types together, schema/029) are exact:
+after realistic traffic, after a database restart under load (the writer sends batches again),
+with inserts interleaved and rolled back, and after the raw rows they count are gone."""
 
 import time
 from contextlib import closing
@@ -17,6 +17,9 @@ RAW_COUNTS = (
     "SELECT date_trunc('{unit}', created_at, 'UTC'), node_id, event_type, count(*)"
     " FROM events GROUP BY 1, 2, 3"
 )
+RAW_NODE_COUNTS = (
+    "SELECT date_trunc('{unit}', created_at, 'UTC'), node_id, count(*) FROM events GROUP BY 1, 2"
+)
 
 
 def counts(url, table, bucket):
@@ -30,11 +33,24 @@ def raw(url, unit):
     return {row[:3]: row[3] for row in query(url, RAW_COUNTS.format(unit=unit))}
 
 
+def by_node(url, table, bucket):
+    return {
+        row[:2]: row[2] for row in query(url, f"SELECT {bucket}, node_id, event_count FROM {table}")
+    }
+
+
+def raw_by_node(url, unit):
+    return {row[:2]: row[2] for row in query(url, RAW_NODE_COUNTS.format(unit=unit))}
+
+
 def assert_exact(url):
     minutes = counts(url, "event_stats_minute", "minute")
     hours = counts(url, "event_stats_hourly", "hour")
     assert minutes == raw(url, "minute")
     assert hours == raw(url, "hour")
+    # The counts of all event types of a node together (schema/029) are as exact.
+    assert by_node(url, "event_stats_node_minute", "minute") == raw_by_node(url, "minute")
+    assert by_node(url, "event_stats_node_hourly", "hour") == raw_by_node(url, "hour")
     return minutes, hours
 
 
@@ -177,9 +193,12 @@ def test_ingest_housekeeping_keeps_each_store_for_its_own_retention(database_url
     assert scalar(database_url, "SELECT count(*) FROM events") == 10
     assert sum(counts(database_url, "event_stats_minute", "minute").values()) == 5
     assert sorted(counts(database_url, "event_stats_hourly", "hour").values()) == [5, 5, 5]
+    assert list(by_node(database_url, "event_stats_node_minute", "minute").values()) == [5]
+    assert sorted(by_node(database_url, "event_stats_node_hourly", "hour").values()) == [5, 5, 5]
     with running_ingest(database_url, TART_AGGREGATE_RETENTION_DAYS=1):
         wait_for_rows(database_url, "SELECT count(*) FROM event_stats_hourly", 1)
     assert scalar(database_url, "SELECT sum(event_count)::int FROM event_stats_hourly") == 5
+    assert list(by_node(database_url, "event_stats_node_hourly", "hour").values()) == [5]
 
 
 def test_the_former_retention_variable_still_sets_the_raw_retention():

@@ -38,10 +38,11 @@ class Counts:
     table: str
     bucket: str  # the table's time column
     seconds: int  # its bucket size
+    by_node: str  # the table of the same buckets with all event types of a node together
 
 
-MINUTES = Counts("event_stats_minute", "minute", MINUTE)
-HOURS = Counts("event_stats_hourly", "hour", HOUR)
+MINUTES = Counts("event_stats_minute", "minute", MINUTE, "event_stats_node_minute")
+HOURS = Counts("event_stats_hourly", "hour", HOUR, "event_stats_node_hourly")
 
 
 @dataclass(frozen=True)

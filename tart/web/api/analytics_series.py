@@ -18,15 +18,18 @@ from tart.web.errors import ApiError
 
 blueprint = Blueprint("analytics_series", __name__, url_prefix="/api/analytics")
 
-# What a series is keyed by: the SQL of its key, and the join it needs.
+# What a series is keyed by: the SQL of its key over the counts summed by node or by event
+# type (`g`), and the join it needs. By implementation, the counts are summed by node first, so
+# that the join reads a row per (node, step) rather than per count row.
 GROUPINGS = {
-    "type": ("c.event_type::text", ""),
+    "type": ("g.event_type::text", "event_type", ""),
     # By type in SQL, then added up by the spec's section each type is in.
-    "category": ("c.event_type::text", ""),
-    "node": ("c.node_id", ""),
+    "category": ("g.event_type::text", "event_type", ""),
+    "node": ("g.node_id", "node_id", ""),
     "implementation": (
         "coalesce(n.implementation_name, 'unknown')",
-        " LEFT JOIN known_nodes n ON n.node_id = c.node_id",
+        "node_id",
+        " LEFT JOIN known_nodes n ON n.node_id = g.node_id",
     ),
 }
 
@@ -45,14 +48,22 @@ def timeseries():
     types = sorted(wanted.event_types) if wanted.event_types is not None else None
     node_id = wanted.node_id
     counts = span.counts
-    key, join = GROUPINGS[by]
+    key, column, join = GROUPINGS[by]
+    # Series of nodes over all event types read a row per node and bucket (schema/029).
+    table = counts.by_node if column == "node_id" and types is None else counts.table
+    # Each step's start by date_bin, a timestamp that a hash table groups by cheaply, rather
+    # than its index as a numeric expression of each count row; the indexes are worked out
+    # for each (series, step) only, and come as one row per series with its steps in arrays.
     sql = (
-        f"SELECT {key}, floor(extract(epoch FROM c.{counts.bucket} - %(start)s) / %(step)s)::int,"
-        f" sum(c.event_count)::bigint FROM {counts.table} c{join}"
+        f"SELECT key, array_agg(index), array_agg(events) FROM (SELECT {key} AS key,"
+        f" (extract(epoch FROM g.begins - %(start)s) / %(step)s)::int AS index,"
+        f" sum(g.events)::bigint AS events FROM (SELECT c.{column},"
+        f" date_bin(make_interval(secs => %(step)s), c.{counts.bucket}, %(start)s) AS begins,"
+        f" sum(c.event_count) AS events FROM {table} c"
         f" WHERE c.{counts.bucket} >= %(start)s AND c.{counts.bucket} < %(end)s"
         + (" AND c.event_type = ANY(%(types)s)" if types is not None else "")
         + (" AND c.node_id LIKE %(node_id)s" if node_id else "")
-        + " GROUP BY 1, 2"
+        + f" GROUP BY 1, 2) g{join} GROUP BY 1, 2) s GROUP BY key"
     )
     rows = pool().query(
         sql,
@@ -66,12 +77,14 @@ def timeseries():
     )
     steps = -int(-span.seconds // step)
     series = {}
-    for name, index, count in rows:
+    for name, indexes, events in rows:
         if by == "category":
             name = EVENTS[int(name)].category.key
-        series.setdefault(name, [0] * steps)[index] += count
+        counts_ = series.setdefault(name, [0] * steps)
+        for index, count in zip(indexes, events):
+            counts_[index] += count
     ranked = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
-    now = datetime.now(UTC)
+    times = _step_times(span.start, step, steps)
     return {
         "from": event_json.iso(span.start),
         "to": event_json.iso(span.end),
@@ -80,7 +93,7 @@ def timeseries():
         "by": by,
         "series_total": len(series),
         "series": [
-            {**_describe(by, name), "points": _points(span.start, step, counts_, now)}
+            {**_describe(by, name), "points": _points(times, counts_)}
             for name, counts_ in ranked[:limit]
         ],
     }
@@ -98,17 +111,24 @@ def _describe(by, name):
 _HEADINGS = {category.key: category.heading for category in CATEGORIES}
 
 
-def _points(start, step, counts, now):
-    """Each step's count and rate; the step holding now is divided by its elapsed part."""
-    points = []
-    for index, count in enumerate(counts):
+def _step_times(start, step, steps):
+    """Each step's start as the API writes it, and its elapsed seconds: the step holding now
+    is divided by its elapsed part. Worked out once for all series."""
+    now = datetime.now(UTC)
+    times = []
+    for index in range(steps):
         begins = start + timedelta(seconds=index * step)
-        seconds = min(step, (now - begins).total_seconds())
-        points.append(
-            {
-                "time": event_json.iso(begins),
-                "events": count,
-                "events_per_second": round(count / seconds, 3) if seconds > 0 else 0.0,
-            }
-        )
-    return points
+        times.append((event_json.iso(begins), min(step, (now - begins).total_seconds())))
+    return times
+
+
+def _points(times, counts):
+    """Each step's count and rate."""
+    return [
+        {
+            "time": begins,
+            "events": count,
+            "events_per_second": round(count / seconds, 3) if seconds > 0 else 0.0,
+        }
+        for (begins, seconds), count in zip(times, counts)
+    ]

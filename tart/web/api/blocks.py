@@ -11,6 +11,7 @@ agree with each other; shown because it excludes the network path to TART).
 
 import re
 
+import orjson
 from flask import Blueprint, request
 
 from tart.web import filters
@@ -24,6 +25,9 @@ blueprint = Blueprint("blocks", __name__, url_prefix="/api")
 # The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
 # and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
 LIST_LIFETIME = 1.0
+# A block's page is kept until the next commit of events, as event pages are, and at most this
+# long for what no commit announces (sessions opening, a node's new implementation name).
+DETAILS_LIFETIME = 5.0
 
 PERCENTILES = (50, 90, 99, 100)
 # A node connected at any time in the slot after a block was first seen should have had it:
@@ -62,16 +66,13 @@ def list_blocks():
 
 
 @blueprint.get("/blocks/<block>")
+@kept(DETAILS_LIFETIME)
 def block_details(block):
     if _SLOT.fullmatch(block) and int(block) <= MAX_SLOT:
-        rows = pool().prepared(
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE slot = $1 ORDER BY header_hash",
-            (int(block),),
-        )
+        rows = pool().prepared(_DETAILS + "WHERE slot = $1 ORDER BY header_hash", (int(block),))
     elif _HASH.fullmatch(block):
         rows = pool().prepared(
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE header_hash = $1",
-            ("0x" + block.lower().removeprefix("0x"),),
+            _DETAILS + "WHERE header_hash = $1", ("0x" + block.lower().removeprefix("0x"),)
         )
     else:
         raise ApiError(
@@ -83,7 +84,12 @@ def block_details(block):
         )
     if not rows:
         raise ApiError(404, "no node has reported this block", block=block)
-    return {"blocks": [{**_block(row), **_nodes(row[0], row[3])} for row in rows]}
+    return {
+        "blocks": [
+            {**_block(row), "nodes": orjson.Fragment(nodes), "never_had": orjson.Fragment(never)}
+            for *row, nodes, never in rows
+        ]
+    }
 
 
 def _block(row) -> dict:
@@ -109,38 +115,24 @@ def _percentiles(first, times) -> dict:
     }
 
 
-def _nodes(header_hash: str, first_seen_at: str) -> dict:
-    """Each reporting node's times, and the nodes that never had it though connected within
-    CONNECTED_WITHIN of its first sighting."""
-    times = ", ".join(f"{utc(f's.{kind}_at')}, {utc(f's.{kind}_time')}" for kind in _KINDS)
-    rows = pool().prepared(
-        f"SELECT s.node_id, n.implementation_name, {times}, {utc(_HAD_AT)}, "
-        f"{utc(_HAD_TIME)}, s.failure "
-        f"FROM block_sightings s LEFT JOIN known_nodes n USING (node_id) "
-        f"WHERE s.header_hash = $1 ORDER BY {_HAD_AT} NULLS LAST, s.node_id",
-        (header_hash,),
-    )
-    nodes = []
-    for node_id, name, *rest in rows:
-        stamps, (had_at, had_time, failure) = rest[:-3], rest[-3:]
-        node = {"node_id": node_id, "implementation_name": name}
-        for index, kind in enumerate(_KINDS):
-            node[f"{kind}_at"] = stamps[2 * index]
-            node[f"{kind}_time"] = stamps[2 * index + 1]
-        nodes.append({**node, "had_at": had_at, "had_time": had_time, "failure": failure})
-    missing = pool().prepared(
-        "SELECT n.node_id, n.implementation_name FROM known_nodes n "
-        "WHERE EXISTS (SELECT 1 FROM sessions x WHERE x.node_id = n.node_id"
-        f" AND x.opened_at <= $2::timestamptz + interval '{CONNECTED_WITHIN} seconds'"
-        " AND (x.closed_at IS NULL OR x.closed_at >= $2::timestamptz)) "
-        f"AND NOT EXISTS (SELECT 1 FROM block_sightings s WHERE s.header_hash = $1"
-        f" AND s.node_id = n.node_id AND {_HAD_AT} IS NOT NULL) "
-        "ORDER BY n.node_id",
-        (header_hash, first_seen_at),
-    )
-    return {
-        "nodes": nodes,
-        "never_had": [
-            {"node_id": node_id, "implementation_name": name} for node_id, name in missing
-        ],
-    }
+# Each reporting node's times, and the nodes that never had the block though connected within
+# CONNECTED_WITHIN of its first sighting, as JSON built by PostgreSQL: a block has a row per node,
+# and rendering them in the worker cost it more than the queries.
+_NODE_FIELDS = ", ".join(
+    f"'{kind}_{clock}', {utc(f's.{kind}_{clock}')}" for kind in _KINDS for clock in ("at", "time")
+)
+_NODES = f"""(SELECT coalesce(json_agg(json_build_object(
+'node_id', s.node_id, 'implementation_name', n.implementation_name, {_NODE_FIELDS},
+'had_at', {utc(_HAD_AT)}, 'had_time', {utc(_HAD_TIME)}, 'failure', s.failure)
+ORDER BY {_HAD_AT} NULLS LAST, s.node_id), '[]')
+FROM block_sightings s LEFT JOIN known_nodes n USING (node_id)
+WHERE s.header_hash = blocks.header_hash)::text"""
+_NEVER_HAD = f"""(SELECT coalesce(json_agg(json_build_object(
+'node_id', n.node_id, 'implementation_name', n.implementation_name) ORDER BY n.node_id), '[]')
+FROM known_nodes n
+WHERE EXISTS (SELECT 1 FROM sessions x WHERE x.node_id = n.node_id
+AND x.opened_at <= blocks.first_seen_at + interval '{CONNECTED_WITHIN} seconds'
+AND (x.closed_at IS NULL OR x.closed_at >= blocks.first_seen_at))
+AND NOT EXISTS (SELECT 1 FROM block_sightings s WHERE s.header_hash = blocks.header_hash
+AND s.node_id = n.node_id AND {_HAD_AT} IS NOT NULL))::text"""
+_DETAILS = f"SELECT {_BLOCK_COLUMNS}, {_NODES}, {_NEVER_HAD} FROM blocks "

@@ -13,6 +13,7 @@ the node's own clock (one node's pipeline is timed by one clock).
 import re
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from flask import Blueprint, request
 
 from tart.web import filters
@@ -26,6 +27,9 @@ blueprint = Blueprint("workpackages", __name__, url_prefix="/api")
 # The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
 # and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
 LIST_LIFETIME = 1.0
+# A work-package's page is kept until the next commit of events, as event pages are, and at most
+# this long for what no commit announces (a node's new implementation name).
+DETAILS_LIFETIME = 5.0
 
 DEFAULT_WINDOW = timedelta(hours=1)
 EARLIEST = datetime(1971, 1, 1, tzinfo=UTC)
@@ -97,6 +101,7 @@ def list_work_packages():
 
 
 @blueprint.get("/workpackages/<work_package_hash>")
+@kept(DETAILS_LIFETIME)
 def work_package(work_package_hash):
     if not _HASH.fullmatch(work_package_hash):
         raise ApiError(
@@ -106,52 +111,53 @@ def work_package(work_package_hash):
             value=work_package_hash,
         )
     wanted = "0x" + work_package_hash.lower().removeprefix("0x")
-    package = pool().prepared_one(
-        f"SELECT core, {utc('first_seen_at')} FROM work_packages WHERE work_package_hash = $1",
-        (wanted,),
-    )
+    package = pool().prepared_one(_JOURNEY, (wanted,))
     if package is None:
         raise ApiError(404, "no node has reported this work-package", work_package_hash=wanted)
-    stages = ", ".join(utc(f"p.{stage}") for stage in STAGES)
-    rows = pool().prepared(
-        f"SELECT p.node_id, n.implementation_name, p.session_id, p.submission_id::text, "
-        f"p.shared, {utc('p.created_at')}, p.duplicate, p.guarantees_sent, "
-        f"{_FURTHEST}, {utc('p.failed')}, p.failure, {stages} "
-        f"FROM work_package_pipelines p LEFT JOIN known_nodes n USING (node_id) "
-        f"WHERE p.work_package_hash = $1 ORDER BY p.shared NULLS LAST, p.created_at, p.node_id",
-        (wanted,),
-    )
-    failures = _pipeline_failures(wanted)
-    pipelines = []
-    for row in rows:
-        node_id, name, session_id, submission_id, shared, created_at, duplicate, sent = row[:8]
-        furthest, failed, failure, *times = row[8:]
-        pipelines.append(
-            {
-                "node_id": node_id,
-                "implementation_name": name,
-                "session_id": session_id,
-                "submission_event_id": int(submission_id),
-                "role": None if shared is None else ("secondary" if shared else "primary"),
-                "created_at": created_at,
-                "duplicate": duplicate,
-                "guarantees_sent": sent,
-                "furthest_stage": None if furthest is None else STAGES[furthest],
-                "stages": dict(zip(STAGES, times)),
-                "failed": failed,
-                "failure": failure,
-                "failures": failures.get((session_id, submission_id), []),
-            }
-        )
-    core, first_seen_at = package
-    reached = [p["furthest_stage"] for p in pipelines if p["furthest_stage"]]
+    core, first_seen_at, furthest, pipelines = package
     return {
         "work_package_hash": wanted,
         "core": core,
         "first_seen_at": first_seen_at,
-        "furthest_stage": max(reached, key=STAGES.index) if reached else None,
-        "pipelines": pipelines,
+        "furthest_stage": None if furthest is None else STAGES[furthest],
+        "pipelines": orjson.Fragment(pipelines),
     }
+
+
+# A package's pipelines, each with its failures, as JSON built by PostgreSQL in one statement: a
+# package is asked for by hash at random, and rendering its rows in the worker cost it more than
+# the queries.
+_STAGE_NAMES = "ARRAY[" + ", ".join(f"'{stage}'" for stage in STAGES) + "]"
+_FAILURE_NAME = (
+    "CASE f.event_type "
+    + " ".join(f"WHEN {event_type} THEN '{name}'" for event_type, name in FAILURE_NAMES.items())
+    + " END"
+)
+_PIPELINE_FAILURES = f"""(SELECT coalesce(json_agg(json_build_object(
+'event_type', f.event_type, 'event_name', {_FAILURE_NAME}, 'reason', f.reason,
+'received_at', {utc("f.created_at")}, 'timestamp', {utc("f.node_time")})
+ORDER BY f.created_at), '[]')
+FROM work_package_failures f
+WHERE f.session_id = p.session_id AND f.submission_id = p.submission_id)"""
+_STAGES_JSON = (
+    "json_build_object(" + ", ".join(f"'{stage}', {utc(f'p.{stage}')}" for stage in STAGES) + ")"
+)
+_JOURNEY = f"""SELECT w.core, {utc("w.first_seen_at")},
+(SELECT max({_FURTHEST}) FROM work_package_pipelines p
+ WHERE p.work_package_hash = w.work_package_hash),
+(SELECT coalesce(json_agg(json_build_object(
+ 'node_id', p.node_id, 'implementation_name', n.implementation_name,
+ 'session_id', p.session_id, 'submission_event_id', p.submission_id,
+ 'role', CASE WHEN p.shared THEN 'secondary' WHEN NOT p.shared THEN 'primary' END,
+ 'created_at', {utc("p.created_at")}, 'duplicate', p.duplicate,
+ 'guarantees_sent', p.guarantees_sent,
+ 'furthest_stage', ({_STAGE_NAMES})[{_FURTHEST} + 1],
+ 'stages', {_STAGES_JSON}, 'failed', {utc("p.failed")}, 'failure', p.failure,
+ 'failures', {_PIPELINE_FAILURES})
+ ORDER BY p.shared NULLS LAST, p.created_at, p.node_id), '[]')
+ FROM work_package_pipelines p LEFT JOIN known_nodes n USING (node_id)
+ WHERE p.work_package_hash = w.work_package_hash)::text
+FROM work_packages w WHERE w.work_package_hash = $1"""
 
 
 def _window(args) -> tuple[datetime, datetime]:
@@ -237,26 +243,3 @@ def _failures(since: datetime, until: datetime) -> list[dict]:
         }
         for event_type, reason, count in rows
     ]
-
-
-def _pipeline_failures(work_package_hash: str) -> dict:
-    rows = pool().prepared(
-        f"SELECT f.session_id, f.submission_id::text, f.event_type, f.reason, "
-        f"{utc('f.created_at')}, {utc('f.node_time')} "
-        f"FROM work_package_pipelines p JOIN work_package_failures f "
-        f"USING (session_id, submission_id) WHERE p.work_package_hash = $1 "
-        f"ORDER BY f.created_at",
-        (work_package_hash,),
-    )
-    found = {}
-    for session_id, submission_id, event_type, reason, created_at, node_time in rows:
-        found.setdefault((session_id, submission_id), []).append(
-            {
-                "event_type": event_type,
-                "event_name": FAILURE_NAMES[event_type],
-                "reason": reason,
-                "received_at": created_at,
-                "timestamp": node_time,
-            }
-        )
-    return found
