@@ -128,7 +128,8 @@ def _points(times, counts):
         {
             "time": begins,
             "events": count,
-            "events_per_second": round(count / seconds, 3) if seconds > 0 else 0.0,
+            # Six places: one event in an hour is 0.000278/s, not 0.
+            "events_per_second": round(count / seconds, 6) if seconds > 0 else 0.0,
         }
         for (begins, seconds), count in zip(times, counts)
     ]
