@@ -11,7 +11,8 @@ run: $(VENV)/.installed
 
 # Most of a test's time is spent waiting for the servers it starts, so four pytest-xdist workers
 # (each with a PostgreSQL of its own) finish sooner than one even on two cores. Each file's tests
-# run on one worker, so that a module's shared servers start once (see tests/conftest.py).
+# run on one worker, so that a module's shared servers start once, and the files that took
+# longest last time start first (see tests/conftest.py).
 # The terminal dashboard's tests wait for a TUI to react within seconds: they run after the
 # others, alone, as they failed beside three busy workers on two cores.
 test: $(VENV)/.installed-test

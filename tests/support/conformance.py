@@ -2,7 +2,7 @@
 
 import time
 
-from tests.support.ingest import query
+from tests.support.ingest import Poll
 
 # Valid events by node and kind, from the counts and from the events.
 COUNTED_VALID = (
@@ -25,18 +25,19 @@ def wait_until_counted(url, timeout=30.0):
     """Poll until the counts equal the rows (node counters trail events by about a second);
     return (valid, errors) rows as sets, or fail showing the difference."""
     deadline = time.monotonic() + timeout
-    while True:
-        valid, stored_valid, errors, stored_errors = (
-            set(query(url, sql))
-            for sql in (COUNTED_VALID, STORED_VALID, COUNTED_ERRORS, STORED_ERRORS)
-        )
-        if valid == stored_valid and errors == stored_errors:
-            return valid, errors
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"valid counted, not stored: {sorted(valid - stored_valid)[:5]}; "
-                f"stored, not counted: {sorted(stored_valid - valid)[:5]}; "
-                f"errors counted, not stored: {sorted(errors - stored_errors)[:5]}; "
-                f"stored, not counted: {sorted(stored_errors - errors)[:5]}"
+    with Poll(url) as poll:
+        while True:
+            valid, stored_valid, errors, stored_errors = (
+                set(poll.query(sql))
+                for sql in (COUNTED_VALID, STORED_VALID, COUNTED_ERRORS, STORED_ERRORS)
             )
-        time.sleep(0.1)
+            if valid == stored_valid and errors == stored_errors:
+                return valid, errors
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"valid counted, not stored: {sorted(valid - stored_valid)[:5]}; "
+                    f"stored, not counted: {sorted(stored_valid - valid)[:5]}; "
+                    f"errors counted, not stored: {sorted(errors - stored_errors)[:5]}; "
+                    f"stored, not counted: {sorted(stored_errors - errors)[:5]}"
+                )
+            time.sleep(0.1)
