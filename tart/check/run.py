@@ -33,7 +33,9 @@ def check_connection(host, port, max_frame, as_json):
     at Ctrl-C (or SIGTERM) or when the node closes, print the report."""
     # Live lines go where they do not mix with the JSON report.
     live = _console(sys.stderr if as_json else sys.stdout)
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGINT too: a shell that starts it in the background leaves SIGINT ignored.
+    stops = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.signal(signum, _interrupt) for signum in stops}
     checker = None
     try:
         connection, remote = accept_one(host, port, lambda bound: _listening(live, bound))
@@ -45,7 +47,8 @@ def check_connection(host, port, max_frame, as_json):
     except KeyboardInterrupt:
         live.print("stopped", highlight=False)
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
     if checker is None:
         live.print("no node connected", highlight=False)
         return False

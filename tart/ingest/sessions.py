@@ -86,6 +86,8 @@ class ConnectionPool:
         while True:
             try:
                 return self._with_connection(once)
+            except _Dropped:
+                continue  # says nothing of the database now: the next try takes a new one
             except Exception as error:
                 if is_row_error(error):
                     raise
@@ -99,22 +101,30 @@ class ConnectionPool:
 
     def _with_connection(self, once):
         conn = self._idle.get()
+        pooled = conn is not None and not conn.closed
         try:
-            if conn is None or conn.closed:
+            if not pooled:
                 conn = self._connect()
                 self._stats.database_pool_connections += 1
             return once(conn)
         except psycopg2.extensions.TransactionRollbackError:
             raise  # rolled back; the connection is fine
-        except Exception:
+        except Exception as error:
+            dropped = pooled and conn.closed  # psycopg2 marks a connection the server ended
             if conn is not None and not conn.closed:
                 conn.close()
             if conn is not None:
                 self._stats.database_pool_connections -= 1
             conn = None
+            if dropped:
+                raise _Dropped from error
             raise
         finally:
             self._idle.put(conn)
+
+
+class _Dropped(Exception):
+    """A pooled connection that the server had ended (a restart since it was last used)."""
 
 
 class SessionStore:
