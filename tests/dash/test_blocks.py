@@ -109,7 +109,10 @@ def test_blocks_arrive_in_the_tab_and_enter_opens_one(tart_server):
             assert [row.key.value for row in table.ordered_rows] == list(expected)  # by slot
             assert plain(line).startswith(f"{len(blocks)} latest blocks")
 
-            # Enter on the second row: that block's nodes, in the API's order.
+            # Enter on the second row: that block's nodes, in the API's order. From the first
+            # row: a poll that replaced the rows meanwhile may have left the cursor elsewhere.
+            table.move_cursor(row=0)
+            await pilot.pause()
             await pilot.press("down", "enter")
             assert isinstance(app.screen, BlockScreen)
             chosen = blocks[1]
