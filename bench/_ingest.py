@@ -17,6 +17,17 @@ from tart.db.connect import connect
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def ingest_env(url, port):
+    """The environment of a benchmark's `tart ingest`: no rate limit, warnings only."""
+    return dict(
+        os.environ,
+        DATABASE_URL=url,
+        TELEMETRY_BIND=f"127.0.0.1:{port}",
+        TART_RATE_LIMIT="0",
+        TART_LOG_LEVEL="warning",
+    )
+
+
 class Ingest:
     """`processes` × `tart ingest` sharing a free local port (SO_REUSEPORT), writing to `url`,
     with their output in one file; measured together."""
@@ -25,13 +36,7 @@ class Ingest:
         """`wrap`: arguments of a Python program that runs `tart ingest` (bench/_traced.py)."""
         self.url = url
         self.port = free_port()
-        env = dict(
-            os.environ,
-            DATABASE_URL=url,
-            TELEMETRY_BIND=f"127.0.0.1:{self.port}",
-            TART_RATE_LIMIT="0",
-            TART_LOG_LEVEL="warning",
-        )
+        env = ingest_env(url, self.port)
         if nodes > 1024:
             env["TART_MAX_CONNECTIONS"] = str(nodes)
         self.log = open(log_path, "w")

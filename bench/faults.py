@@ -13,7 +13,6 @@ Prints sent, stored, lost and duplicated; exits 1 if anything was lost or stored
 
 import argparse
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from _ingest import ingest_env
 from _procs import BIN, free_port, wait_for_port
 
 from tart.db.connect import connect
@@ -57,13 +57,7 @@ def main():
 
 def run(options, server, url, work):
     port = free_port()
-    env = dict(
-        os.environ,
-        DATABASE_URL=url,
-        TELEMETRY_BIND=f"127.0.0.1:{port}",
-        TART_RATE_LIMIT="0",
-        TART_LOG_LEVEL="warning",
-    )
+    env = ingest_env(url, port)
     log = open(work / "ingest.log", "w")
     ingest = subprocess.Popen([str(BIN / "tart"), "ingest"], env=env, stdout=log, stderr=log)
     wait_for_port(port, ingest, "tart ingest", work / "ingest.log")
