@@ -80,9 +80,9 @@ def timeseries():
     for name, indexes, events in rows:
         if by == "category":
             name = EVENTS[int(name)].category.key
-        counts_ = series.setdefault(name, [0] * steps)
+        per_step = series.setdefault(name, [0] * steps)
         for index, count in zip(indexes, events):
-            counts_[index] += count
+            per_step[index] += count
     ranked = sorted(series.items(), key=lambda item: (-sum(item[1]), item[0]))
     times = _step_times(span.start, step, steps)
     return {
@@ -93,8 +93,8 @@ def timeseries():
         "by": by,
         "series_total": len(series),
         "series": [
-            {**_describe(by, name), "points": _points(times, counts_)}
-            for name, counts_ in ranked[:limit]
+            {**_describe(by, name), "points": _points(times, per_step)}
+            for name, per_step in ranked[:limit]
         ],
     }
 
