@@ -11,6 +11,9 @@ import psycopg2.extensions
 
 from tart.db.connect import DatabaseUnavailable
 
+# What a failed database call raises: an error PostgreSQL or psycopg2 reported, or no connection.
+DATABASE_ERRORS = (psycopg2.Error, DatabaseUnavailable)
+
 # Errors of the database's state or setup, not of a statement's rows, though reported as
 # "programming errors".
 _SETUP_ERRORS = (
@@ -38,4 +41,4 @@ def is_row_error(error: BaseException) -> bool:
         return (error.pgcode or "").startswith("54")  # program limit exceeded: too big
     # psycopg2's other errors (InternalError: read-only; InterfaceError: connection closed) and
     # a database that cannot be reached are the database's state.
-    return not isinstance(error, (psycopg2.Error, DatabaseUnavailable))
+    return not isinstance(error, DATABASE_ERRORS)

@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 import gevent
 from gevent.socket import wait
 
+from tart.db.connect import first_line
+from tart.db.errors import DATABASE_ERRORS
 from tart.ingest.items import Event, Undecodable
 from tart.protocol import (
     FRAME_SIZE,
@@ -133,8 +135,13 @@ class NodeConnection:
                 or self._received is not None
                 or reason != "closed by node"
             ):
-                self._record_session()
-                self.ingest.sessions.close(self.session, reason)
+                try:
+                    self._record_session()
+                    self.ingest.sessions.close(self.session, reason)
+                except DATABASE_ERRORS as error:
+                    # Only when shutting down without the database: the next start closes the
+                    # session as orphaned.
+                    reason += f" (session left open: {first_line(error)})"
         log.info("%s closed: %s", self.remote, reason)
 
     def _record_session(self):

@@ -19,8 +19,8 @@ import psycopg2.errors
 import psycopg2.extensions
 from psycopg2.extras import execute_values
 
-from tart.db.connect import DatabaseUnavailable, first_line
-from tart.db.errors import is_row_error
+from tart.db.connect import first_line
+from tart.db.errors import DATABASE_ERRORS, is_row_error
 from tart.ingest.batch import (
     EVENT_TEMPLATE,
     close_gate,
@@ -146,7 +146,7 @@ class Lane:
                 return attempt()
             except psycopg2.extensions.TransactionRollbackError as error:
                 log.warning("rolled back, retrying: %s", first_line(error))
-            except (psycopg2.Error, DatabaseUnavailable) as error:
+            except DATABASE_ERRORS as error:
                 self._note_unavailable(error, backoff.failed())
                 self.reset()
 

@@ -151,6 +151,7 @@ class IngestServer:
             self.ingest.queue.qsize(),
         )
         self._server.close()
+        self.ingest.pool.give_up_at = deadline
         for connection, greenlet in list(self.connections.items()):
             connection.drain()
             if connection.reading:
@@ -160,13 +161,15 @@ class IngestServer:
         if stuck:
             # Waiting for a database that does not answer: the frames they hold are lost.
             log.error("%d connections could not finish: the database is not answering", len(stuck))
-            gevent.killall(stuck, Closed("ingest shut down without the database"), timeout=1)
+            gevent.killall(stuck, Closed("ingest shut down without the database"), block=False)
+            gevent.joinall(stuck, timeout=1)
         self.writer.stop()
         writer = self.supervisor.greenlets["writer"]
         writer.join(timeout=_left(deadline))
         stats = self.ingest.stats
+        finished = writer.ready()
         unstored = 0
-        if not writer.ready():
+        if not finished:
             unstored = self.ingest.queue.qsize() + self.writer.in_flight
             log.error(
                 "%d events read were not stored: the database did not come back before the "
@@ -182,7 +185,7 @@ class IngestServer:
         except Exception as error:
             log.warning("could not report final counters: %s", error)
         log.info("stopped: %d events stored", stats.events_stored)
-        return 0 if writer.ready() and not stuck else 1
+        return 0 if finished and not stuck else 1
 
     def _fatal(self, name, error):
         self._server.close()

@@ -44,7 +44,8 @@ class ConnectionPool:
     Work is tried until the database lets it through: an error of the database's state (no
     connection, a restart, read-only) is waited out with a growing pause, since what the work
     records — a session, a node, counters — must not be lost to an outage. An error about the
-    statement's own rows is raised at once.
+    statement's own rows is raised at once. Once shutting down (give_up_at), no work waits for
+    the database beyond the shutdown's deadline.
     """
 
     def __init__(
@@ -56,6 +57,8 @@ class ConnectionPool:
             self._idle.put(None)
         self._stats = stats
         self._warned = 0.0
+        # A time.monotonic() after which work that gives no `until` of its own stops waiting.
+        self.give_up_at: float | None = None
 
     def run(self, work: Callable[[Cursor], T], until: float | None = None) -> T:
         """``work(cursor)`` in one transaction; returns what it returns. ``until``: a
@@ -92,10 +95,15 @@ class ConnectionPool:
                 if is_row_error(error):
                     raise
                 pause = backoff.failed()
-                if until is not None and time.monotonic() + pause > until:
-                    raise
-                if time.monotonic() - self._warned > WARN_EVERY:
-                    self._warned = time.monotonic()
+                now = time.monotonic()
+                # Read on every failure: work waiting since before the shutdown stops too.
+                limit = until if until is not None else self.give_up_at
+                if limit is not None:
+                    if now >= limit:
+                        raise
+                    pause = min(pause, limit - now)
+                if now - self._warned > WARN_EVERY:
+                    self._warned = now
                     log.warning("database unavailable, waiting for it: %s", first_line(error))
                 gevent.sleep(pause)
 

@@ -198,3 +198,29 @@ def test_sigterm_without_a_database_exits_in_time_and_says_what_was_lost(faulty_
     assert status == 1, output
     assert took < SHUTDOWN_TIMEOUT + 5
     assert "were not stored" in output
+
+
+def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, faulty_url):
+    """Many connections closing at once queue for the few pooled database connections: none
+    may keep waiting for the database past the shutdown timeout, and none may be unkillable."""
+    with running_ingest(faulty_url, TART_LOG_LEVEL="info") as (host, port, ingest):
+        nodes = [TelemetryNode(host, port).__enter__() for _ in range(40)]
+        try:
+            wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", len(nodes))
+            faulty_pg.halt()
+            for node in nodes:
+                node.send_bytes(b"".join(frame(node.encode(best_block(s))) for s in range(20)))
+            time.sleep(1)
+            signalled = time.monotonic()
+            ingest.send_signal(signal.SIGTERM)
+            status = ingest.wait(SHUTDOWN_TIMEOUT + 20)
+            took = time.monotonic() - signalled
+        finally:
+            for node in nodes:
+                node.__exit__(None, None, None)
+        output = ingest.output()
+    assert status == 1, output
+    assert took < SHUTDOWN_TIMEOUT + 5
+    assert "were not stored" in output
+    # No connection's greenlet died of an error (gevent reports each "... failed with ...").
+    assert "failed with" not in output, output

@@ -11,11 +11,10 @@ import logging
 import os
 import time
 
-import psycopg2
 from prometheus_client import Counter
 from simple_websocket import ConnectionClosed
 
-from tart.db.connect import DatabaseUnavailable
+from tart.db.errors import DATABASE_ERRORS
 from tart.web.live.connection import (
     GOING_AWAY,
     SHUTDOWN_CLOSE_TIMEOUT,
@@ -29,8 +28,6 @@ from tart.web.metrics import broadcaster_subscribers, broadcaster_total_broadcas
 log = logging.getLogger(__name__)
 
 STATS_INTERVAL = 5.0
-# What a failed database query raises through the web pool.
-DATABASE_ERRORS = (psycopg2.Error, DatabaseUnavailable)
 
 slow_clients_closed = Counter(
     "telemetry_broadcaster_slow_clients_closed",

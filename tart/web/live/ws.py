@@ -14,9 +14,9 @@ import orjson
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 
+from tart.db.errors import DATABASE_ERRORS
 from tart.web import filters
 from tart.web.live import history
-from tart.web.live.broadcaster import DATABASE_ERRORS
 from tart.web.live.connection import POLICY_VIOLATION
 from tart.web.live.listener import LiveUnavailable
 from tart.web.live.messages import error, message
