@@ -4,9 +4,10 @@ Every background greenlet of a TART process — the ingest writer, ingest's hous
 web worker's LISTEN loop — is started by the process's one Supervisor, in one of two ways:
 
 - ``loop(name, step, interval)``: ``step()`` runs again and again, ``interval`` seconds apart.
-  When it raises, the failure is logged with its traceback and counted, and the step runs again
-  after a pause that doubles with each failure in a row (up to MAX_BACKOFF) and resets after a
-  success. A loop's work is safe to retry later: a heartbeat, a sweep, a LISTEN connection.
+  When it raises, the failure is logged and counted, and the step runs again after a pause that
+  doubles with each failure in a row (up to MAX_BACKOFF) and resets after a success. A loop's
+  work is safe to retry later: a heartbeat, a sweep, a LISTEN connection. A database that is
+  away is an expected state, logged in one line; any other failure with its traceback.
 - ``essential(name, run)``: ``run()`` handles its own errors and ends only when told to (the
   writer, which retries the database for ever). If it raises nonetheless, the process can no
   longer keep its promise — events would be accepted and never stored — so the failure is
@@ -24,6 +25,9 @@ from collections import Counter
 from collections.abc import Callable
 
 import gevent
+
+from tart.db.connect import first_line
+from tart.db.errors import DATABASE_ERRORS, is_row_error
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +76,21 @@ class Supervisor:
             while True:
                 try:
                     step()
-                except Exception:
+                except Exception as error:
                     pause = backoff.failed()
                     self.failures[name] += 1
-                    log.exception(
-                        "%s failed (%d in a row); again in %g s", name, backoff.failures, pause
-                    )
+                    if isinstance(error, DATABASE_ERRORS) and not is_row_error(error):
+                        log.warning(
+                            "%s waits for the database (%d in a row); again in %g s: %s",
+                            name,
+                            backoff.failures,
+                            pause,
+                            first_line(error),
+                        )
+                    else:
+                        log.exception(
+                            "%s failed (%d in a row); again in %g s", name, backoff.failures, pause
+                        )
                     gevent.sleep(pause)
                     continue
                 backoff.succeeded()

@@ -4,7 +4,9 @@ import logging
 
 import gevent
 
+from tart.db.connect import connect
 from tart.supervision import Backoff, Supervisor
+from tests.support.procs import free_port
 
 
 def test_a_failing_loop_is_logged_with_its_traceback_counted_and_run_again(caplog):
@@ -25,6 +27,24 @@ def test_a_failing_loop_is_logged_with_its_traceback_counted_and_run_again(caplo
     failures = [r for r in caplog.records if r.getMessage().startswith("heartbeat failed")]
     assert len(failures) == 2 and all(r.exc_info for r in failures)
     assert "failure 1" in caplog.text and "Traceback" in caplog.text
+
+
+def test_a_loop_waiting_for_the_database_says_so_in_one_line(caplog):
+    supervisor = Supervisor(on_fatal=lambda name, error: None)
+    port = free_port()  # nothing listens there
+
+    def step():
+        connect(f"postgresql://tart@127.0.0.1:{port}/tart").close()
+
+    with caplog.at_level(logging.WARNING, logger="tart.supervision"):
+        supervisor.loop("heartbeat", step, interval=0.01, first_backoff=0.01)
+        gevent.sleep(0.3)
+        supervisor.kill_all()
+    waits = [r for r in caplog.records if r.getMessage().startswith("heartbeat waits for")]
+    assert len(waits) >= 2 and supervisor.failures["heartbeat"] == len(waits)
+    assert all(r.levelno == logging.WARNING and not r.exc_info for r in waits)
+    assert "cannot connect" in waits[0].getMessage()
+    assert "Traceback" not in caplog.text
 
 
 def test_an_essential_greenlet_that_dies_ends_the_process():
