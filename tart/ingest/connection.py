@@ -125,6 +125,9 @@ class NodeConnection:
             reason = closed.args[0]
         except OSError as error:
             reason = f"socket error: {error.strerror or error}"
+        except DATABASE_ERRORS as error:
+            # Recording the node failed: the database refused it, or is away at shutdown.
+            reason = f"database error: {first_line(error)}"
         finally:
             self.ingest.budget.hold(self, 0)
             self._readable.close()

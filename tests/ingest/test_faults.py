@@ -210,6 +210,8 @@ def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, fau
             faulty_pg.halt()
             for node in nodes:
                 node.send_bytes(b"".join(frame(node.encode(best_block(s))) for s in range(20)))
+            # Its session cannot even be opened: its handshake waits for the database.
+            nodes.append(TelemetryNode(host, port).__enter__())
             time.sleep(1)
             signalled = time.monotonic()
             ingest.send_signal(signal.SIGTERM)
