@@ -114,7 +114,8 @@ def test_after_reconnecting_the_listener_takes_everything_as_changed(rows, datab
     node = "e4" * 32
     session = rows.node(node)
     rows.events(node, session, [importing(3, HEADER)])
-    listener = Listener(database_url, Supervisor())
+    supervisor = Supervisor()
+    listener = Listener(database_url, supervisor)
     listener.start()
     deadline = time.monotonic() + 10
     while listener.committed_id is None:
@@ -141,4 +142,4 @@ def test_after_reconnecting_the_listener_takes_everything_as_changed(rows, datab
         gevent.sleep(0.05)
     assert listener.committed_id >= ids[-1]
     assert listener.changes.last(subject) >= ids[-1]
-    listener._greenlet.kill()
+    supervisor.kill_all()
