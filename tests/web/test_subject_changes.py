@@ -8,13 +8,15 @@ import time
 import gevent
 import pytest
 
-from tart.db import CHANGES_CHANNEL
+from tart.db import CHANGES_CHANNEL, EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.supervision import Supervisor
 from tart.web.live import changes
 from tart.web.live.changes import Changes
 from tart.web.live.listener import Listener
-from tests.web.test_propagation import work_package_received
+from tests.support.ingest import running_ingest
+from tests.support.node import TelemetryNode
+from tests.web.test_propagation import block_outline, work_package_received
 
 HEADER = "0x" + "3c" * 32
 PACKAGE = "0x" + "d4" * 32
@@ -61,6 +63,27 @@ def test_a_batch_announces_the_blocks_it_changed_with_its_last_id(rows, announce
     rows.events(node, session, [(62, announce), (11, {"marker": 2})], start_event_id=3)
     ids = rows.events(node, session, [importing(8, "0x" + "4d" * 32)], start_event_id=5)
     assert announced(1) == [(ids[-1], {"b0x" + "4d" * 32, "s8"})]
+
+
+def test_the_writer_s_commit_announces_its_changes_after_its_events(database_url):
+    """As the listener expects (tart.web.live.listener): the changes of a commit come right
+    after its tart_events notification, with the same last id."""
+    conn = connect(database_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f"LISTEN {EVENTS_CHANNEL}; LISTEN {CHANGES_CHANNEL}")
+    with running_ingest(database_url) as (host, port, _), TelemetryNode(host, port) as node:
+        node.send({"Importing": {"slot": 9, "outline": block_outline(HEADER)}})
+        deadline = time.monotonic() + 30
+        while not any(n.channel == CHANGES_CHANNEL for n in conn.notifies):
+            assert time.monotonic() < deadline, "no changes announced"
+            select.select([conn], [], [], 0.1)
+            conn.poll()
+    events, announced = conn.notifies[:2]
+    conn.close()
+    assert (events.channel, announced.channel) == (EVENTS_CHANNEL, CHANGES_CHANNEL)
+    last_id = events.payload.rpartition(",")[2]
+    assert announced.payload.split() == [last_id, "b" + HEADER, "s9"]
 
 
 def test_a_batch_announces_the_work_packages_it_changed(rows, announced):
