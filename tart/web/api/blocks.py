@@ -130,7 +130,8 @@ def _percentiles(first, times) -> dict:
 # Each reporting node's times, and the nodes that never had the block though connected within
 # CONNECTED_WITHIN of its first sighting, as JSON built by PostgreSQL: a block has a row per node,
 # and rendering them in the worker cost it more than the queries. Each node's object is a row of
-# a LATERAL subquery, named by its columns: a fifth cheaper than json_build_object.
+# a LATERAL subquery, named by its columns: 7 % less JSON to send and embed than that of
+# json_build_object, which puts spaces around every colon.
 _NODE_FIELDS = ", ".join(
     f"{utc(f's.{kind}_{clock}')} AS {kind}_{clock}" for kind in _KINDS for clock in ("at", "time")
 )
