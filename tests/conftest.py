@@ -97,7 +97,7 @@ class Unkept:
     of their own, in test_page_cache.py)."""
 
     @staticmethod
-    def page(key, render, lifetime, until_commit):
+    def page(key, render, lifetime, until_commit, subject=None):
         page = render()
         return page if isinstance(page, bytes) else page.body
 

@@ -7,6 +7,7 @@ import requests
 
 from tart.web.api import events, nodes
 from tart.web.api.page_cache import PageCache
+from tart.web.live.changes import Changes
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
 from tests.support.web import scrape, web_base
@@ -167,6 +168,7 @@ class Listener:
 
     def __init__(self, committed_id):
         self.committed_id = committed_id
+        self.changes = Changes()
         self.started = False
 
     def start(self):
@@ -201,6 +203,42 @@ def test_a_page_rendered_across_a_commit_is_not_kept():
     cache.page("/api/events?", render, 5, True)
     cache.page("/api/events?", lambda: renders.append(2) or b"{}", 5, True)
     assert renders == [1, 2]
+
+
+def test_a_page_of_a_subject_is_kept_until_a_commit_changes_that_subject():
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+
+    def page(body):
+        return cache.page("/api/blocks/3", lambda: body, 5, True, "s3")
+
+    assert page(b"1") == b"1"
+    listener.changes.heard("8 b0x02 s4")
+    listener.committed_id = 8
+    assert page(b"2") == b"1"  # other subjects' commits
+    # Its changes heard (a commit's arrive after its tart_events; here before): not served,
+    # and the page rendered before the commit is heard is not served either once it is.
+    listener.changes.heard("9 s3")
+    assert page(b"3") == b"3"
+    listener.committed_id = 9
+    assert page(b"4") == b"4"
+    assert page(b"5") == b"4"
+    listener.committed_id = None  # the listener is not connected: nothing is known
+    assert page(b"6") == b"6"
+
+
+def test_a_page_of_a_subject_rendered_across_a_commit_is_kept_as_of_before_it():
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+
+    def render():
+        listener.committed_id = 8  # committed while the page was rendered
+        return b"1"
+
+    cache.page("/b", render, 5, True, "s3")
+    assert cache.page("/b", lambda: b"2", 5, True, "s3") == b"1"
+    listener.changes.heard("8 s3")  # the page may or may not show it
+    assert cache.page("/b", lambda: b"3", 5, True, "s3") == b"3"
 
 
 def test_only_pages_kept_until_a_commit_are_renewed_by_one():

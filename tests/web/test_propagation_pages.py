@@ -1,5 +1,6 @@
-"""A block's and a work-package's pages are kept by each web worker until the next commit of
-events (tart.web.api.page_cache), like event pages: a new import or stage shows at once."""
+"""A block's and a work-package's pages are kept by each web worker until a commit changes that
+block or work-package (tart.web.api.page_cache): a new import or stage shows at once, commits
+of other blocks and packages leave the page kept."""
 
 import time
 
@@ -7,8 +8,9 @@ import requests
 
 from tart.web.api import blocks, workpackages
 from tests.support.ingest import query, running_ingest, wait_for_rows
-from tests.support.node import TelemetryNode
-from tests.support.web import web_base
+from tests.support.live import LiveClient
+from tests.support.node import TelemetryNode, best_block
+from tests.support.web import running_web, web_base
 from tests.web.test_propagation import block_outline, work_package_received
 
 BLOCK = "0x" + "c5" * 32
@@ -93,4 +95,84 @@ def test_a_kept_work_package_page_shows_a_new_stage_as_soon_as_it_is_committed(d
         (pipeline,) = page["pipelines"]
         assert [(f["event_name"], f["reason"]) for f in pipeline["failures"]] == [
             ("WorkPackageFailed", "no core")
+        ]
+
+
+def heard(database_url, live, stored):
+    """Wait until `stored` events are stored and the worker's listener has handed the last to
+    `live`: it has then heard of every commit up to it, and of what they changed."""
+    wait_for_rows(database_url, "SELECT count(*) FROM events", stored)
+    ((last,),) = query(database_url, "SELECT max(id) FROM events")
+    while (message := live.message())["type"] != "event" or message["data"]["id"] < last:
+        pass
+
+
+def test_a_block_page_is_kept_across_commits_that_do_not_change_it(database_url):
+    other = "0x" + "d6" * 32
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url, workers=1, PROMETHEUS_MULTIPROC_DIR=None) as (web, _),
+        LiveClient(web) as live,  # on the one worker
+        TelemetryNode(host, port) as first,
+        TelemetryNode(host, port) as second,
+        requests.Session() as session,
+    ):
+        first.send({"Importing": {"slot": 7, "outline": block_outline(BLOCK)}})
+        heard(database_url, live, 1)
+        paths = [f"http://127.0.0.1:{web}/api/blocks/{block}" for block in (BLOCK, "7")]
+
+        def rewrite(marker):
+            query(database_url, "UPDATE block_sightings SET failure = %s RETURNING 1", (marker,))
+
+        kept = [kept_until_a_commit(session, path, rewrite) for path in paths]
+
+        # Another block of another slot, and an event of no block: the pages stay kept.
+        first.send({"Importing": {"slot": 8, "outline": block_outline(other)}})
+        first.send(best_block(8))
+        heard(database_url, live, 3)
+        assert [get(session, path) for path in paths] == [page for page, _ in kept]
+        assert time.monotonic() - kept[0][1] < blocks.DETAILS_LIFETIME * 0.75, "expired: unsure"
+
+        # The block's own commit: the next request after the worker heard it has it.
+        second.send({"Importing": {"slot": 7, "outline": block_outline(BLOCK)}})
+        heard(database_url, live, 4)
+        for path in paths:
+            (block,) = get(session, path)["blocks"]
+            assert {node["node_id"] for node in block["nodes"]} == {first.node_id, second.node_id}
+
+
+def test_a_work_package_page_is_kept_across_commits_that_do_not_change_it(database_url):
+    builder, other = "0x" + "5f" * 32, "0x" + "b8" * 32
+    submission = {"WorkPackageSubmission": {"builder": builder, "ce_146": True}}
+    with (
+        running_ingest(database_url) as (host, port, _),
+        running_web(database_url, workers=1, PROMETHEUS_MULTIPROC_DIR=None) as (web, _),
+        LiveClient(web) as live,
+        TelemetryNode(host, port) as node,
+        requests.Session() as session,
+    ):
+        node.send(submission)
+        node.send(work_package_received(0, PACKAGE))
+        heard(database_url, live, 2)
+        path = f"http://127.0.0.1:{web}/api/workpackages/{PACKAGE}"
+
+        def rewrite(marker):
+            query(database_url, "UPDATE work_package_pipelines SET failure = %s RETURNING 1",
+                  (marker,))  # fmt: skip
+
+        before, kept_at = kept_until_a_commit(session, path, rewrite)
+
+        node.send(submission)  # another package, on JIP-3 event IDs 2 and 3
+        node.send(work_package_received(2, other))
+        heard(database_url, live, 4)
+        assert get(session, path) == before
+        assert time.monotonic() - kept_at < workpackages.DETAILS_LIFETIME * 0.75, "expired: unsure"
+
+        # A failure of its pipeline changes only work_package_failures.
+        node.send({"WorkPackageSharingFailed": {"submission_id": 0, "secondary": "0x" + "ab" * 32,
+                                                "reason": "peer gone"}})  # fmt: skip
+        heard(database_url, live, 5)
+        (pipeline,) = get(session, path)["pipelines"]
+        assert [(f["event_name"], f["reason"]) for f in pipeline["failures"]] == [
+            ("WorkPackageSharingFailed", "peer gone")
         ]

@@ -19,14 +19,15 @@ from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 from tart.web.event_json import utc
+from tart.web.live import changes
 
 blueprint = Blueprint("blocks", __name__, url_prefix="/api")
 
 # The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
 # and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
 LIST_LIFETIME = 1.0
-# A block's page is kept until the next commit of events, as event pages are, and at most this
-# long for what no commit announces (sessions opening, a node's new implementation name).
+# A block's page is kept until a commit changes that block (by slot: a block of that slot), and at
+# most this long for what no commit announces (sessions opening, a node's new implementation name).
 DETAILS_LIFETIME = 5.0
 
 PERCENTILES = (50, 90, 99, 100)
@@ -65,23 +66,34 @@ def list_blocks():
     return {"blocks": [_block(row) for row in blocks]}
 
 
-@blueprint.get("/blocks/<block>")
-@kept(DETAILS_LIFETIME)
-def block_details(block):
+def _which(block) -> tuple[int | None, str | None]:
+    """(slot, None) or (None, header hash) of a block asked for by slot or by hash."""
     if _SLOT.fullmatch(block) and int(block) <= MAX_SLOT:
-        rows = pool().prepared(_DETAILS + "WHERE slot = $1 ORDER BY header_hash", (int(block),))
-    elif _HASH.fullmatch(block):
-        rows = pool().prepared(
-            _DETAILS + "WHERE header_hash = $1", ("0x" + block.lower().removeprefix("0x"),)
-        )
+        return int(block), None
+    if _HASH.fullmatch(block):
+        return None, "0x" + block.lower().removeprefix("0x")
+    raise ApiError(
+        400,
+        f"a block is a slot (a whole number from 0 to {MAX_SLOT}) or a header hash "
+        f"(64 hexadecimal characters, optionally prefixed with 0x)",
+        parameter="block",
+        value=block,
+    )
+
+
+def _subject(block) -> str:
+    slot, header_hash = _which(block)
+    return changes.block(header_hash) if slot is None else changes.slot(slot)
+
+
+@blueprint.get("/blocks/<block>")
+@kept(DETAILS_LIFETIME, subject=_subject)
+def block_details(block):
+    slot, header_hash = _which(block)
+    if slot is not None:
+        rows = pool().prepared(_DETAILS + "WHERE slot = $1 ORDER BY header_hash", (slot,))
     else:
-        raise ApiError(
-            400,
-            f"a block is a slot (a whole number from 0 to {MAX_SLOT}) or a header hash "
-            f"(64 hexadecimal characters, optionally prefixed with 0x)",
-            parameter="block",
-            value=block,
-        )
+        rows = pool().prepared(_DETAILS + "WHERE header_hash = $1", (header_hash,))
     if not rows:
         raise ApiError(404, "no node has reported this block", block=block)
     return {
@@ -117,15 +129,16 @@ def _percentiles(first, times) -> dict:
 
 # Each reporting node's times, and the nodes that never had the block though connected within
 # CONNECTED_WITHIN of its first sighting, as JSON built by PostgreSQL: a block has a row per node,
-# and rendering them in the worker cost it more than the queries.
+# and rendering them in the worker cost it more than the queries. Each node's object is a row of
+# a LATERAL subquery, named by its columns: 7 % less JSON to send and embed than that of
+# json_build_object, which puts spaces around every colon.
 _NODE_FIELDS = ", ".join(
-    f"'{kind}_{clock}', {utc(f's.{kind}_{clock}')}" for kind in _KINDS for clock in ("at", "time")
+    f"{utc(f's.{kind}_{clock}')} AS {kind}_{clock}" for kind in _KINDS for clock in ("at", "time")
 )
-_NODES = f"""(SELECT coalesce(json_agg(json_build_object(
-'node_id', s.node_id, 'implementation_name', n.implementation_name, {_NODE_FIELDS},
-'had_at', {utc(_HAD_AT)}, 'had_time', {utc(_HAD_TIME)}, 'failure', s.failure)
-ORDER BY {_HAD_AT} NULLS LAST, s.node_id), '[]')
-FROM block_sightings s LEFT JOIN known_nodes n USING (node_id)
+_NODES = f"""(SELECT coalesce(json_agg(j ORDER BY {_HAD_AT} NULLS LAST, s.node_id), '[]')
+FROM block_sightings s LEFT JOIN known_nodes n USING (node_id),
+LATERAL (SELECT s.node_id, n.implementation_name, {_NODE_FIELDS},
+{utc(_HAD_AT)} AS had_at, {utc(_HAD_TIME)} AS had_time, s.failure) j
 WHERE s.header_hash = blocks.header_hash)::text"""
 _NEVER_HAD = f"""(SELECT coalesce(json_agg(json_build_object(
 'node_id', n.node_id, 'implementation_name', n.implementation_name) ORDER BY n.node_id), '[]')

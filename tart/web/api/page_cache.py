@@ -18,6 +18,14 @@ again in the background while the kept one is served: a page in demand is never 
 lifetime, and no request waits for its rendering (an analytics answer can take a good part of a
 second) but the first.
 
+A page of one block or one work-package is kept until a commit changes *that* subject rather
+than until any commit: the listener hears from PostgreSQL which subjects each commit changed
+(tart.web.live.changes) and the id of that commit; the page is served while the last commit
+that changed its subject is one it shows (it shows every event up to the `committed_id` read
+before it was rendered), and for at most its lifetime, for what no commit announces (sessions
+opening, a node's new implementation name). So a network committing ten batches a second does
+not have every old block's page rendered again ten times a second.
+
 Pages are rendered once however many clients ask at once: the first renders, the others wait
 for its answer. While the listener is not connected no commit is heard, so event pages are
 rendered for every request; node pages are kept as ever.
@@ -58,11 +66,14 @@ class PageCache:
         self._bytes = 0
         self._rendering = {}  # (path with query, commit or None) -> AsyncResult of its JSON
 
-    def page(self, key: str, render, lifetime: float, until_commit: bool) -> bytes:
+    def page(
+        self, key: str, render, lifetime: float, until_commit: bool, subject: str | None = None
+    ) -> bytes:
         """The JSON of page `key`: kept, being rendered for another request, or rendered now
         by `render` and kept for at most `lifetime` seconds, and with `until_commit` only until
-        the next commit. `render` returns the JSON, or a page that can follow commits (with
-        `body` and `advanced(shown_id, committed_id)`, tart.web.api.latest_pages)."""
+        the next commit, or with a `subject` too only until the next commit that changes it.
+        `render` returns the JSON, or a page that can follow commits (with `body` and
+        `advanced(shown_id, committed_id)`, tart.web.api.latest_pages)."""
         # Read before rendering: the page then shows at least every event up to this id.
         committed_id = self._listener.committed_id
         if committed_id is None:
@@ -75,7 +86,7 @@ class PageCache:
         now = time.monotonic()
         if kept is not None and kept[0] <= now:
             kept = None
-        if kept is not None and kept[1] == shows:
+        if kept is not None and self._current(kept[1], shows, subject):
             KEPT.inc()
             if not until_commit and now >= kept[4] and (key, None) not in self._rendering:
                 self._renew(key, render, lifetime)
@@ -100,13 +111,20 @@ class PageCache:
         finally:
             del self._rendering[key, shows]
         pending.set(body)
-        # A page rendered across a commit may or may not show it: not kept.
-        if not until_commit or self._listener.committed_id == committed_id:
+        # A page rendered across a commit may or may not show it: not kept, unless the changes
+        # heard of its subject tell.
+        if not until_commit or subject is not None or self._listener.committed_id == committed_id:
             # A followed page keeps the time it was rendered: what no commit announces shows
             # as soon as it would have without following.
             expires = kept[0] if followed else None
             self._keep(key, shows, page, len(body), lifetime, expires)
         return body
+
+    def _current(self, kept_shows, shows, subject) -> bool:
+        """Whether a kept page that shows the events up to `kept_shows` is still the page."""
+        if subject is None:
+            return kept_shows == shows
+        return self._listener.changes.last(subject) <= kept_shows
 
     def _renew(self, key, render, lifetime):
         """Render page `key` again in a greenlet of its own, keeping it when done; meanwhile
@@ -158,14 +176,17 @@ def init_app(app) -> None:
     metrics.register(app, pages)
 
 
-def kept(lifetime: float, until_commit: bool = True):
+def kept(lifetime: float, until_commit: bool = True, subject=None):
     """Serve the view's JSON from the worker's PageCache, by path and query string, keeping
     each page for at most `lifetime` seconds and, with `until_commit`, only until the next
-    commit."""
+    commit, or with `subject` (the view's arguments -> a subject of tart.web.live.changes)
+    until the next commit that changes the page's subject."""
 
     def decorate(view):
         @functools.wraps(view)
         def serve(*args, **kwargs):
+            about = None if subject is None else subject(*args, **kwargs)
+
             def render():
                 return _json(view(*args, **kwargs))
 
@@ -174,6 +195,7 @@ def kept(lifetime: float, until_commit: bool = True):
                 render,
                 lifetime,
                 until_commit,
+                about,
             )
             return current_app.response_class(body, mimetype="application/json")
 

@@ -21,14 +21,15 @@ from tart.web.api.page_cache import kept
 from tart.web.db import pool
 from tart.web.errors import ApiError
 from tart.web.event_json import iso, utc
+from tart.web.live import changes
 
 blueprint = Blueprint("workpackages", __name__, url_prefix="/api")
 
 # The list is kept this long by each web worker (tart.web.api.page_cache): dashboards poll it,
 # and it costs PostgreSQL milliseconds; a second's delay hides a block or package only briefly.
 LIST_LIFETIME = 1.0
-# A work-package's page is kept until the next commit of events, as event pages are, and at most
-# this long for what no commit announces (a node's new implementation name).
+# A work-package's page is kept until a commit changes that work-package, and at most this long
+# for what no commit announces (a node's new implementation name).
 DETAILS_LIFETIME = 5.0
 
 DEFAULT_WINDOW = timedelta(hours=1)
@@ -100,9 +101,8 @@ def list_work_packages():
     }
 
 
-@blueprint.get("/workpackages/<work_package_hash>")
-@kept(DETAILS_LIFETIME)
-def work_package(work_package_hash):
+def _wanted(work_package_hash) -> str:
+    """The hash asked for, as stored."""
     if not _HASH.fullmatch(work_package_hash):
         raise ApiError(
             400,
@@ -110,7 +110,17 @@ def work_package(work_package_hash):
             parameter="work_package_hash",
             value=work_package_hash,
         )
-    wanted = "0x" + work_package_hash.lower().removeprefix("0x")
+    return "0x" + work_package_hash.lower().removeprefix("0x")
+
+
+def _subject(work_package_hash) -> str:
+    return changes.work_package(_wanted(work_package_hash))
+
+
+@blueprint.get("/workpackages/<work_package_hash>")
+@kept(DETAILS_LIFETIME, subject=_subject)
+def work_package(work_package_hash):
+    wanted = _wanted(work_package_hash)
     package = pool().prepared_one(_JOURNEY, (wanted,))
     if package is None:
         raise ApiError(404, "no node has reported this work-package", work_package_hash=wanted)

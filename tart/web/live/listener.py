@@ -12,7 +12,12 @@ If its connection drops, it reconnects and fetches everything after `delivered_i
 subscriber misses nothing; new subscribers wait until it is connected again.
 
 `committed_id` also tells the worker's page cache (tart.web.api.page_cache) when a page of
-events may have changed.
+events may have changed, and `changes` (tart.web.live.changes), heard on CHANGES_CHANNEL, which
+blocks and work-packages each commit changed. PostgreSQL sends every notification of one commit
+at once, its changes after its tart_events; so after the notifications that arrived, one round
+trip to the server brings the rest of their commits', and the changes are taken in before
+`committed_id` moves on. Once reconnected, the listener knows nothing of what was committed
+meanwhile: `changes` then says that everything up to then may have changed.
 """
 
 import logging
@@ -21,9 +26,10 @@ import gevent
 import gevent.event
 import gevent.socket
 
-from tart.db import EVENTS_CHANNEL
+from tart.db import CHANGES_CHANNEL, EVENTS_CHANNEL
 from tart.db.connect import connect
 from tart.supervision import Supervisor
+from tart.web.live.changes import Changes
 from tart.web.live.messages import EVENT_COLUMNS, live_events
 
 log = logging.getLogger(__name__)
@@ -48,6 +54,7 @@ class Listener:
         self._greenlet = None
         self._conn = None
         self.delivered_id = None
+        self.changes = Changes()
 
     @property
     def committed_id(self) -> int | None:
@@ -111,6 +118,7 @@ class Listener:
         self._conn.autocommit = True
         with self._conn.cursor() as cur:
             cur.execute(f"LISTEN {EVENTS_CHANNEL}")
+            cur.execute(f"LISTEN {CHANGES_CHANNEL}")
             fetch = f"SELECT {EVENT_COLUMNS} FROM events WHERE id > $1"
             cur.execute(f"PREPARE live_after (bigint) AS {fetch} ORDER BY id LIMIT {FETCH_PAGE}")
             cur.execute(
@@ -124,6 +132,7 @@ class Listener:
                 # Nobody waits for older events: start with what is stored from now on.
                 cur.execute("SELECT coalesce(max(id), 0) FROM events")
                 self.delivered_id = cur.fetchone()[0]
+        self.changes.forget(self.delivered_id)
         self._ready.set()
 
     def _listen(self):
@@ -132,11 +141,28 @@ class Listener:
             if not conn.notifies:
                 gevent.socket.wait_read(conn.fileno())
                 conn.poll()
-            last = None
-            while conn.notifies:
-                last = max(last or 0, _last_id(conn.notifies.pop().payload))
+            last = self._hear(keep_events=False)
             if last is not None:
+                # The rest of these commits' notifications arrive before the answer.
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                self._hear(keep_events=True)
                 self._advance(last)
+
+    def _hear(self, keep_events: bool) -> int | None:
+        """Take in the changes that arrived; return the last id of the commits announced
+        (None if none was), or with `keep_events` leave their notifications for later."""
+        notifies = self._conn.notifies
+        last, events = None, []
+        for notify in notifies:
+            if notify.channel == CHANGES_CHANNEL:
+                self.changes.heard(notify.payload)
+            elif keep_events:
+                events.append(notify)
+            else:
+                last = max(last or 0, _last_id(notify.payload))
+        notifies[:] = events
+        return last
 
     def _advance(self, last: int):
         if not self._groups:
