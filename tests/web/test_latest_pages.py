@@ -113,3 +113,18 @@ def test_events_before_those_held_are_fetched_again(monkeypatch):
 
 def current_at(store, upto, recent):
     return store.rendered(Filter(), 5, upto, recent).body
+
+
+def test_a_page_that_shows_more_than_it_is_said_to_follows_without_repeating_an_event():
+    """Rendered across a commit, a page is kept as showing the events up to the id read before
+    it was rendered (tart.web.api.page_cache): following from there must skip what it shows."""
+    rng = random.Random(7)
+    store = Store(rng)
+    recent = RecentEvents(store.fetch)
+    said = store.commit(40)
+    rendered_at = store.commit(25)
+    committed = store.commit(30)
+    for chosen in FILTERS:
+        page = store.rendered(chosen, 10, rendered_at, recent)
+        followed = page.advanced(said, committed)
+        assert followed.body == store.rendered(chosen, 10, committed, recent).body, chosen

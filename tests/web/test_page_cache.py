@@ -205,6 +205,32 @@ def test_a_page_rendered_across_a_commit_is_not_kept():
     assert renders == [1, 2]
 
 
+class Followable:
+    """A page that can follow commits: what PageCache asks of tart.web.api.latest_pages."""
+
+    def __init__(self, body):
+        self.body = body
+        self.followed = []
+
+    def advanced(self, shown, committed):
+        self.followed.append((shown, committed))
+        return Followable(self.body + b"+")
+
+
+def test_a_page_that_follows_commits_rendered_across_one_follows_from_before_it():
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+    rendered = Followable(b"1")
+
+    def render():
+        listener.committed_id = 8  # committed while the page was rendered
+        return rendered
+
+    assert cache.page("/api/events?", render, 5, True) == b"1"
+    assert cache.page("/api/events?", lambda: Followable(b"2"), 5, True) == b"1+"
+    assert rendered.followed == [(7, 8)]
+
+
 def test_a_page_of_a_subject_is_kept_until_a_commit_changes_that_subject():
     listener = Listener(committed_id=7)
     cache = PageCache(listener)

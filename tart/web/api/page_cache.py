@@ -112,8 +112,14 @@ class PageCache:
             del self._rendering[key, shows]
         pending.set(body)
         # A page rendered across a commit may or may not show it: not kept, unless the changes
-        # heard of its subject tell.
-        if not until_commit or subject is not None or self._listener.committed_id == committed_id:
+        # heard of its subject tell, or it can follow commits (kept as of before the commit, it
+        # follows from there and skips the events it already shows).
+        if (
+            not until_commit
+            or subject is not None
+            or hasattr(page, "advanced")
+            or self._listener.committed_id == committed_id
+        ):
             # A followed page keeps the time it was rendered: what no commit announces shows
             # as soon as it would have without following.
             expires = kept[0] if followed else None
