@@ -12,12 +12,10 @@ moved by other load on the machine), and how many batches announced something.
 """
 
 import argparse
-import statistics
-import time
 
 from _baseline import Baseline
 from _pg import BenchPostgres
-from _staged import INSERT, STAGE, cpu_seconds
+from _staged import STAGE, Inserts
 
 from tart.config import Settings
 from tart.db import CHANGES_CHANNEL
@@ -54,32 +52,22 @@ def main():
         listening.autocommit = True
         with listening.cursor() as cur:
             cur.execute(f"LISTEN {CHANGES_CHANNEL}")
-        pids = {}
-        for announcing, conn in conns.items():
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_backend_pid()")
-                pids[announcing] = cur.fetchone()[0]
-        times = {True: [], False: []}
+        inserts = Inserts(conns)
         announced = set()
-        cpu = {announcing: -cpu_seconds(pid) for announcing, pid in pids.items()}
         for first in range(0, args.rows, batch):
             for announcing in (True, False) if first // batch % 2 else (False, True):
-                with conns[announcing].cursor() as cur:
-                    started = time.perf_counter()
-                    cur.execute(INSERT, (first, first + batch))
-                    times[announcing].append((time.perf_counter() - started) * 1000)
+                inserts.insert(announcing, first, first + batch)
             listening.poll()
             announced.update(n.payload.split(" ", 1)[0] for n in listening.notifies)
             listening.notifies.clear()
-        for announcing, pid in pids.items():
-            cpu[announcing] = (cpu[announcing] + cpu_seconds(pid)) * 1000 / len(times[announcing])
-        on, off = statistics.median(times[True]), statistics.median(times[False])
+        (on, cpu_on), (off, cpu_off) = inserts.per_batch(True), inserts.per_batch(False)
         print(
-            f"{args.mix}, {args.nodes} nodes, {len(times[True])} batches of {batch} each way,"
+            f"{args.mix}, {args.nodes} nodes, {len(inserts.times[True])} batches of {batch}"
+            f" each way,"
             f" {len(announced)} announcing changes: INSERT with the triggers {on:.2f} ms,"
-            f" without {off:.2f} ms (+{on - off:.2f}); server CPU {cpu[True]:.2f} ms against"
-            f" {cpu[False]:.2f} ms (+{cpu[True] - cpu[False]:.2f},"
-            f" {100 * (cpu[True] - cpu[False]) / cpu[False]:+.1f} %)"
+            f" without {off:.2f} ms (+{on - off:.2f}); server CPU {cpu_on:.2f} ms against"
+            f" {cpu_off:.2f} ms (+{cpu_on - cpu_off:.2f},"
+            f" {100 * (cpu_on - cpu_off) / cpu_off:+.1f} %)"
         )
         listening.close()
 

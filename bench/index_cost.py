@@ -11,12 +11,10 @@ the median wall time of a batch's INSERT and the CPU time its server process spe
 """
 
 import argparse
-import statistics
-import time
 
 from _baseline import Baseline
 from _pg import BenchPostgres
-from _staged import INSERT, STAGE, cpu_seconds
+from _staged import STAGE, Inserts
 
 from tart.config import Settings
 from tart.db.connect import connect
@@ -43,29 +41,19 @@ def main():
                 cur.execute(STAGE)
                 if not indexed:
                     cur.execute(f"DROP INDEX {INDEX}")
-        pids = {}
-        for indexed, conn in conns.items():
-            with conn.cursor() as cur:
-                cur.execute("SELECT pg_backend_pid()")
-                pids[indexed] = cur.fetchone()[0]
-        times = {True: [], False: []}
-        cpu = {indexed: -cpu_seconds(pid) for indexed, pid in pids.items()}
+        inserts = Inserts(conns)
         for _ in range(args.rounds):
             for first in range(0, args.rows, batch):
                 for indexed in (True, False) if first // batch % 2 else (False, True):
-                    with conns[indexed].cursor() as cur:
-                        started = time.perf_counter()
-                        cur.execute(INSERT, (first, first + batch))
-                        times[indexed].append((time.perf_counter() - started) * 1000)
-        for indexed, pid in pids.items():
-            cpu[indexed] = (cpu[indexed] + cpu_seconds(pid)) * 1000 / len(times[indexed])
-        on, off = statistics.median(times[True]), statistics.median(times[False])
+                    inserts.insert(indexed, first, first + batch)
+        (on, cpu_on), (off, cpu_off) = inserts.per_batch(True), inserts.per_batch(False)
         print(
-            f"{args.mix}, {args.nodes} nodes, {len(times[True])} batches of {batch} each way:"
+            f"{args.mix}, {args.nodes} nodes, {len(inserts.times[True])} batches of {batch}"
+            f" each way:"
             f" INSERT with the index {on:.2f} ms, without {off:.2f} ms (+{on - off:.2f},"
-            f" {100 * (on - off) / off:+.0f} %); server CPU {cpu[True]:.2f} ms against"
-            f" {cpu[False]:.2f} ms (+{cpu[True] - cpu[False]:.2f},"
-            f" {100 * (cpu[True] - cpu[False]) / cpu[False]:+.0f} %)"
+            f" {100 * (on - off) / off:+.0f} %); server CPU {cpu_on:.2f} ms against"
+            f" {cpu_off:.2f} ms (+{cpu_on - cpu_off:.2f},"
+            f" {100 * (cpu_on - cpu_off) / cpu_off:+.0f} %)"
         )
 
 

@@ -13,12 +13,10 @@ the machine); the difference is what the triggers cost a batch.
 """
 
 import argparse
-import statistics
-import time
 
 from _baseline import Baseline
 from _pg import BenchPostgres
-from _staged import INSERT, STAGE, cpu_seconds
+from _staged import STAGE, Inserts
 
 from tart.config import Settings
 from tart.db.connect import connect
@@ -43,26 +41,14 @@ def main():
                 cur.execute(STAGE)
             with without.cursor() as cur:
                 cur.execute("SET session_replication_role = replica")
-            pids = {}
-            for triggers, conn in ((True, with_triggers), (False, without)):
-                with conn.cursor() as cur:
-                    cur.execute("SELECT pg_backend_pid()")
-                    pids[triggers] = cur.fetchone()[0]
-            cpu = {triggers: -cpu_seconds(pid) for triggers, pid in pids.items()}
-            times = {True: [], False: []}
+            inserts = Inserts({True: with_triggers, False: without})
             for number, first in enumerate(range(0, args.rows, batch)):
-                triggers = number % 2 == 0
-                with (with_triggers if triggers else without).cursor() as cur:
-                    started = time.perf_counter()
-                    cur.execute(INSERT, (first, first + batch))
-                    times[triggers].append((time.perf_counter() - started) * 1000)
-            for triggers, pid in pids.items():
-                cpu[triggers] = (cpu[triggers] + cpu_seconds(pid)) * 1000 / len(times[triggers])
-            on, off = statistics.median(times[True]), statistics.median(times[False])
+                inserts.insert(number % 2 == 0, first, first + batch)
+            (on, cpu_on), (off, cpu_off) = inserts.per_batch(True), inserts.per_batch(False)
             print(
                 f"{mix:10} batch of {batch}: INSERT with triggers {on:.2f} ms, without "
-                f"{off:.2f} ms (+{on - off:.2f}); server CPU {cpu[True]:.2f} ms against "
-                f"{cpu[False]:.2f} ms (+{cpu[True] - cpu[False]:.2f})",
+                f"{off:.2f} ms (+{on - off:.2f}); server CPU {cpu_on:.2f} ms against "
+                f"{cpu_off:.2f} ms (+{cpu_on - cpu_off:.2f})",
                 flush=True,
             )
             with_triggers.close()
