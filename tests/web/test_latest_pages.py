@@ -128,3 +128,18 @@ def test_a_page_that_shows_more_than_it_is_said_to_follows_without_repeating_an_
         page = store.rendered(chosen, 10, rendered_at, recent)
         followed = page.advanced(said, committed)
         assert followed.body == store.rendered(chosen, 10, committed, recent).body, chosen
+
+
+def test_pages_follow_long_after_the_first_events_held_are_forgotten(monkeypatch):
+    monkeypatch.setattr(latest_pages, "MAX_IDS", 40)
+    rng = random.Random(9)
+    store = Store(rng)
+    recent = RecentEvents(store.fetch)
+    shown = store.commit(10)
+    pages = {chosen: store.rendered(chosen, 3, shown, recent) for chosen in FILTERS}
+    for step in range(30):
+        upto = store.commit(rng.randint(1, 12))
+        for chosen, page in pages.items():
+            pages[chosen] = page.advanced(shown, upto)
+            assert pages[chosen].body == store.rendered(chosen, 3, upto, recent).body, step
+        shown = upto

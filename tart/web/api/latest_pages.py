@@ -44,30 +44,46 @@ class RecentEvents:
         self._low = self._high = 0  # the events held are every one with _low < id <= _high
         self._events = []
         self._ids = []  # their ids, for bisect
+        # The same events by node (node id -> (ids, events)): a node's page takes its own
+        # without testing every event of every node.
+        self._nodes = {}
         self._lock = gevent.lock.Semaphore()
 
-    def between(self, low: int, high: int) -> list[Committed] | None:
-        """The events committed with low < id <= high, oldest first; None when that is more
-        than MAX_IDS ids."""
+    def between(self, low: int, high: int, node_id: str | None = None) -> list[Committed] | None:
+        """The events committed with low < id <= high (of node `node_id` only, if given),
+        oldest first; None when that is more than MAX_IDS ids."""
         if high - low > MAX_IDS:
             return None
         with self._lock:  # one fetch at a time; whoever waited finds the events fetched
             if not self._low <= low <= self._high:
                 self._low = self._high = low
-                self._events, self._ids = [], []
+                self._events, self._ids, self._nodes = [], [], {}
             if high > self._high:
                 fetched = self._fetch(self._high, high)
                 self._events += fetched
                 self._ids += [event.id for event in fetched]
+                for event in fetched:
+                    ids, events = self._nodes.setdefault(event.node_id, ([], []))
+                    ids.append(event.id)
+                    events.append(event)
                 self._high = high
                 self._forget(high - MAX_IDS)
-            first = bisect.bisect_right(self._ids, low)
-            return self._events[first : bisect.bisect_right(self._ids, high)]
+            ids, events = (
+                (self._ids, self._events) if node_id is None else self._nodes.get(node_id, ((), ()))
+            )
+            first = bisect.bisect_right(ids, low)
+            return events[first : bisect.bisect_right(ids, high)]
 
     def _forget(self, upto: int):
         if upto > self._low:
             cut = bisect.bisect_right(self._ids, upto)
             del self._events[:cut], self._ids[:cut]
+            for node_id, (ids, events) in list(self._nodes.items()):
+                cut = bisect.bisect_right(ids, upto)
+                if cut == len(ids):
+                    del self._nodes[node_id]
+                else:
+                    del ids[:cut], events[:cut]
             self._low = upto
 
 
@@ -89,7 +105,8 @@ class LatestPage:
     def advanced(self, shown: int, committed: int) -> "LatestPage | None":
         """The page once the commits after id `shown` up to `committed` are in it; None when it
         is too far behind to follow."""
-        added = self.recent.between(shown, committed)
+        one_node = self.filter.node_id if self.filter.one_node else None
+        added = self.recent.between(shown, committed, one_node)
         if added is None:
             return None
         newest = self.events[0][0] if self.events else shown
