@@ -6,8 +6,9 @@ non-zero rather than accept events it cannot store.
 
 On SIGTERM or SIGINT: stop accepting; each connection takes what its node has sent so far,
 queues it and closes its session; the writer commits the whole queue; exit 0. All of it within
-SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what could not be stored is
-counted in the log and the process exits 1.
+SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what is still queued is saved
+for the next start (:mod:`tart.ingest.unstored`), the batches on their way to PostgreSQL are
+counted in the log as not stored, and the process exits 1.
 """
 
 import gc
@@ -27,8 +28,9 @@ from gevent.server import StreamServer
 
 from tart.config import Settings, parse_bind
 from tart.db.connect import connect, make_green
+from tart.ingest import unstored
 from tart.ingest.compaction import compact_past_partitions
-from tart.ingest.connection import Closed, Draining, NodeConnection
+from tart.ingest.connection import Closed, Draining, NodeConnection, Session
 from tart.ingest.frame_budget import FrameBudget
 from tart.ingest.ratelimit import RateLimiter
 from tart.ingest.sessions import ConnectionPool, SessionStore
@@ -104,6 +106,7 @@ class IngestServer:
         self._heartbeat()
         supervise = self.supervisor
         supervise.essential("writer", self.writer.run)
+        self._store_unstored()
         supervise.loop(
             "idle sweep", self._close_idle, min(IDLE_SWEEP_INTERVAL, self.settings.idle_timeout / 4)
         )
@@ -119,6 +122,18 @@ class IngestServer:
         self._server = StreamServer(listener(self.settings.telemetry_bind), self._handle)
         self._server.start()
         log.info("receiving JIP-3 telemetry on %s", self.settings.telemetry_bind)
+
+    def _store_unstored(self):
+        """Store what an earlier run read and could not store (tart.ingest.unstored), before
+        any node is accepted, so that a node's events keep their order."""
+        for path, held, items in unstored.claim(self.settings.data_dir, Session):
+            log.info("storing %d items an earlier run could not, from %s", len(items), path)
+            done = self.writer.committed + len(items)
+            for item in items:
+                self.ingest.queue.put(item)
+            while self.writer.committed < done:
+                gevent.sleep(0.05)
+            unstored.release(path, held)
 
     def _handle(self, sock, address):
         stats = self.ingest.stats
@@ -168,16 +183,8 @@ class IngestServer:
         writer.join(timeout=_left(deadline))
         stats = self.ingest.stats
         finished = writer.ready()
-        unstored = 0
         if not finished:
-            unstored = self.ingest.queue.qsize() + self.writer.in_flight
-            log.error(
-                "%d events read were not stored: the database did not come back before the "
-                "shutdown timeout (%g s)",
-                unstored,
-                SHUTDOWN_TIMEOUT,
-            )
-            stats.drop(NOT_STORED_AT_SHUTDOWN, unstored)
+            self._save_unstored()
         self.supervisor.kill_all()
         try:
             self.ingest.pool.run(stats.report, until=time.monotonic() + 2)
@@ -186,6 +193,35 @@ class IngestServer:
             log.warning("could not report final counters: %s", error)
         log.info("stopped: %d events stored", stats.events_stored)
         return 0 if finished and not stuck else 1
+
+    def _save_unstored(self):
+        """The database did not come back in time: keep what is queued for the next start;
+        the batches on their way to PostgreSQL are lost."""
+        queue, items = self.ingest.queue, []
+        while queue.qsize():
+            items.append(queue.get_nowait())
+        if items:
+            try:
+                path = unstored.save(items, self.settings.data_dir)
+                log.error(
+                    "the database did not come back before the shutdown timeout (%g s): %d items"
+                    " read were saved to %s, to be stored at the next start",
+                    SHUTDOWN_TIMEOUT,
+                    len(items),
+                    path,
+                )
+                items = []
+            except OSError as error:
+                log.error("could not save what was not stored: %s", error)
+        lost = len(items) + self.writer.in_flight
+        if lost:
+            log.error(
+                "%d events read were not stored: the database did not come back before the "
+                "shutdown timeout (%g s)",
+                lost,
+                SHUTDOWN_TIMEOUT,
+            )
+            self.ingest.stats.drop(NOT_STORED_AT_SHUTDOWN, lost)
 
     def _fatal(self, name, error):
         self._server.close()

@@ -63,6 +63,7 @@ class Writer:
         self._stop = gevent.event.Event()
         self._stopping = False
         self.in_flight = 0  # items taken from the queue and not yet committed
+        self.committed = 0  # items taken from the queue and committed, since the start
 
     def stop(self) -> None:
         """Finish: write what is queued, then return from run(). Nothing may be queued after."""
@@ -157,6 +158,7 @@ class Writer:
         """Count a committed batch, after every batch before it."""
         self._wait_accounted(batch.number - 1)
         self.in_flight -= batch.taken
+        self.committed += batch.taken
         counters = Counters.of_batch(batch.events, batch.errors)
         self._counters.add(counters)
         if batch.events or batch.errors:

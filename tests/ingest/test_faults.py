@@ -2,8 +2,12 @@
 restarted, read-only, gone at shutdown; and hostile nodes. Nothing the nodes' kernels accepted
 may be lost, and nothing may need a restart of TART."""
 
+import re
+import shutil
 import signal
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -226,3 +230,36 @@ def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, fau
     assert "were not stored" in output
     # No connection's greenlet died of an error (gevent reports each "... failed with ...").
     assert "failed with" not in output, output
+
+
+def test_what_could_not_be_stored_at_shutdown_is_stored_at_the_next_start(faulty_pg, faulty_url):
+    data_dir = Path(tempfile.mkdtemp(prefix="tart-unstored-"))
+    env = {"TART_LOG_LEVEL": "info", "TART_DATA_DIR": data_dir}
+    with running_ingest(faulty_url, **env) as (host, port, ingest):
+        with TelemetryNode(host, port) as node:
+            wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", 1)
+            faulty_pg.halt()
+            node.send_bytes(b"".join(frame(node.encode(best_block(s))) for s in range(500)))
+            time.sleep(1)
+            ingest.send_signal(signal.SIGTERM)
+            assert ingest.wait(SHUTDOWN_TIMEOUT + 20) == 1
+        output = ingest.output()
+    # The batches the writer had sent are lost (PostgreSQL may or may not have them); the rest
+    # of what was read is in the file.
+    lost = re.search(r"(\d+) events read were not stored", output)
+    lost = int(lost[1]) if lost else 0
+    saved = list((data_dir / "unstored").glob("*.jsonl"))
+    assert len(saved) == 1, output
+    assert len(saved[0].read_text().splitlines()) == 500 - lost > 0
+    assert "to be stored at the next start" in output
+    faulty_pg.start()
+    with running_ingest(faulty_url, **env) as (_, _, again):
+        # Stored before the port opens; and removed.
+        assert not list((data_dir / "unstored").iterdir()), again.output()
+    slots = [
+        row[0]
+        for row in query(faulty_url, "SELECT (data->'BestBlockChanged'->>'slot')::int FROM events")
+    ]
+    assert len(slots) == len(set(slots)) == 500 - lost
+    assert sorted(slots) == list(range(lost, 500))
+    shutil.rmtree(data_dir)

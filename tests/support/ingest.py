@@ -1,6 +1,8 @@
 """A real `tart ingest` process for tests, and waiting for what it stores."""
 
 import contextlib
+import shutil
+import tempfile
 import time
 
 import psycopg2
@@ -21,10 +23,19 @@ def running_ingest(database_url, port=None, **env):
         "TART_RATE_LIMIT": "0",
         "TART_LOG_LEVEL": "warning",
     }
+    # A data directory of its own: what a stop without the database saves there
+    # (tart.ingest.unstored) would otherwise be stored by the next test's ingest.
+    own_data_dir = None if "TART_DATA_DIR" in env else tempfile.mkdtemp(prefix="tart-ingest-")
+    if own_data_dir:
+        environ["TART_DATA_DIR"] = own_data_dir
     environ.update({name: str(value) for name, value in env.items()})
-    with running(tart("ingest"), environ) as process:
-        wait_for_port("127.0.0.1", port, process=process)
-        yield "127.0.0.1", port, process
+    try:
+        with running(tart("ingest"), environ) as process:
+            wait_for_port("127.0.0.1", port, process=process)
+            yield "127.0.0.1", port, process
+    finally:
+        if own_data_dir:
+            shutil.rmtree(own_data_dir, ignore_errors=True)
 
 
 def query(database_url, sql, params=()):
