@@ -23,10 +23,9 @@ from tart.db.connect import connect
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate as apply_migrations
 from tart.export import export
+from tart.guard import stop_timeout
 from tart.loadgen.command import loadgen
 
-# How long `tart run` gives ingest (draining its queue) and web to exit before killing them.
-STOP_TIMEOUT = 30
 # Ctrl-C, a service manager's stop, and a closed terminal or lost SSH session.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # How long `tart run` waits for an earlier one to finish stopping in the same TART_DATA_DIR.
@@ -96,7 +95,7 @@ def run(settings: Settings):
         # Nor may a signal interrupt a shutdown that a child's death began.
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)
-        _stop_children(children)
+        _stop_children(children, stop_timeout(settings))
         if embedded:
             embedded.stop()
         guard.communicate("done\n")
@@ -311,11 +310,11 @@ def _wait_for_first_exit(children: dict) -> tuple[str, subprocess.Popen]:
         time.sleep(0.2)
 
 
-def _stop_children(children: dict) -> None:
+def _stop_children(children: dict, timeout: float) -> None:
     running = [child for child in children.values() if child.poll() is None]
     for child in running:
         child.terminate()
-    deadline = time.monotonic() + STOP_TIMEOUT
+    deadline = time.monotonic() + timeout
     for child in running:
         try:
             child.wait(max(0.0, deadline - time.monotonic()))

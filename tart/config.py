@@ -120,6 +120,9 @@ class Settings:
     data_dir: Path = _setting("TART_DATA_DIR", DEFAULT_DATA_DIR, Path)  # noqa: RUF009 (a field)
     handshake_timeout: float = _setting("TART_HANDSHAKE_TIMEOUT", 10.0, _seconds)
     idle_timeout: float = _setting("TART_IDLE_TIMEOUT", 120.0, _seconds)
+    # From SIGTERM to ingest's exit, at most: time for the queue to be written at the writer's
+    # usual pace, with room to spare. Service managers must allow more (deploy/).
+    shutdown_timeout: float = _setting("TART_SHUTDOWN_TIMEOUT", 20.0, _seconds)
     max_frame: int = _setting("TART_MAX_FRAME", 1048576, _count(1))
     # Bytes all connections together may hold in frames not fully arrived.
     partial_frame_budget: int = _setting("TART_PARTIAL_FRAME_BUDGET", 67108864, _count(1))

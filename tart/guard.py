@@ -5,7 +5,7 @@ each child it starts. A `tart run` that stops normally stops its children and th
 itself, then writes "done". If instead the guard reads the end of its stdin without "done",
 `tart run` is gone: the children have been sent SIGTERM by the kernel (PR_SET_PDEATHSIG), so
 the guard waits for them to finish — ingest writes its queue while the database still runs —
-kills what is left after STOP_TIMEOUT, and stops the embedded PostgreSQL. Nothing keeps the
+kills what is left after stop_timeout(), and stops the embedded PostgreSQL. Nothing keeps the
 ports or the data directory busy for the next `make run`.
 """
 
@@ -16,7 +16,15 @@ import sys
 import time
 from pathlib import Path
 
-STOP_TIMEOUT = 30
+from tart.config import Settings
+
+# How long ingest and web get to exit beyond ingest's own TART_SHUTDOWN_TIMEOUT (its final
+# reports) before they are killed, by `tart run` or by the guard.
+STOP_MARGIN = 10
+
+
+def stop_timeout(settings: Settings) -> float:
+    return settings.shutdown_timeout + STOP_MARGIN
 
 
 def main(argv: list[str]) -> None:
@@ -33,17 +41,17 @@ def main(argv: list[str]) -> None:
             done = True
     if done:
         return
-    _stop(children)
+    _stop(children, stop_timeout(Settings.from_env()))
     if data_dir is not None:
         from tart.db.embedded import EmbeddedPostgres
 
         EmbeddedPostgres(data_dir).stop()
 
 
-def _stop(pids: list[int]) -> None:
+def _stop(pids: list[int], timeout: float) -> None:
     for pid in pids:
         _signal(pid, signal.SIGTERM)  # the kernel has, unless they were started too late
-    deadline = time.monotonic() + STOP_TIMEOUT
+    deadline = time.monotonic() + timeout
     while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.2)
     for pid in pids:

@@ -6,7 +6,7 @@ non-zero rather than accept events it cannot store.
 
 On SIGTERM or SIGINT: stop accepting; each connection takes what its node has sent so far,
 queues it and closes its session; the writer commits the whole queue; exit 0. All of it within
-SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what is still queued is saved
+TART_SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what is still queued is saved
 for the next start (:mod:`tart.ingest.unstored`), the batches on their way to PostgreSQL are
 counted in the log as not stored, and the process exits 1.
 """
@@ -54,9 +54,6 @@ MAINTENANCE_INTERVAL = 3600
 FOLD_CHECK_INTERVAL = 1.0
 FOLD_SOON = 1_000
 FOLD_INTERVAL = 30.0
-# From SIGTERM to exit, at most: time for the queue (TART_QUEUE_SIZE events) to be written at
-# the writer's usual pace, with room to spare. `tart run` and the deploy units allow more.
-SHUTDOWN_TIMEOUT = 20.0
 
 
 class Ingest:
@@ -159,7 +156,7 @@ class IngestServer:
     def stop(self) -> int:
         """Stop accepting, drain connections and the queue, and wait for the last commit;
         0 if everything read was stored, else 1."""
-        deadline = time.monotonic() + SHUTDOWN_TIMEOUT
+        deadline = time.monotonic() + self.settings.shutdown_timeout
         log.info(
             "stopping: draining %d connections and %d queued events",
             len(self.connections),
@@ -206,7 +203,7 @@ class IngestServer:
                 log.error(
                     "the database did not come back before the shutdown timeout (%g s): %d items"
                     " read were saved to %s, to be stored at the next start",
-                    SHUTDOWN_TIMEOUT,
+                    self.settings.shutdown_timeout,
                     len(items),
                     path,
                 )
@@ -219,7 +216,7 @@ class IngestServer:
                 "%d events read were not stored: the database did not come back before the "
                 "shutdown timeout (%g s)",
                 lost,
-                SHUTDOWN_TIMEOUT,
+                self.settings.shutdown_timeout,
             )
             self.ingest.stats.drop(NOT_STORED_AT_SHUTDOWN, lost)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tart.ingest.server import SHUTDOWN_TIMEOUT
+from tart.config import Settings
 from tart.protocol import frame
 from tests.support.conformance import wait_until_counted
 from tests.support.db import FaultyPostgres
@@ -20,6 +20,8 @@ from tests.support.loadgen import loadgen_process, sent_per_node
 from tests.support.node import TelemetryNode, best_block
 
 U64_MAX = 2**64 - 1
+# For the tests that stop ingest while the database is away: its wait, shortened.
+SHUTDOWN_TIMEOUT = 4.0
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +175,7 @@ def test_sigterm_under_full_rate_stores_everything_read_and_closes_every_session
             ingest.send_signal(signal.SIGTERM)
             assert ingest.wait(20) == 0, ingest.output()
             took = time.monotonic() - signalled
-    assert took < SHUTDOWN_TIMEOUT
+    assert took < Settings.shutdown_timeout
     sessions = query(
         database_url,
         "SELECT closed_at IS NOT NULL, close_reason, events_received,"
@@ -188,7 +190,9 @@ def test_sigterm_under_full_rate_stores_everything_read_and_closes_every_session
 
 
 def test_sigterm_without_a_database_exits_in_time_and_says_what_was_lost(faulty_pg, faulty_url):
-    with running_ingest(faulty_url, TART_LOG_LEVEL="info") as (host, port, ingest):
+    with running_ingest(
+        faulty_url, TART_LOG_LEVEL="info", TART_SHUTDOWN_TIMEOUT=SHUTDOWN_TIMEOUT
+    ) as (host, port, ingest):
         with TelemetryNode(host, port) as node:
             wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", 1)
             faulty_pg.halt()
@@ -207,7 +211,9 @@ def test_sigterm_without_a_database_exits_in_time_and_says_what_was_lost(faulty_
 def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, faulty_url):
     """Many connections closing at once queue for the few pooled database connections: none
     may keep waiting for the database past the shutdown timeout, and none may be unkillable."""
-    with running_ingest(faulty_url, TART_LOG_LEVEL="info") as (host, port, ingest):
+    with running_ingest(
+        faulty_url, TART_LOG_LEVEL="info", TART_SHUTDOWN_TIMEOUT=SHUTDOWN_TIMEOUT
+    ) as (host, port, ingest):
         nodes = [TelemetryNode(host, port).__enter__() for _ in range(40)]
         try:
             wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", len(nodes))
@@ -234,7 +240,11 @@ def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, fau
 
 def test_what_could_not_be_stored_at_shutdown_is_stored_at_the_next_start(faulty_pg, faulty_url):
     data_dir = Path(tempfile.mkdtemp(prefix="tart-unstored-"))
-    env = {"TART_LOG_LEVEL": "info", "TART_DATA_DIR": data_dir}
+    env = {
+        "TART_LOG_LEVEL": "info",
+        "TART_DATA_DIR": data_dir,
+        "TART_SHUTDOWN_TIMEOUT": SHUTDOWN_TIMEOUT,
+    }
     with running_ingest(faulty_url, **env) as (host, port, ingest):
         with TelemetryNode(host, port) as node:
             wait_for_rows(faulty_url, "SELECT count(*) FROM sessions", 1)
