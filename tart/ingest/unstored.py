@@ -70,7 +70,15 @@ def claim(data_dir: Path, session_type):
             held.close()
             continue
         sessions = {}
-        items = [_item(json.loads(line), sessions, session_type) for line in held]
+        try:
+            items = [_item(json.loads(line), sessions, session_type) for line in held]
+        except (ValueError, KeyError, TypeError) as error:
+            # Not one this code wrote: set aside for a person to look at, not tried again.
+            aside = path.with_suffix(".unreadable")
+            path.rename(aside)
+            held.close()
+            log.error("cannot read %s (%s); moved to %s", path, error, aside)
+            continue
         yield path, held, items
 
 

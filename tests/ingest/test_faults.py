@@ -273,3 +273,14 @@ def test_what_could_not_be_stored_at_shutdown_is_stored_at_the_next_start(faulty
     assert len(slots) == len(set(slots)) == 500 - lost
     assert sorted(slots) == list(range(lost, 500))
     shutil.rmtree(data_dir)
+
+
+def test_a_file_of_unstored_items_that_cannot_be_read_is_set_aside(database_url):
+    data_dir = Path(tempfile.mkdtemp(prefix="tart-unstored-"))
+    (data_dir / "unstored").mkdir()
+    (data_dir / "unstored" / "1-1.jsonl").write_text('{"session": 1, "node"\n')
+    with running_ingest(database_url, TART_DATA_DIR=data_dir) as (_, _, ingest):
+        assert ingest.poll() is None  # started: the file did not stop it
+        assert "cannot read" in ingest.output()
+    assert [path.name for path in (data_dir / "unstored").iterdir()] == ["1-1.unreadable"]
+    shutil.rmtree(data_dir)
