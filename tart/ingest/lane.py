@@ -49,7 +49,7 @@ RETRY_LONGEST = 5.0
 class Batch:
     """A batch on its way: its number, items and the counters that ride along."""
 
-    __slots__ = ("counters", "errors", "events", "number", "taken")
+    __slots__ = ("counters", "errors", "events", "number", "split", "taken", "token")
 
     def __init__(self, number: int, items: list, counters: Counters):
         self.number = number
@@ -57,6 +57,8 @@ class Batch:
         self.events = [item for item in items if type(item) is Event]
         self.errors = [item for item in items if type(item) is Undecodable]
         self.counters = counters
+        self.token = None  # the lane's token of its latest commit attempt (writer_progress)
+        self.split = False  # stored in parts (tart.ingest.refused), some perhaps committed
 
     @property
     def items(self) -> list:
@@ -82,6 +84,7 @@ class Lane:
         writer's batches, letting the next one through."""
         conn = self._connection()
         self.token += 1
+        batch.token = self.token
         wait = wait_at_gate(self._key, batch.number) if gated else None
         with conn.cursor() as cur:
             after = [

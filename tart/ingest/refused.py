@@ -37,6 +37,7 @@ def store(lane, batch: Batch, stats) -> tuple[list, list]:
 def _split(lane, batch, error, stats):
     """`batch` has a row PostgreSQL refuses: store its counters on their own and its items
     in halves, down to the row, which is set aside."""
+    batch.split = True
     if batch.counters:
         _store_counters(lane, batch)
     items = batch.items

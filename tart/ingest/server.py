@@ -6,9 +6,9 @@ non-zero rather than accept events it cannot store.
 
 On SIGTERM or SIGINT: stop accepting; each connection takes what its node has sent so far,
 queues it and closes its session; the writer commits the whole queue; exit 0. All of it within
-TART_SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what is still queued is saved
-for the next start (:mod:`tart.ingest.unstored`), the batches on their way to PostgreSQL are
-counted in the log as not stored, and the process exits 1.
+TART_SHUTDOWN_TIMEOUT: if the database is away and that cannot happen, what is still queued and the
+batches on their way to PostgreSQL are saved for the next start (:mod:`tart.ingest.unstored`),
+which stores a sent batch only if it was not committed, and the process exits 1.
 """
 
 import gc
@@ -29,6 +29,7 @@ from gevent.server import StreamServer
 from tart.config import Settings, parse_bind
 from tart.db.connect import connect, make_green
 from tart.ingest import unstored
+from tart.ingest.batch import progress
 from tart.ingest.compaction import compact_past_partitions
 from tart.ingest.connection import Closed, Draining, NodeConnection, Session
 from tart.ingest.frame_budget import FrameBudget
@@ -123,8 +124,15 @@ class IngestServer:
     def _store_unstored(self):
         """Store what an earlier run read and could not store (tart.ingest.unstored), before
         any node is accepted, so that a node's events keep their order."""
-        for path, held, items in unstored.claim(self.settings.data_dir, Session):
-            log.info("storing %d items an earlier run could not, from %s", len(items), path)
+        for path, held, marked in unstored.claim(self.settings.data_dir, Session):
+            committed = self._committed_marks({mark for mark, _ in marked if mark})
+            items = [item for mark, item in marked if mark not in committed]
+            log.info(
+                "storing %d items an earlier run could not (%d were committed after all), from %s",
+                len(items),
+                len(marked) - len(items),
+                path,
+            )
             done = self.writer.committed + len(items)
             for item in items:
                 self.ingest.queue.put(item)
@@ -191,26 +199,50 @@ class IngestServer:
         log.info("stopped: %d events stored", stats.events_stored)
         return 0 if finished and not stuck else 1
 
+    def _committed_marks(self, marks: set) -> set:
+        """Of the marks (writer key, lane, token) of batches sent by an earlier run, those
+        whose commit happened: its lane's writer_progress reached the token."""
+        if not marks:
+            return set()
+
+        def reached(cur):
+            found = set()
+            for key, lane, token in marks:
+                cur.execute(progress(key, lane))
+                row = cur.fetchone()
+                if token is not None and row is not None and row[0] >= token:
+                    found.add((key, lane, token))
+            return found
+
+        return self.ingest.pool.run(reached)
+
     def _save_unstored(self):
-        """The database did not come back in time: keep what is queued for the next start;
-        the batches on their way to PostgreSQL are lost."""
-        queue, items = self.ingest.queue, []
+        """The database did not come back in time: keep for the next start what is queued and
+        the batches on their way to PostgreSQL (which it will store unless they were committed);
+        a batch being stored in parts is lost."""
+        sent, lost = [], 0
+        for mark, batch in self.writer.sending():
+            if batch.split:
+                lost += batch.taken
+            else:
+                sent.append((mark, batch.items))
+        queue, queued = self.ingest.queue, []
         while queue.qsize():
-            items.append(queue.get_nowait())
-        if items:
+            queued.append(queue.get_nowait())
+        saving = sum(len(items) for _, items in sent) + len(queued)
+        if saving:
             try:
-                path = unstored.save(items, self.settings.data_dir)
+                path = unstored.save(sent, queued, self.settings.data_dir)
                 log.error(
                     "the database did not come back before the shutdown timeout (%g s): %d items"
                     " read were saved to %s, to be stored at the next start",
                     self.settings.shutdown_timeout,
-                    len(items),
+                    saving,
                     path,
                 )
-                items = []
             except OSError as error:
                 log.error("could not save what was not stored: %s", error)
-        lost = len(items) + self.writer.in_flight
+                lost += saving
         if lost:
             log.error(
                 "%d events read were not stored: the database did not come back before the "

@@ -8,8 +8,11 @@ committed, and removes the file. A file being stored is locked (flock), so sever
 processes sharing the directory each take different files; if the process dies while storing
 one, the next start stores it again, and what had been committed of it is then stored twice.
 
-The batches the writer had sent when the time ran out are not in the file: PostgreSQL may have
-committed them, and nothing can tell until it is back. They are counted as not stored.
+The batches the writer had sent when the time ran out are in the file too, each with its lane's
+token (writer_progress, which every commit updates in its own transaction): PostgreSQL may
+have committed them, and only once it is back can the next start tell, and store them only if
+it did not. A batch being stored in parts (tart.ingest.refused) cannot be told, and is counted
+as not stored.
 """
 
 from __future__ import annotations
@@ -35,15 +38,17 @@ def directory(data_dir: Path) -> Path:
     return data_dir / "unstored"
 
 
-def save(items: list, data_dir: Path) -> Path:
-    """Write `items` (queue items) to a new file, flushed to disk; its path."""
+def save(sent: list, queued: list, data_dir: Path) -> Path:
+    """Write the items of the batches `sent` ((writer key, lane, token), items), then the
+    `queued` items, to a new file, flushed to disk; its path."""
     folder = directory(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{time.time_ns()}-{os.getpid()}{SUFFIX}"
     partial = path.with_suffix(".partial")
+    marked = [(mark, item) for mark, items in sent for item in items]
     with open(partial, "wb") as out:
-        for item in items:
-            out.write(orjson.dumps(_record(item)) + b"\n")
+        for mark, item in [*marked, *((None, item) for item in queued)]:
+            out.write(orjson.dumps({**_record(item), "sent": mark}) + b"\n")
         out.flush()
         os.fsync(out.fileno())
     partial.rename(path)  # complete or absent: a file cut short by a crash is never read
@@ -52,7 +57,9 @@ def save(items: list, data_dir: Path) -> Path:
 
 def claim(data_dir: Path, session_type):
     """Each file no other process is storing, locked for this one: (its path, its open file
-    that holds the lock, its items). `session_type(id, remote)` makes the items' sessions."""
+    that holds the lock, its items as (mark, item)), the mark of an item of a batch that was
+    sent being (writer key, lane, token), else None. `session_type(id, remote)` makes the
+    items' sessions."""
     folder = directory(data_dir)
     if not folder.is_dir():
         return
@@ -71,7 +78,11 @@ def claim(data_dir: Path, session_type):
             continue
         sessions = {}
         try:
-            items = [_item(json.loads(line), sessions, session_type) for line in held]
+            items = []
+            for line in held:
+                record = json.loads(line)
+                mark = record["sent"]
+                items.append((mark and tuple(mark), _item(record, sessions, session_type)))
         except (ValueError, KeyError, TypeError) as error:
             # Not one this code wrote: set aside for a person to look at, not tried again.
             aside = path.with_suffix(".unreadable")

@@ -64,6 +64,7 @@ class Writer:
         self._stopping = False
         self.in_flight = 0  # items taken from the queue and not yet committed
         self.committed = 0  # items taken from the queue and committed, since the start
+        self._sending = {}  # batch number -> (lane, batch) handed to a lane, not yet accounted
 
     def stop(self) -> None:
         """Finish: write what is queued, then return from run(). Nothing may be queued after."""
@@ -134,6 +135,7 @@ class Writer:
         """Write `batch` through its gates; if that fails, store it another way and then let
         the next batch through."""
         started = time.perf_counter()
+        self._sending[batch.number] = (lane, batch)
         try:
             lane.commit(batch, gated=True)
         except Exception as error:
@@ -149,6 +151,14 @@ class Writer:
             lane.gate = batch.number + LANES
         self._account(batch, time.perf_counter() - started)
 
+    def sending(self) -> list[tuple[tuple, Batch]]:
+        """The batches on their way to PostgreSQL, in batch order, each with what tells
+        whether it was committed: (writer key, lane, token of its latest attempt)."""
+        return [
+            ((self._key, lane.index, batch.token), batch)
+            for _, (lane, batch) in sorted(self._sending.items())
+        ]
+
     def _wait_accounted(self, number):
         """Wait until batch `number` and all before it are committed and counted."""
         while self._accounted <= number:
@@ -159,6 +169,7 @@ class Writer:
         self._wait_accounted(batch.number - 1)
         self.in_flight -= batch.taken
         self.committed += batch.taken
+        self._sending.pop(batch.number, None)
         counters = Counters.of_batch(batch.events, batch.errors)
         self._counters.add(counters)
         if batch.events or batch.errors:
