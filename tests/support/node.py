@@ -5,6 +5,7 @@ import itertools
 import socket
 from datetime import UTC, datetime
 
+from tart.loadgen.parts import package
 from tart.protocol import encode_event, encode_node_information, frame, jam_timestamp
 
 _peers = itertools.count(1)
@@ -137,3 +138,27 @@ def jam_timestamp_now():
 
 def best_block(slot):
     return {"BestBlockChanged": {"slot": slot, "hash": "0x" + f"{slot:064x}"}}
+
+
+def work_package_received(submission, package_hash):
+    """A WorkPackageReceived event of `package_hash`, for submission/share `submission`."""
+    return {
+        "WorkPackageReceived": {
+            "submission_or_share_id": submission,
+            "core": 1,
+            "outline": package(package_hash, 3),
+        }
+    }
+
+
+def block_outline(header_hash):
+    """A Block outline of `header_hash`, with nothing in the block."""
+    return {
+        "size": 100,
+        "hash": header_hash,
+        **dict.fromkeys(
+            ("num_tickets", "num_preimages", "preimages_size", "num_guarantees",
+             "num_assurances", "num_dispute_verdicts"),
+            0,
+        ),
+    }  # fmt: skip

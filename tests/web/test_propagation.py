@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 
 from tart.loadgen import lifecycles as mix
 from tart.loadgen.nodes import node_id
-from tart.loadgen.parts import AUTHORIZED_COST, package
+from tart.loadgen.parts import AUTHORIZED_COST
 from tart.protocol import JAM_COMMON_ERA
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.loadgen import send_lifecycles
-from tests.support.node import TelemetryNode
+from tests.support.node import TelemetryNode, block_outline, work_package_received
 
 NODES = 5
 CYCLES = 2
@@ -274,28 +274,6 @@ def test_event_ids_link_within_their_own_session_only(database_url, client):
         (details,) = client.get(f"/api/blocks/{block}").json["blocks"]
         (node,) = details["nodes"]
         assert node["importing_at"] is not None and node["imported_at"] is not None
-
-
-def work_package_received(submission, package_hash):
-    return {
-        "WorkPackageReceived": {
-            "submission_or_share_id": submission,
-            "core": 1,
-            "outline": package(package_hash, 3),
-        }
-    }
-
-
-def block_outline(header_hash):
-    return {
-        "size": 100,
-        "hash": header_hash,
-        **dict.fromkeys(
-            ("num_tickets", "num_preimages", "preimages_size", "num_guarantees",
-             "num_assurances", "num_dispute_verdicts"),
-            0,
-        ),
-    }  # fmt: skip
 
 
 @settings(

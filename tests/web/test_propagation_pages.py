@@ -9,9 +9,8 @@ import requests
 from tart.web.api import blocks, workpackages
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.live import LiveClient
-from tests.support.node import TelemetryNode, best_block
+from tests.support.node import TelemetryNode, best_block, block_outline, work_package_received
 from tests.support.web import running_web, web_base
-from tests.web.test_propagation import block_outline, work_package_received
 
 BLOCK = "0x" + "c5" * 32
 PACKAGE = "0x" + "a7" * 32

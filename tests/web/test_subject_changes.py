@@ -15,8 +15,7 @@ from tart.web.live import changes
 from tart.web.live.changes import Changes
 from tart.web.live.listener import Listener
 from tests.support.ingest import running_ingest
-from tests.support.node import TelemetryNode
-from tests.web.test_propagation import block_outline, work_package_received
+from tests.support.node import TelemetryNode, block_outline, work_package_received
 
 HEADER = "0x" + "3c" * 32
 PACKAGE = "0x" + "d4" * 32
