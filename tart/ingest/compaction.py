@@ -9,8 +9,10 @@ lock).
 """
 
 import logging
+from collections.abc import Callable
 
 from psycopg2 import sql
+from psycopg2.extensions import connection, cursor
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 COMPACTION_LOCK = 7461727425
 
 
-def compact_past_partitions(connect) -> list[str]:
+def compact_past_partitions(connect: Callable[[], connection]) -> list[str]:
     """Rebuild the indexes of every past day's partition not rebuilt yet, newest first, each
     recorded as it is done; the partitions rebuilt."""
     conn = connect()
@@ -45,7 +47,7 @@ def compact_past_partitions(connect) -> list[str]:
     return compacted
 
 
-def compact(cur, partition: str) -> None:
+def compact(cur: cursor, partition: str) -> None:
     """Rebuild a partition's indexes with full pages (on an autocommit connection)."""
     cur.execute(
         "SELECT c.relname FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid"

@@ -13,17 +13,18 @@ from tart.db.connect import first_line
 from tart.db.errors import is_row_error
 from tart.ingest.counters import Counters
 from tart.ingest.items import Event, Undecodable
-from tart.ingest.lane import Batch
+from tart.ingest.lane import Batch, Lane
 from tart.ingest.stats import (
     DECODE_ERROR_NOT_STORABLE,
     REFUSED_WITH_ITS_DECODE_ERROR,
     REJECTED_BY_DATABASE,
+    IngestStats,
 )
 
 log = logging.getLogger(__name__)
 
 
-def store(lane, batch: Batch, stats) -> tuple[list, list]:
+def store(lane: Lane, batch: Batch, stats: IngestStats) -> tuple[list, list]:
     """Commit `batch` on `lane` without gates: the events and errors stored."""
     try:
         lane.commit_retrying(batch)

@@ -22,7 +22,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
@@ -55,7 +57,7 @@ def save(sent: list, queued: list, data_dir: Path) -> Path:
     return path
 
 
-def claim(data_dir: Path, session_type):
+def claim(data_dir: Path, session_type: Callable) -> Iterator[tuple[Path, BinaryIO, list]]:
     """Each file no other process is storing, locked for this one: (its path, its open file
     that holds the lock, its items as (mark, item)), the mark of an item of a batch that was
     sent being (writer key, lane, token), else None. `session_type(id, remote)` makes the
@@ -93,7 +95,7 @@ def claim(data_dir: Path, session_type):
         yield path, held, items
 
 
-def release(path: Path, held) -> None:
+def release(path: Path, held: BinaryIO) -> None:
     """The claimed file's items are committed: remove it."""
     path.unlink()
     held.close()
