@@ -125,12 +125,13 @@ def event_type(value, name: str) -> int:
     return value
 
 
-def item_id(value, name: str, item: str = "event") -> int:
-    """A paging cursor: the id of an item, as query text or a JSON number."""
+def item_id(value, name: str, item: str = "an event") -> int:
+    """A paging cursor: the id of `item` (with its article: "an event", "a session"), as query
+    text or a JSON number."""
     number = int(value) if isinstance(value, str) and _DIGITS.fullmatch(value) else value
     if type(number) is not int or not 0 <= number <= MAX_ID:
         raise FilterError(
-            f"{name} must be an {item} id, a whole number from 0 to {MAX_ID}", name, value
+            f"{name} must be {item} id, a whole number from 0 to {MAX_ID}", name, value
         )
     return number
 

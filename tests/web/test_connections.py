@@ -100,7 +100,15 @@ def test_connections_without_a_node_are_shown_and_counted(database_url):
                 bad_information,
                 event_error,
             ]
-            assert get("/errors?session=x", status=400)["detail"]["parameter"] == "session"
+            assert get("/errors?session=x", status=400)["error"].startswith(
+                "session must be a session id"
+            )
+            assert get("/sessions?before_id=-1", status=400)["error"].startswith(
+                "before_id must be a session id"
+            )
+            assert get("/errors?since_id=-1", status=400)["error"].startswith(
+                "since_id must be an error id"
+            )
             assert get("/errors?event_type=11", status=400)["detail"]["parameter"] == "event_type"
             assert get("/sessions?node_id=xyz", status=400)["detail"]["parameter"] == "node_id"
 

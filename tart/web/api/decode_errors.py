@@ -47,7 +47,7 @@ def all_decode_errors():
         values.append(matching_nodes(chosen.node_id))
         conditions.append(f"node_id = ANY(${len(values)}::text[])")
     if "session" in request.args:
-        values.append(filters.item_id(request.args["session"], "session", "session"))
+        values.append(filters.item_id(request.args["session"], "session", "a session"))
         conditions.append(f"session_id = ${len(values)}")
     return error_page(conditions, values)
 
@@ -68,7 +68,7 @@ def error_page(conditions: list[str], values: list) -> dict:
     limit = filters.limit(args.get("limit"))
     conditions, values = list(conditions), list(values)
     before, since = (
-        None if args.get(name) is None else filters.item_id(args[name], name, "error")
+        None if args.get(name) is None else filters.item_id(args[name], name, "an error")
         for name in ("before_id", "since_id")
     )
     for cursor, operator in ((before, "<"), (since, ">")):

@@ -29,7 +29,7 @@ def recent_sessions():
         values.append(matching_nodes(chosen.node_id))
         conditions.append(f"node_id = ANY(${len(values)}::text[])")
     if "before_id" in args:
-        values.append(filters.item_id(args["before_id"], "before_id", "session"))
+        values.append(filters.item_id(args["before_id"], "before_id", "a session"))
         conditions.append(f"id < ${len(values)}")
     values.append(limit + 1)
     where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
