@@ -1,6 +1,8 @@
 """The Supervisor: no long-lived greenlet dies silently."""
 
 import logging
+import subprocess
+import sys
 import time
 
 import gevent
@@ -113,3 +115,22 @@ def test_kill_all_does_not_wait_past_its_limit_for_a_greenlet_that_will_not_die(
     released.set()
     greenlet.kill()
     assert greenlet.dead
+
+
+def test_a_process_whose_essential_greenlet_dies_exits_non_zero_with_the_traceback():
+    """For systemd, compose or `tart run` to restart it, rather than live on as a zombie."""
+    program = (
+        "import gevent, logging\n"
+        "from tart.supervision import Supervisor\n"
+        "logging.basicConfig()\n"
+        "def writer():\n"
+        "    raise RuntimeError('the writer broke')\n"
+        "Supervisor().essential('writer', writer)\n"
+        "gevent.sleep(30)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 70, result.stderr
+    assert "writer died" in result.stderr and "RuntimeError: the writer broke" in result.stderr
+    assert "writer cannot go on" in result.stderr
