@@ -32,6 +32,8 @@ from tart.db.errors import DATABASE_ERRORS, is_row_error
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0
+# How long kill_all waits for the greenlets to end.
+KILL_WAIT = 1.0
 
 
 class Backoff:
@@ -65,6 +67,7 @@ class Supervisor:
         self.on_fatal = on_fatal
         self.failures = Counter()  # greenlet name → failures so far
         self.greenlets = {}  # name → greenlet
+        self.stopped = False
 
     def loop(
         self, name: str, step: Callable[[], object], interval: float, first_backoff: float = 1.0
@@ -73,10 +76,14 @@ class Supervisor:
 
         def run():
             backoff = Backoff(first_backoff)
-            while True:
+            while not self.stopped:
                 try:
                     step()
                 except Exception as error:
+                    if self.stopped:
+                        # A kill that reached a green psycopg2 connect may come out as an
+                        # error of another kind, or only when the connect gives up.
+                        return
                     pause = backoff.failed()
                     self.failures[name] += 1
                     if isinstance(error, DATABASE_ERRORS) and not is_row_error(error):
@@ -105,7 +112,11 @@ class Supervisor:
         return greenlet
 
     def kill_all(self) -> None:
-        gevent.killall(list(self.greenlets.values()))
+        """Stop every greenlet, waiting for them at most KILL_WAIT."""
+        self.stopped = True
+        greenlets = list(self.greenlets.values())
+        gevent.killall(greenlets, block=False)
+        gevent.joinall(greenlets, timeout=KILL_WAIT)
         self.greenlets.clear()
 
     def _start(self, name: str, run) -> gevent.Greenlet:

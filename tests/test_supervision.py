@@ -1,11 +1,15 @@
 """The Supervisor: no long-lived greenlet dies silently."""
 
 import logging
+import subprocess
+import sys
+import time
 
 import gevent
+import gevent.event
 
 from tart.db.connect import connect
-from tart.supervision import Backoff, Supervisor
+from tart.supervision import KILL_WAIT, Backoff, Supervisor
 from tests.support.procs import free_port
 
 
@@ -67,3 +71,66 @@ def test_backoff_doubles_up_to_its_longest_and_resets_after_a_success():
     assert [backoff.failed() for _ in range(5)] == [0.5, 1, 2, 3, 3]
     backoff.succeeded()
     assert backoff.failed() == 0.5
+
+
+def test_kill_all_ends_a_loop_even_when_its_step_turns_the_kill_into_an_error():
+    """A kill that reaches a green psycopg2 connect may come out as an error of another kind:
+    the loop must not take it for a failure to retry."""
+    supervisor = Supervisor(on_fatal=lambda name, error: None)
+    entered = gevent.event.Event()
+
+    def step():
+        entered.set()
+        try:
+            gevent.sleep(60)
+        except BaseException as kill:
+            raise RuntimeError("connection closed") from kill
+
+    looping = supervisor.loop("heartbeat", step, interval=0.01, first_backoff=0.01)
+    entered.wait(5)
+    started = time.monotonic()
+    supervisor.kill_all()
+    assert time.monotonic() - started < KILL_WAIT + 0.5
+    assert looping.dead
+    assert supervisor.failures == {}
+
+
+def test_kill_all_does_not_wait_past_its_limit_for_a_greenlet_that_will_not_die():
+    supervisor = Supervisor(on_fatal=lambda name, error: None)
+    released = gevent.event.Event()
+
+    def stubborn():
+        while not released.is_set():
+            try:
+                gevent.sleep(60)
+            except BaseException:
+                continue
+
+    greenlet = supervisor.essential("stubborn", stubborn)
+    gevent.sleep(0)
+    started = time.monotonic()
+    supervisor.kill_all()
+    assert KILL_WAIT - 0.1 < time.monotonic() - started < KILL_WAIT + 0.5
+    assert not greenlet.dead and supervisor.greenlets == {}
+    released.set()
+    greenlet.kill()
+    assert greenlet.dead
+
+
+def test_a_process_whose_essential_greenlet_dies_exits_non_zero_with_the_traceback():
+    """For systemd, compose or `tart run` to restart it, rather than live on as a zombie."""
+    program = (
+        "import gevent, logging\n"
+        "from tart.supervision import Supervisor\n"
+        "logging.basicConfig()\n"
+        "def writer():\n"
+        "    raise RuntimeError('the writer broke')\n"
+        "Supervisor().essential('writer', writer)\n"
+        "gevent.sleep(30)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 70, result.stderr
+    assert "writer died" in result.stderr and "RuntimeError: the writer broke" in result.stderr
+    assert "writer cannot go on" in result.stderr

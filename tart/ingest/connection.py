@@ -145,6 +145,10 @@ class NodeConnection:
                     # Only when shutting down without the database: the next start closes the
                     # session as orphaned.
                     reason += f" (session left open: {first_line(error)})"
+                except Closed as closed:
+                    # Ended by the shutdown's deadline while waiting for a database that does
+                    # not answer (a frozen server): the same, found out sooner.
+                    reason += f" (session left open: {closed.args[0]})"
         log.info("%s closed: %s", self.remote, reason)
 
     def _record_session(self):

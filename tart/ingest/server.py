@@ -27,7 +27,7 @@ from gevent.queue import Queue
 from gevent.server import StreamServer
 
 from tart.config import Settings, parse_bind
-from tart.db.connect import connect, make_green
+from tart.db.connect import CONNECT_TIMEOUT, DatabaseUnavailable, connect, make_green
 from tart.ingest import unstored
 from tart.ingest.batch import progress
 from tart.ingest.compaction import compact_past_partitions
@@ -55,6 +55,9 @@ MAINTENANCE_INTERVAL = 3600
 FOLD_CHECK_INTERVAL = 1.0
 FOLD_SOON = 1_000
 FOLD_INTERVAL = 30.0
+# At shutdown, after the queue, the last counters and event counts are written in what is left
+# of TART_SHUTDOWN_TIMEOUT, and get at least this long.
+FINAL_REPORTS_LEAST = 1.0
 
 
 class Ingest:
@@ -77,15 +80,20 @@ class Ingest:
         them, as it would lose the queue anyway, and a commit that waits keeps its row locks
         meanwhile (a heartbeat holding 1,024 sessions' rows through an fsync held up the
         writer's counter updates for as long)."""
-        return connect(
-            self.settings.database_url,
-            application_name="tart-ingest",
-            options="-c synchronous_commit=off",
-            # A server host that vanishes is noticed in about a minute, not the kernel's hours.
-            keepalives_idle=30,
-            keepalives_interval=10,
-            keepalives_count=3,
-        )
+        # libpq's connect_timeout does not bind a green connect: a frozen server would hold
+        # it for ever, and with it a shutdown's last reports.
+        unreachable = DatabaseUnavailable(f"no connection within {CONNECT_TIMEOUT} s")
+        with gevent.Timeout(CONNECT_TIMEOUT, unreachable):
+            return connect(
+                self.settings.database_url,
+                application_name="tart-ingest",
+                options="-c synchronous_commit=off",
+                # A server host that vanishes is noticed in about a minute, not the kernel's
+                # hours.
+                keepalives_idle=30,
+                keepalives_interval=10,
+                keepalives_count=3,
+            )
 
 
 class IngestServer:
@@ -191,9 +199,15 @@ class IngestServer:
         if not finished:
             self._save_unstored()
         self.supervisor.kill_all()
+        # What is left of the shutdown's time, or a second: a frozen server answers neither a
+        # connect nor a query, and would hold the reports for ever.
+        wait = max(_left(deadline), FINAL_REPORTS_LEAST)
+        silent = DatabaseUnavailable(f"no answer within {wait:.1f} s")
         try:
-            self.ingest.pool.run(stats.report, until=time.monotonic() + 2)
-            self.ingest.pool.run(_fold, until=time.monotonic() + 2)
+            with gevent.Timeout(wait, silent):
+                until = time.monotonic() + wait
+                self.ingest.pool.run(stats.report, until=until)
+                self.ingest.pool.run(_fold, until=until)
         except Exception as error:
             log.warning("could not report final counters: %s", error)
         log.info("stopped: %d events stored", stats.events_stored)

@@ -74,12 +74,17 @@ class Writer:
         """Write batches until stop() and everything queued (counters included) is committed."""
         lanes = [Lane(index, self._key, self._connect, self._stats) for index in range(LANES)]
         self._turns[0].set()
+        running = [gevent.spawn(self._lane, lane) for lane in lanes]
         try:
-            gevent.joinall([gevent.spawn(self._lane, lane) for lane in lanes], raise_error=True)
+            gevent.joinall(running, raise_error=True)
             if self._counters:
                 last = Batch(self._collected, [], self._counters.take(1.0))
                 refused.store(lanes[0], last, self._stats)
         finally:
+            # Killed, or one lane failed: the other may be inside a query, and closing its
+            # connection under it would wait for ever on psycopg2's lock, the whole process
+            # with it (a shutdown without the database, an exit that must restart ingest).
+            gevent.killall(running)
             for lane in lanes:
                 lane.reset()
 

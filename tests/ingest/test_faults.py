@@ -240,6 +240,37 @@ def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, fau
     assert "failed with" not in output, output
 
 
+def test_sigterm_with_a_frozen_database_under_load_ends_every_connection_quietly(
+    faulty_pg, faulty_url, tmp_path
+):
+    """A frozen server (SIGSTOP) neither answers nor refuses: the connections closing at
+    shutdown wait for the pool's few connections, which wait on it. Each is ended at the
+    deadline with its reason, not by an error its greenlet does not handle."""
+    with running_ingest(
+        faulty_url, TART_LOG_LEVEL="info", TART_SHUTDOWN_TIMEOUT=SHUTDOWN_TIMEOUT
+    ) as (_, port, ingest):
+        with loadgen_process(
+            port, tmp_path / "summary.json", "--nodes", 30, "--rate", 100, "--duration", 20,
+            "--mix", "status",
+        ):  # fmt: skip
+            wait_for_rows(faulty_url, "SELECT count(*) > 300 FROM events", True)
+            faulty_pg.freeze()
+            try:
+                time.sleep(1)
+                signalled = time.monotonic()
+                ingest.send_signal(signal.SIGTERM)
+                status = ingest.wait(SHUTDOWN_TIMEOUT + 20)
+                took = time.monotonic() - signalled
+            finally:
+                faulty_pg.thaw()
+        output = ingest.output()
+    assert status == 1, output
+    assert took < SHUTDOWN_TIMEOUT + 5
+    assert "to be stored at the next start" in output
+    assert "failed with" not in output and "Traceback" not in output, output
+    assert output.count("ingest shut down without the database") > 0, output
+
+
 def test_what_could_not_be_stored_at_shutdown_is_stored_at_the_next_start(faulty_pg, faulty_url):
     data_dir = Path(tempfile.mkdtemp(prefix="tart-unstored-"))
     env = {
