@@ -31,15 +31,21 @@ def check(settings, capture, listen, as_json):
 
     CAPTURE is a file of frames as a node sends them (each a little-endian u32 size, then the
     message; node information first), or - for standard input. Nothing is stored; no database
-    is needed. Exit status: 0 if everything conforms, 1 if not.
+    is needed. Exit status: 0 if everything conforms, 1 if not, 2 for a mistake in the command
+    (an address it cannot listen on too).
     """
     if (capture is None) == (listen is None):
         raise click.UsageError("give a CAPTURE file (or -) or --listen HOST:PORT, not both")
     # Imported here: only this command needs the codec and rich.
+    from tart.check.listen import CannotListen
     from tart.check.run import check_capture, check_connection
 
     if capture is not None:
         ok = check_capture(capture, settings.max_frame, as_json)
     else:
-        ok = check_connection(*listen, settings.max_frame, as_json)
+        try:
+            ok = check_connection(*listen, settings.max_frame, as_json)
+        except CannotListen as error:
+            # Exit 2 like any mistake in the command: 1 says the node does not conform.
+            raise click.BadParameter(str(error), param_hint="'--listen'") from None
     raise SystemExit(0 if ok else 1)

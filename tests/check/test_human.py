@@ -1,5 +1,6 @@
 """`tart check` for people: the lines that say what is right and what is wrong, and where."""
 
+import socket
 import subprocess
 
 from tart.protocol import encode_natural
@@ -119,3 +120,15 @@ def test_usage_mistakes_exit_2(tmp_path):
         result = subprocess.run(tart("check", *args), capture_output=True, text=True, timeout=60)
         assert result.returncode == 2, args
         assert message in result.stderr, (args, result.stderr)
+
+
+def test_an_address_it_cannot_listen_on_exits_2_without_a_traceback():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        command = tart("check", "--listen", f"127.0.0.1:{port}")
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"Error: Invalid value for '--listen': cannot listen on 127.0.0.1:{port}: "
+        "Address already in use"
+    )

@@ -65,5 +65,12 @@ def test_the_panel_shows_blocks_and_the_funnel(database_url, tmp_path):
             assert funnel["secondary/signature_sent"] == str(2 * (packages - failing))
             failures = page.inner_text("#funnel-failures")
             assert f"{failing} × WorkPackageFailed: {mix.FAILURE_REASON}" in failures
+            # Every figure and heading is shown whole: only hashes and authors may be cut short.
+            cut = page.eval_on_selector_all(
+                "#blocks th, #blocks td:not(:nth-child(2)):not(:nth-child(3)), #funnel th,"
+                " #funnel td",
+                "cells => cells.filter(c => c.scrollWidth > c.clientWidth).map(c => c.innerText)",
+            )
+            assert cut == []
             page.screenshot(path=tmp_path / "propagation.png", full_page=True)
             assert problems.all() == []

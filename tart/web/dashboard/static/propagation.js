@@ -19,8 +19,15 @@ const STAGE_LABELS = {
   distributed: "Distributed",
 };
 
+// Spreads run from fractions of a millisecond to minutes (a node that catches up late): from
+// 10 s on they are in seconds, so that every figure fits its column in 7 characters.
 function ms(value) {
-  return value == null ? "–" : `${value >= 100 ? Math.round(value) : value.toFixed(1)} ms`;
+  if (value == null) return "–";
+  if (value >= 10_000) {
+    const seconds = value / 1000;
+    return `${seconds >= 100 ? Math.round(seconds) : seconds.toFixed(1)} s`;
+  }
+  return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ms`;
 }
 
 function shortHash(hash) {
