@@ -46,6 +46,10 @@ def test_nodes_of_a_continuous_lifecycles_load_stay_in_the_same_cycle(database_u
         summary = json.loads(summary_path.read_text())
         wait_for_rows(database_url, "SELECT count(*) FROM events", summary["events"])
     per_node = summary["per_node"]
+    # Each node's rate is --rate scaled by its cycle's length over the longest's.
+    offered = sum(rate * length / max(frames) for length in frames)
+    assert summary["offered_rate"] == round(offered, 1)
+    assert f"(offered {offered:,.0f}/s)" in done.stdout
     # Whole cycles each node sent: as many for every node, give or take the one under way.
     completed = [node["events"] // length for node, length in zip(per_node, frames)]
     assert max(completed) - min(completed) <= 1, completed
