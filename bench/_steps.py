@@ -103,7 +103,8 @@ def step(ingest, nodes, rate, seconds, mix, log):
     cpu = after["cpu"] - before["cpu"]
     return {
         "rate_per_node": rate,
-        "offered_per_second": round(nodes * rate),
+        # nodes × rate, except in a mix whose nodes' rates differ (lifecycles).
+        "offered_per_second": round(summary["offered_rate"]),
         "sent": sent,
         # Each node sends for `seconds` from its own start; a loadgen slowed by TCP
         # backpressure takes longer than that to send its share.

@@ -37,7 +37,9 @@ def _host_port(ctx, param, value):
     type=click.FloatRange(0, min_open=True),
     default=100.0,
     show_default=True,
-    help="Events per second per node.",
+    help="Events per second per node. In the lifecycles mix, whose cycle differs in length "
+    "from node to node, the rate of the node with the longest cycle: each other node's is "
+    "scaled by its cycle's length, so that all go through their cycles (slots) in step.",
 )
 @click.option(
     "--duration",

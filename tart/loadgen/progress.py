@@ -111,7 +111,7 @@ def describe(summary):
         f"C={plan['core_count']}, to {plan['host']}:{plan['port']}",
         f"sent {summary['events']:,} events and {summary['garbage']:,} garbage frames in "
         f"{summary['elapsed_seconds']:.1f} s: {summary['achieved_rate']:,.0f} frames/s "
-        f"(offered {plan['nodes'] * plan['rate']:,.0f}/s)",
+        f"(offered {summary['offered_rate']:,.0f}/s)",
         f"events per node: min {min(per_node, default=0):,}, max {max(per_node, default=0):,}",
         f"connections {summary['connections']:,}, connect failures "
         f"{summary['connect_failures']:,}, send errors {summary['send_errors']:,}",

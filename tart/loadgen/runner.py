@@ -101,6 +101,13 @@ class LoadGenerator:
         self.tallies = [Tally() for _ in self.nodes]
         self.cycles = self._cycles()
         self.cycle = self.cycles[0]
+        # Each node's events per second. In a mix whose cycle differs in length from node to
+        # node, --rate is the rate of the node with the longest cycle, and every other node's is
+        # scaled down by its cycle's length: all then take the same wall time over a cycle and
+        # stay in the same one, as they must in a mix whose slots follow its cycles
+        # (lifecycles), however long they run.
+        longest = max(cycle.frames for cycle in self.cycles)
+        self.rates = [plan.rate * cycle.frames / longest for cycle in self.cycles]
         self.handshakes = [node.handshake() for node in self.nodes]
         self.started = self.finished = None
         self.phases = []  # a _Ticker per phase of the tick, made by run()
@@ -168,6 +175,7 @@ class LoadGenerator:
             "stopped_by_signal": self.stopping.is_set(),
             **totals,
             "achieved_rate": round((totals["events"] + totals["garbage"]) / elapsed, 1),
+            "offered_rate": round(sum(self.rates), 1),
             "per_node": [
                 {
                     "index": node.index,
@@ -194,7 +202,7 @@ class LoadGenerator:
             progress(self.snapshot())
 
     def _simulate(self, index):
-        plan, tally = self.plan, self.tallies[index]
+        plan, tally, rate = self.plan, self.tallies[index], self.rates[index]
         # Starts spread over the ramp-up, and over one tick so that ticks interleave.
         start = self.started + (plan.ramp_up + TICK) * index / plan.nodes
         limit = plan.limit_seconds
@@ -221,7 +229,7 @@ class LoadGenerator:
                 writer.sendall(self.handshakes[index])
                 while True:
                     now = time.monotonic()
-                    due = min(target, int(plan.rate * min(now - start, limit))) - sent
+                    due = min(target, int(rate * min(now - start, limit))) - sent
                     if due > 0:
                         chunk, garbage = stream.take(due, jam_now())
                         send(chunk)
