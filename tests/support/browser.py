@@ -55,3 +55,12 @@ def cut_short(page, selector) -> list[str]:
         selector,
         "found => found.filter(e => e.scrollWidth > e.clientWidth).map(e => e.innerText)",
     )
+
+
+def wider_than_their_box(page, selector) -> list[str]:
+    """The ids of the elements matching `selector` wider than the box they are in, which then
+    cuts them or scrolls sideways."""
+    return page.eval_on_selector_all(
+        selector,
+        "found => found.filter(e => e.offsetWidth > e.parentElement.clientWidth).map(e => e.id)",
+    )
