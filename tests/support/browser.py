@@ -46,3 +46,21 @@ class Problems:
 
     def all(self) -> list[str]:
         return self.console + self.exceptions
+
+
+def cut_short(page, selector) -> list[str]:
+    """The text of the elements matching `selector` that the page shows cut short: wider than
+    their box, so that an ellipsis or the box's edge hides the rest."""
+    return page.eval_on_selector_all(
+        selector,
+        "found => found.filter(e => e.scrollWidth > e.clientWidth).map(e => e.innerText)",
+    )
+
+
+def wider_than_their_box(page, selector) -> list[str]:
+    """The ids of the elements matching `selector` wider than the box they are in, which then
+    cuts them or scrolls sideways."""
+    return page.eval_on_selector_all(
+        selector,
+        "found => found.filter(e => e.offsetWidth > e.parentElement.clientWidth).map(e => e.id)",
+    )
