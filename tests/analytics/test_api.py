@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from tart.config import Settings
 from tart.protocol import EVENTS, discriminator
 from tart.protocol.samples import sample
-from tart.web import create_app
+from tart.web import create_app, event_json
+from tart.web.api import analytics_range
 from tests.support.ingest import query, running_ingest, wait_for_rows
 from tests.support.node import TelemetryNode, best_block
 
@@ -123,6 +124,41 @@ def test_time_series_add_up_to_the_stored_events_by_minute_and_by_hour(database_
         "status": ("Status events", stored["11"] + stored["10"]),
         "block_authoring": ("Block authoring/importing events", 4 + 1 + 2),
     }
+
+
+def test_ranges_relative_to_now_that_cover_the_same_buckets_are_one_kept_page(database_url):
+    """A dashboard asks for `from` a day ago in seconds, a new query string each second: each
+    is the same page while its range covers the same minutes, kept as any analytics page."""
+    client = client_of(database_url)
+    node = "ce" * 32
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=2)
+    query(
+        database_url,
+        "INSERT INTO event_stats_node_minute (minute, node_id, event_count) VALUES (%s, %s, 7)"
+        " RETURNING node_id",
+        (minute, node),
+    )
+
+    def events(seconds_in):
+        """The node's events in the hour up to `minute`, asked with `from` and `to` that many
+        seconds into their minutes."""
+        start = int((minute - timedelta(hours=1)).timestamp()) + seconds_in
+        end = int(minute.timestamp()) + seconds_in
+        path = f"/api/analytics/timeseries?by=node&node_id={node}&from={start}&to={end}"
+        answer = get(client, path)
+        assert answer["from"] == event_json.iso(minute - timedelta(hours=1))
+        return sum(point["events"] for point in answer["series"][0]["points"])
+
+    assert events(10) == 7
+    query(
+        database_url,
+        "UPDATE event_stats_node_minute SET event_count = 9 WHERE node_id = %s RETURNING node_id",
+        (node,),
+    )
+    # Behind the API's back: the page kept for the first query string answers the second.
+    assert events(11) == 7
+    time.sleep(analytics_range.PAGE_LIFETIME + 0.5)
+    assert events(12) == 9
 
 
 def test_nodes_behind_the_best_block_fall_in_their_buckets(database_url, network):

@@ -19,7 +19,7 @@ BEHIND_BUCKETS = (0, 1, 2, 5, 10, 100, 1000)
 
 
 @blueprint.get("/node-counts")
-@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False, key=analytics_range.page_key)
 def node_counts():
     """The Rust TART's most asked-for query: who sends how many events of a type (or of any
     of several types; of every type when none is given)."""

@@ -11,8 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
-from flask import current_app
+from flask import current_app, request
 
 from tart.web.errors import ApiError
 
@@ -77,6 +78,16 @@ def time_range(args, now: datetime | None = None) -> Range:
     by_minute = end - start <= MINUTE_RANGE and start >= now - minutes_kept
     counts = MINUTES if by_minute else HOURS
     return Range(floor(start, counts.seconds), ceil(end, counts.seconds), counts)
+
+
+def page_key() -> str:
+    """The request's page for tart.web.api.page_cache: its path and query with the range
+    widened as time_range() widens it. Dashboards ask for ranges relative to now (`from` a
+    day ago, in seconds), a new query string every second for the same answer."""
+    args = request.args
+    span = time_range(args)
+    others = sorted(item for item in args.items(multi=True) if item[0] not in ("from", "to"))
+    return f"{request.path}?{urlencode(others)}#{span.start.isoformat()}/{span.end.isoformat()}"
 
 
 def covering(span: Range) -> tuple[str, dict]:

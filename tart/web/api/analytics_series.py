@@ -35,7 +35,7 @@ GROUPINGS = {
 
 
 @blueprint.get("/timeseries")
-@kept(analytics_range.PAGE_LIFETIME, until_commit=False)
+@kept(analytics_range.PAGE_LIFETIME, until_commit=False, key=analytics_range.page_key)
 def timeseries():
     args = request.args
     by = args.get("by", "type")

@@ -182,8 +182,9 @@ def init_app(app) -> None:
     metrics.register(app, pages)
 
 
-def kept(lifetime: float, until_commit: bool = True, subject=None):
-    """Serve the view's JSON from the worker's PageCache, by path and query string, keeping
+def kept(lifetime: float, until_commit: bool = True, subject=None, key=None):
+    """Serve the view's JSON from the worker's PageCache, by path and query string (or by
+    `key()`, for views whose different query strings can ask for the same page), keeping
     each page for at most `lifetime` seconds and, with `until_commit`, only until the next
     commit, or with `subject` (the view's arguments -> a subject of tart.web.live.changes)
     until the next commit that changes the page's subject."""
@@ -197,7 +198,7 @@ def kept(lifetime: float, until_commit: bool = True, subject=None):
                 return _json(view(*args, **kwargs))
 
             body = current_app.extensions["tart_pages"].page(
-                request.full_path,
+                request.full_path if key is None else key(),
                 render,
                 lifetime,
                 until_commit,
