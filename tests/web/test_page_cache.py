@@ -365,6 +365,31 @@ def test_event_pages_are_not_renewed_in_the_background(monkeypatch):
     assert cache.page("/e", lambda: b"new", 4, True) == b"kept"
 
 
+def test_a_page_of_a_subject_asked_for_late_in_its_life_is_renewed_as_of_its_rendering(
+    monkeypatch,
+):
+    clock = [100.0]
+    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
+    listener = Listener(committed_id=7)
+    cache = PageCache(listener)
+
+    def page(body):
+        return cache.page("/api/blocks/3", lambda: body, 4, True, "s3")
+
+    assert page(b"1") == b"1"
+    clock[0] += 3.5  # less than a quarter left: served, and rendered again meanwhile
+    listener.committed_id = 8
+    assert page(b"2") == b"1"
+    gevent.sleep(0.05)
+    clock[0] += 3.5  # past the first rendering's lifetime, within the renewal's
+    assert page(b"3") == b"2"
+    # The renewal shows the commits up to 8: a later one changing the subject is not in it.
+    listener.changes.heard("9 s3")
+    listener.committed_id = 9
+    assert page(b"4") == b"4"
+
+
 def test_a_page_renewed_in_the_background_reads_its_own_request(app, rows, monkeypatch):
     """The renewal runs after its request has been answered, with that request's path and
     arguments (Flask's request context, copied)."""

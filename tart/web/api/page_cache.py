@@ -24,7 +24,8 @@ than until any commit: the listener hears from PostgreSQL which subjects each co
 that changed its subject is one it shows (it shows every event up to the `committed_id` read
 before it was rendered), and for at most its lifetime, for what no commit announces (sessions
 opening, a node's new implementation name). So a network committing ten batches a second does
-not have every old block's page rendered again ten times a second.
+not have every old block's page rendered again ten times a second. Like a node page, such a page
+asked for late in its lifetime is rendered again in the background.
 
 Pages are rendered once however many clients ask at once: the first renders, the others wait
 for its answer. While the listener is not connected no commit is heard, so event pages are
@@ -88,8 +89,9 @@ class PageCache:
             kept = None
         if kept is not None and self._current(kept[1], shows, subject):
             KEPT.inc()
-            if not until_commit and now >= kept[4] and (key, None) not in self._rendering:
-                self._renew(key, render, lifetime)
+            renewed = not until_commit or subject is not None
+            if renewed and now >= kept[4] and (key, None) not in self._rendering:
+                self._renew(key, render, lifetime, shows)
             return _body(kept[2])
         pending = self._rendering.get((key, shows))
         if pending is not None:
@@ -132,9 +134,10 @@ class PageCache:
             return kept_shows == shows
         return self._listener.changes.last(subject) <= kept_shows
 
-    def _renew(self, key, render, lifetime):
-        """Render page `key` again in a greenlet of its own, keeping it when done; meanwhile
-        requests are answered the kept page."""
+    def _renew(self, key, render, lifetime, shows):
+        """Render page `key` again in a greenlet of its own, keeping it when done as a page
+        that `shows` the events up to that id (None: any); meanwhile requests are answered
+        the kept page."""
         pending = self._rendering[key, None] = gevent.event.AsyncResult()
         RENDERED.inc()
         if has_request_context():
@@ -154,7 +157,7 @@ class PageCache:
             finally:
                 del self._rendering[key, None]
             pending.set(body)
-            self._keep(key, None, page, len(body), lifetime, None)
+            self._keep(key, shows, page, len(body), lifetime, None)
 
         gevent.spawn(run)
 
