@@ -84,5 +84,21 @@ def test_a_node_page_shows_its_headings_and_values_whole(dashboard, site, tmp_pa
     assert dashboard.problems.all() == []
 
 
+def test_a_name_and_version_cut_short_by_their_columns_read_whole_on_hover(dashboard, site):
+    # The longest a node may send: 32 bytes each.
+    name, version = "an-implementation-named-at-32-ch", "1.2.3-rc.4+build.5678-linux-x64"
+    page = dashboard.page
+    page.set_viewport_size({"width": 1024, "height": 1000})
+    with TelemetryNode(*site.ingest, name=name, version=version) as node:
+        node.send(best_block(41))
+        dashboard.open()
+        dashboard.until(lambda: node_row(dashboard, node.node_id), "the node")
+        selector = f'#nodes tr[data-node-id="{node.node_id}"] td'
+        cells = page.query_selector_all(selector)
+        assert (cells[2].get_attribute("title"), cells[3].get_attribute("title")) == (name, version)
+        assert len(cut_short(page, f"{selector}:nth-child(3), {selector}:nth-child(4)")) == 2
+    assert dashboard.problems.all() == []
+
+
 def node_row(dashboard, node_id):
     return next((row for row in dashboard.node_rows() if row["id"] == node_id), None)

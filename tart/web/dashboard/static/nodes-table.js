@@ -156,8 +156,8 @@ export class NodesTable {
     const rows = shown.slice(first, last).map(({ node, pinned }) => {
       const { row, cells } = this.row(node);
       const behind = KEYS.behind(node, best);
-      setText(cells.name, node.name ?? "–");
-      setText(cells.version, node.version ?? "–");
+      setWhole(cells.name, node.name ?? "–");
+      setWhole(cells.version, node.version ?? "–");
       setText(cells.connected, node.connected ? "● yes" : "○ no");
       cells.connected.className = node.connected ? "state-on" : "state-off";
       setText(cells.best, count(node.best));
@@ -189,4 +189,11 @@ export class NodesTable {
 
 function spacer() {
   return el("tr", { className: "spacer", ariaHidden: "true" }, el("td", { colSpan: 10 }));
+}
+
+/** A cell's text, and the same as its title: names and versions of up to 32 characters are
+ * cut short by their columns, and read whole on hover. */
+function setWhole(cell, text) {
+  setText(cell, text);
+  if (cell.title !== text) cell.title = text;
 }
