@@ -1,5 +1,6 @@
 """Opening PostgreSQL connections, with failures an operator can read in one line."""
 
+import gevent
 import psycopg2
 import psycopg2.extensions
 from psycogreen.gevent import patch_psycopg
@@ -30,8 +31,13 @@ def connect(url: str, **params) -> psycopg2.extensions.connection:
         raise DatabaseUnavailable(f"not a valid PostgreSQL URL: {first_line(error)}") from None
     params.setdefault("connect_timeout", CONNECT_TIMEOUT)
     params.setdefault("application_name", "tart")
+    # libpq's connect_timeout does not bind a connection made asynchronously (green, after
+    # make_green()): a frozen server would hold it for ever.
+    green = psycopg2.extensions.get_wait_callback() is not None
+    unreachable = DatabaseUnavailable(f"no connection within {params['connect_timeout']} s")
     try:
-        return psycopg2.connect(url, **params)
+        with gevent.Timeout(params["connect_timeout"] if green else None, unreachable):
+            return psycopg2.connect(url, **params)
     except psycopg2.OperationalError as error:
         raise DatabaseUnavailable(f"cannot connect to {what}: {first_line(error)}") from None
 

@@ -27,7 +27,7 @@ from gevent.queue import Queue
 from gevent.server import StreamServer
 
 from tart.config import Settings, parse_bind
-from tart.db.connect import CONNECT_TIMEOUT, DatabaseUnavailable, connect, make_green
+from tart.db.connect import DatabaseUnavailable, connect, make_green
 from tart.ingest import unstored
 from tart.ingest.batch import progress
 from tart.ingest.compaction import compact_past_partitions
@@ -80,20 +80,15 @@ class Ingest:
         them, as it would lose the queue anyway, and a commit that waits keeps its row locks
         meanwhile (a heartbeat holding 1,024 sessions' rows through an fsync held up the
         writer's counter updates for as long)."""
-        # libpq's connect_timeout does not bind a green connect: a frozen server would hold
-        # it for ever, and with it a shutdown's last reports.
-        unreachable = DatabaseUnavailable(f"no connection within {CONNECT_TIMEOUT} s")
-        with gevent.Timeout(CONNECT_TIMEOUT, unreachable):
-            return connect(
-                self.settings.database_url,
-                application_name="tart-ingest",
-                options="-c synchronous_commit=off",
-                # A server host that vanishes is noticed in about a minute, not the kernel's
-                # hours.
-                keepalives_idle=30,
-                keepalives_interval=10,
-                keepalives_count=3,
-            )
+        return connect(
+            self.settings.database_url,
+            application_name="tart-ingest",
+            options="-c synchronous_commit=off",
+            # A server host that vanishes is noticed in about a minute, not the kernel's hours.
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+        )
 
 
 class IngestServer:

@@ -112,10 +112,12 @@ class Pool:
         if not self.url:
             raise DatabaseUnavailable("DATABASE_URL is not set")
         options = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
-        # libpq's connect_timeout does not bind a connection made asynchronously (green).
-        unreachable = DatabaseUnavailable(f"no connection within {CONNECT_TIMEOUT} s")
-        with gevent.Timeout(CONNECT_TIMEOUT, unreachable):
-            conn = connect(self.url, application_name="tart web", options=options)
+        conn = connect(
+            self.url,
+            application_name="tart web",
+            options=options,
+            connect_timeout=CONNECT_TIMEOUT,
+        )
         conn.autocommit = True
         web_pool_connections.inc()
         return _Session(conn)
