@@ -2,16 +2,24 @@
 (tart.web.api.page_cache), while the kept page is served."""
 
 import gevent
+import pytest
 
 from tart.web.api import nodes
 from tart.web.api.page_cache import PageCache
 from tests.support.page_cache import Listener
 
 
-def test_a_page_asked_for_late_in_its_life_is_renewed_in_the_background(monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
+@pytest.fixture
+def clock(monkeypatch):
+    """The page cache's clock, moved by hand: [now]. Pages live their whole lifetime (no
+    random shortening)."""
+    now = [100.0]
+    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: now[0])
     monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
+    return now
+
+
+def test_a_page_asked_for_late_in_its_life_is_renewed_in_the_background(clock):
     cache = PageCache(Listener(committed_id=7))
     renders = []
 
@@ -32,10 +40,7 @@ def test_a_page_asked_for_late_in_its_life_is_renewed_in_the_background(monkeypa
     assert cache.page("/n", render, 4, False) == b"2" and len(renders) == 2
 
 
-def test_a_failed_renewal_leaves_the_kept_page_until_it_expires(monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
+def test_a_failed_renewal_leaves_the_kept_page_until_it_expires(clock):
     cache = PageCache(Listener(committed_id=7))
     cache.page("/n", lambda: b"kept", 4, False)
     clock[0] += 3.5
@@ -51,10 +56,7 @@ def test_a_failed_renewal_leaves_the_kept_page_until_it_expires(monkeypatch):
     assert cache.page("/n", lambda: b"newer", 4, False) == b"new"
 
 
-def test_event_pages_are_not_renewed_in_the_background(monkeypatch):
-    clock = [100.0]
-    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
+def test_event_pages_are_not_renewed_in_the_background(clock):
     cache = PageCache(Listener(committed_id=7))
     cache.page("/e", lambda: b"kept", 4, True)
     clock[0] += 3.5
@@ -64,11 +66,8 @@ def test_event_pages_are_not_renewed_in_the_background(monkeypatch):
 
 
 def test_a_page_of_a_subject_asked_for_late_in_its_life_is_renewed_as_of_its_rendering(
-    monkeypatch,
+    clock,
 ):
-    clock = [100.0]
-    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
     listener = Listener(committed_id=7)
     cache = PageCache(listener)
 
@@ -88,12 +87,9 @@ def test_a_page_of_a_subject_asked_for_late_in_its_life_is_renewed_as_of_its_ren
     assert page(b"4") == b"4"
 
 
-def test_a_page_renewed_in_the_background_reads_its_own_request(app, rows, monkeypatch):
+def test_a_page_renewed_in_the_background_reads_its_own_request(app, rows, clock):
     """The renewal runs after its request has been answered, with that request's path and
     arguments (Flask's request context, copied)."""
-    clock = [100.0]
-    monkeypatch.setattr("tart.web.api.page_cache.time.monotonic", lambda: clock[0])
-    monkeypatch.setattr("tart.web.api.page_cache.random.uniform", lambda low, high: high)
     app.extensions["tart_pages"] = PageCache(Listener(committed_id=7))
     client = app.test_client()
     for node_id in ("aa" * 32, "bb" * 32):

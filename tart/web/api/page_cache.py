@@ -89,8 +89,8 @@ class PageCache:
             kept = None
         if kept is not None and self._current(kept[1], shows, subject):
             KEPT.inc()
-            renewed = not until_commit or subject is not None
-            if renewed and now >= kept[4] and (key, None) not in self._rendering:
+            renewable = not until_commit or subject is not None
+            if renewable and now >= kept[4] and (key, None) not in self._rendering:
                 self._renew(key, render, lifetime, shows)
             return _body(kept[2])
         pending = self._rendering.get((key, shows))
