@@ -151,14 +151,16 @@ def work_package_received(submission, package_hash):
     }
 
 
-def block_outline(header_hash):
-    """A Block outline of `header_hash`, with nothing in the block."""
+def block_outline(header_hash, size=100, **counts):
+    """A Block outline of `header_hash`: nothing in the block but the `counts` given (e.g.
+    num_assurances=2)."""
     return {
-        "size": 100,
+        "size": size,
         "hash": header_hash,
         **dict.fromkeys(
             ("num_tickets", "num_preimages", "preimages_size", "num_guarantees",
              "num_assurances", "num_dispute_verdicts"),
             0,
         ),
+        **counts,
     }  # fmt: skip

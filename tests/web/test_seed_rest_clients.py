@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from tests.support.ingest import running_ingest, wait_for_rows
-from tests.support.node import TelemetryNode, best_block
+from tests.support.node import TelemetryNode, best_block, block_outline
 from tests.support.procs import BIN
 from tests.support.web import running_web
 
@@ -17,16 +17,7 @@ SLOTS = {"polkajam": range(100, 130), "jamduna": range(200, 215)}
 AUTHORED = {
     "Authored": {
         "authoring_id": 0,
-        "outline": {
-            "size": 1000,
-            "hash": "0x" + "0a" * 32,
-            "num_tickets": 0,
-            "num_preimages": 0,
-            "preimages_size": 0,
-            "num_guarantees": 1,
-            "num_assurances": 2,
-            "num_dispute_verdicts": 0,
-        },
+        "outline": block_outline("0x" + "0a" * 32, size=1000, num_guarantees=1, num_assurances=2),
     }
 }
 

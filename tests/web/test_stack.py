@@ -11,7 +11,7 @@ import requests
 from tart.db.embedded import EmbeddedPostgres
 from tart.db.migrate import migrate
 from tests.support.ingest import running_ingest, wait_for_rows
-from tests.support.node import TelemetryNode, best_block
+from tests.support.node import TelemetryNode, best_block, block_outline
 from tests.support.shapes import (
     EVENT_ADDED,
     NODE_ADDED,
@@ -66,16 +66,9 @@ def test_the_seed_api_over_the_real_stack(database_url, tmp_path):
                 {
                     "Authored": {
                         "authoring_id": 0,
-                        "outline": {
-                            "size": 1000,
-                            "hash": "0x" + "0a" * 32,
-                            "num_tickets": 0,
-                            "num_preimages": 0,
-                            "preimages_size": 0,
-                            "num_guarantees": 1,
-                            "num_assurances": 2,
-                            "num_dispute_verdicts": 0,
-                        },
+                        "outline": block_outline(
+                            "0x" + "0a" * 32, size=1000, num_guarantees=1, num_assurances=2
+                        ),
                     }
                 }
             )
