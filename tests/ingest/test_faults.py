@@ -74,6 +74,14 @@ def stream_through(url, tmp_path, fault, nodes=10, rate=200, seconds=8, mix="sta
     return sent
 
 
+def terminated(ingest, within):
+    """Send `ingest` SIGTERM: its exit status, and the seconds it took to exit."""
+    signalled = time.monotonic()
+    ingest.send_signal(signal.SIGTERM)
+    status = ingest.wait(within)
+    return status, time.monotonic() - signalled
+
+
 def test_a_database_restart_under_load_loses_nothing(faulty_pg, faulty_url, tmp_path):
     sent = stream_through(faulty_url, tmp_path, faulty_pg.restart)
     assert stored_per_node(faulty_url) == sent
@@ -173,10 +181,8 @@ def test_sigterm_under_full_rate_stores_everything_read_and_closes_every_session
             port, summary, "--nodes", 20, "--rate", 500, "--duration", 30, "--mix", "status"
         ):
             wait_for_rows(database_url, "SELECT count(*) > 2000 FROM events", True)
-            signalled = time.monotonic()
-            ingest.send_signal(signal.SIGTERM)
-            assert ingest.wait(20) == 0, ingest.output()
-            took = time.monotonic() - signalled
+            status, took = terminated(ingest, within=20)
+            assert status == 0, ingest.output()
     assert took < Settings.shutdown_timeout
     sessions = query(
         database_url,
@@ -200,10 +206,7 @@ def test_sigterm_without_a_database_exits_in_time_and_saves_what_it_read(faulty_
             faulty_pg.halt()
             node.send_bytes(b"".join(frame(node.encode(best_block(s))) for s in range(500)))
             time.sleep(1)
-            signalled = time.monotonic()
-            ingest.send_signal(signal.SIGTERM)
-            status = ingest.wait(40)
-            took = time.monotonic() - signalled
+            status, took = terminated(ingest, within=40)
         output = ingest.output()
     assert status == 1, output
     assert took < SHUTDOWN_TIMEOUT + 5
@@ -225,10 +228,7 @@ def test_sigterm_without_a_database_ends_every_connection_in_time(faulty_pg, fau
             # Its session cannot even be opened: its handshake waits for the database.
             nodes.append(TelemetryNode(host, port).__enter__())
             time.sleep(1)
-            signalled = time.monotonic()
-            ingest.send_signal(signal.SIGTERM)
-            status = ingest.wait(SHUTDOWN_TIMEOUT + 20)
-            took = time.monotonic() - signalled
+            status, took = terminated(ingest, within=SHUTDOWN_TIMEOUT + 20)
         finally:
             for node in nodes:
                 node.__exit__(None, None, None)
@@ -257,10 +257,7 @@ def test_sigterm_with_a_frozen_database_under_load_ends_every_connection_quietly
             faulty_pg.freeze()
             try:
                 time.sleep(1)
-                signalled = time.monotonic()
-                ingest.send_signal(signal.SIGTERM)
-                status = ingest.wait(SHUTDOWN_TIMEOUT + 20)
-                took = time.monotonic() - signalled
+                status, took = terminated(ingest, within=SHUTDOWN_TIMEOUT + 20)
             finally:
                 faulty_pg.thaw()
         output = ingest.output()
