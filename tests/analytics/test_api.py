@@ -126,6 +126,57 @@ def test_time_series_add_up_to_the_stored_events_by_minute_and_by_hour(database_
     }
 
 
+@pytest.mark.parametrize(
+    ("table", "bucket", "days"),
+    [("event_stats_node_minute", 60, 1), ("event_stats_node_hourly", 3600, 10)],
+    ids=["by-minute", "by-hour"],
+)
+def test_each_count_by_node_is_in_the_step_that_holds_its_bucket(database_url, table, bucket, days):
+    """Counts at the first and last bucket of each step, and just outside the range: each is in
+    its step alone, at the step's rate, and the series ranked by their totals, then by key."""
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=days)
+    step = 3 * bucket * 60  # three hours, or three days
+    start = end - 3 * timedelta(seconds=step)
+    a, b, c, d = (letter * 64 for letter in "abcd")
+    at = [
+        (start - timedelta(seconds=bucket), a, 1000),
+        (start, a, 5),
+        (start + timedelta(seconds=step - bucket), a, 7),
+        (start + timedelta(seconds=step), a, 11),
+        (end - timedelta(seconds=bucket), a, 13),
+        (end, a, 1000),
+        (start + timedelta(seconds=step + 5 * bucket), d, 3),
+        (start + timedelta(seconds=2 * step), c, 20),
+        (start + timedelta(seconds=step), b, 3),
+    ]
+    for when, node, count in at:
+        query(
+            database_url,
+            f"INSERT INTO {table} VALUES (%s, %s, %s) RETURNING node_id",
+            (when, node, count),
+        )
+    answer = get(
+        client_of(database_url),
+        f"/api/analytics/timeseries?by=node&from={start.timestamp():.0f}&to={end.timestamp():.0f}"
+        f"&step={step}",
+    )
+    assert answer["bucket"] == ("minute" if bucket == 60 else "hour")
+    assert answer["series_total"] == 4
+    times = [event_json.iso(start + timedelta(seconds=i * step)) for i in range(3)]
+    expected = [(a, [12, 11, 13]), (c, [0, 0, 20]), (b, [0, 3, 0]), (d, [0, 3, 0])]
+    assert [(s["key"], s["name"], s["points"]) for s in answer["series"]] == [
+        (
+            key,
+            None,
+            [
+                {"time": when, "events": count, "events_per_second": round(count / step, 6)}
+                for when, count in zip(times, counts)
+            ],
+        )
+        for key, counts in expected
+    ]
+
+
 def test_ranges_relative_to_now_that_cover_the_same_buckets_are_one_kept_page(database_url):
     """A dashboard asks for `from` a day ago in seconds, a new query string each second: each
     is the same page while its range covers the same minutes, kept as any analytics page."""
