@@ -11,12 +11,12 @@ each wait for the database costs a turn behind every connection greenlet.
 The wait and the lock are a CTE of the events' INSERT rather than statements before it, because
 PostgreSQL analyses a whole statement before running any of it, and that analysis — turning
 each row's literals into values, JSON text into jsonb — is about half its work on a batch. So
-a batch's rows are analysed while the batch before it holds the lock, on the other core; only
+a batch's rows are analysed while a batch before it holds the lock, on the other core; only
 the inserting itself is one batch at a time.
 
 Gates keep a writer's batches in the order they left the queue, so a node's events get ids in
 the order it sent them. Batch n is sent while batch n - 1 may still be on its way to PostgreSQL
-on the other connection, and the writers' lock alone would let whichever arrives first go
+on another connection, and the writers' lock alone would let whichever arrives first go
 first. So batch n first waits for the session-level advisory lock "gate n - 1", which the
 connection of batch n - 1 took before batch n was built (at the end of its previous batch) and
 releases at the end of batch n - 1, after its rows are in. A batch that fails keeps its gate
@@ -45,7 +45,10 @@ WRITERS_LOCK = 0x54415254_01
 
 # A writer's gates are advisory locks (its key, n % GATES): batch n, on lane n % LANES, takes
 # gate n + LANES for that lane's next batch, and batch n + 1 must have passed gate n before then.
-LANES = 2
+# Three lanes, so that two batches can wait at their gates while one inserts: with two, the
+# lane whose commit has just come back had to build and send its next batch within the other
+# batch's insert, and under load PostgreSQL was often left waiting for it.
+LANES = 3
 GATES = 2 * LANES
 
 # Node timestamps after 9999-12-31 have no timestamptz; their events.timestamp is NULL.

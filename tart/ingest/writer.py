@@ -5,8 +5,8 @@ undecodable frames and ``NOTIFY tart_events, '<first>,<last>'``, committed in id
 ingest processes, so a live subscriber that has seen id N has seen every id below it; with them
 go the node and session counters pending longest (:mod:`tart.ingest.counters`).
 
-The writer is two greenlets, lanes (:mod:`tart.ingest.lane`), each with its own connection,
-taking turns at the queue: batch n is collected and sent by lane n % 2. A batch never waits to
+The writer is three greenlets, lanes (:mod:`tart.ingest.lane`), each with its own connection,
+taking turns at the queue: batch n is collected and sent by lane n % 3. A batch never waits to
 fill: it is whatever is queued (up to TART_BATCH_SIZE) when its lane may commit, which is as
 soon as the batch before it has committed — so with a trickle of events each goes alone, and
 batches grow only while the one before is in PostgreSQL, that is, with the load. Once a whole

@@ -10,7 +10,7 @@ from gevent.queue import Queue
 
 from tart.db import EVENTS_CHANNEL
 from tart.db.connect import connect, make_green
-from tart.ingest.batch import WRITERS_LOCK
+from tart.ingest.batch import LANES, WRITERS_LOCK
 from tart.ingest.connection import Session
 from tart.ingest.items import Event, Undecodable
 from tart.ingest.stats import IngestStats
@@ -49,14 +49,15 @@ def test_a_row_postgresql_refuses_is_kept_as_an_error_and_its_batch_mates_are_st
 
 
 def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(database_url):
-    """Batch 1 goes out on the writer's other connection while batch 0 is still in PostgreSQL.
-    Batch 0 fails on a row and is stored again piece by piece; batch 1 must still come after."""
-    # More than two batches' worth: with a backlog, the next batch goes out without waiting.
+    """Batches 1 and 2 go out on the writer's other connections while batch 0 is still in
+    PostgreSQL. Batch 0 fails on a row and is stored again piece by piece; the others must
+    still come after."""
+    # More than a batch per lane: with a backlog, the next batch goes out without waiting.
     queue = _queued_events(database_url, count=20, refused=2)
     stats = IngestStats()
-    make_green()  # so both connections can wait in PostgreSQL at once
+    make_green()  # so every lane's connection can wait in PostgreSQL at once
     try:
-        # Both batches reach PostgreSQL while another writer holds the writers' lock.
+        # A batch per lane reaches PostgreSQL while another writer holds the writers' lock.
         holder = connect(database_url)
         holder.autocommit = True
         with holder.cursor() as cur:
@@ -67,8 +68,8 @@ def test_a_failed_batch_keeps_the_next_one_waiting_so_ids_follow_the_queue(datab
         deadline = time.monotonic() + 10
         while query(
             database_url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-        ) != [(2,)]:
-            assert time.monotonic() < deadline, "the two batches never both waited"
+        ) != [(LANES,)]:
+            assert time.monotonic() < deadline, "the lanes' batches never all waited"
             gevent.sleep(0.01)
         with holder.cursor() as cur:
             cur.execute("SELECT pg_advisory_unlock(%s)", (WRITERS_LOCK,))
