@@ -4,6 +4,7 @@ Migrating takes a while, so the schema is applied once to a template database; e
 database is then a copy of it (CREATE DATABASE ... TEMPLATE), which takes a fraction of a second.
 """
 
+import contextlib
 import itertools
 import shutil
 import tempfile
@@ -95,15 +96,26 @@ class FaultyPostgres(TestPostgres):
 
     def processes(self) -> list:
         """The server's processes: the postmaster and its children."""
-        pid = int((self.server.pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
-        postmaster = psutil.Process(pid)
+        postmaster = self._postmaster()
         return [postmaster, *postmaster.children()]
 
     def freeze(self) -> None:
-        """Stop every process of the server (SIGSTOP): it neither answers nor refuses."""
-        for process in self.processes():
-            process.suspend()
+        """Stop every process of the server (SIGSTOP): it neither answers nor refuses. The
+        postmaster first, so that it starts none meanwhile."""
+        postmaster = self._postmaster()
+        postmaster.suspend()
+        _signal_each(postmaster.children(), psutil.Process.suspend)
 
     def thaw(self) -> None:
-        for process in self.processes():
-            process.resume()
+        _signal_each(self.processes(), psutil.Process.resume)
+
+    def _postmaster(self):
+        return psutil.Process(int((self.server.pgdata / "postmaster.pid").read_text().split()[0]))
+
+
+def _signal_each(processes, signal) -> None:
+    """signal(process) for each process still there: a backend whose client has just gone
+    may end before its turn."""
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            signal(process)
